@@ -1,0 +1,2 @@
+import Jail
+print("bench")

@@ -1,0 +1,55 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "omega-exec",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "omega-exec", targets: ["omega-exec"]),
+        .library(name: "Jail", targets: ["Jail"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (Debian: *-dev packages).
+        .systemLibrary(
+            name: "CSeccomp", pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(
+            name: "CCap", pkgConfig: "libcap",
+            providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(
+            name: "CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+
+        // The only code that runs between clone and execve: async-signal-safe C.
+        .target(name: "CJail"),
+
+        // Namespaces, seccomp, cgroups, supervision.
+        .target(name: "Jail", dependencies: ["CJail", "CSeccomp", "CCap"]),
+        // Manifests, schemas, policy, packages.
+        .target(name: "Manifest", dependencies: ["CArchive"]),
+        // The pipeline and the run store.
+        .target(name: "Executor", dependencies: ["Jail", "Manifest", "CSQLite"]),
+        // Planning, approvals, JSON-RPC.
+        .target(name: "AgentHost", dependencies: ["Executor"]),
+
+        .executableTarget(
+            name: "omega-exec",
+            dependencies: [
+                "Jail",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "omega-bench",
+            dependencies: ["Jail"],
+            path: "Benchmarks/omega-bench"),
+
+        .testTarget(name: "JailTests", dependencies: ["Jail"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

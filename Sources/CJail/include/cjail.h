@@ -1,0 +1,180 @@
+// CJail: the only code that runs between clone and execve.
+//
+// Everything the child needs (paths, mount list, BPF program, limits, argv, envp) is prepared by the
+// Swift parent in a `cj_spec` before the clone. The child then runs async-signal-safe system calls
+// only, reports a failing step and errno through a close-on-exec status pipe, and never returns.
+#ifndef CJAIL_H
+#define CJAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// What a `cj_mount` entry makes inside the new root.
+enum {
+    CJ_MOUNT_BIND_RO = 1,   ///< bind `source` (host path) read-only, nosuid, nodev, recursively
+    CJ_MOUNT_BIND_RW = 2,   ///< bind `source` (host path) writable, nosuid, nodev
+    CJ_MOUNT_TMPFS = 3,     ///< tmpfs with options `data` (e.g. "size=64m,mode=1777"), nosuid, nodev
+    CJ_MOUNT_PROC = 4,      ///< a new procfs for the new pid namespace
+    CJ_MOUNT_DIR = 5,       ///< an empty directory (mode in `mode`)
+    CJ_MOUNT_FILE = 6,      ///< a regular file whose content is `source` (`source_len` bytes)
+    CJ_MOUNT_SYMLINK = 7,   ///< a symbolic link at `target` pointing to `source`
+    CJ_MOUNT_DEV = 8,       ///< bind the host device node `source` (file) at `target`
+    CJ_MOUNT_MASK = 9,      ///< hide `target`: /dev/null over a file, an empty read-only tmpfs over a directory
+    CJ_MOUNT_READONLY = 10, ///< make the existing `target` read-only (bind over itself)
+    CJ_MOUNT_DEVPTS = 11,   ///< a private devpts instance
+    CJ_MOUNT_MQUEUE = 12,   ///< a private POSIX message-queue fs (ipc namespace)
+};
+
+/// `cj_mount.flags`
+enum {
+    CJ_MF_OPTIONAL = 1,     ///< skip silently when the source does not exist
+    CJ_MF_REMOUNT_RO = 2,   ///< (tmpfs, dev) remount read-only once everything below it is in place
+};
+
+/// One entry of the mount list, applied in order. Targets are absolute paths inside the new root.
+struct cj_mount {
+    int kind;
+    unsigned flags;
+    const char *source;
+    size_t source_len;
+    const char *target;
+    const char *data;
+    unsigned mode;
+};
+
+/// One resource limit for `setrlimit`.
+struct cj_rlimit {
+    int resource;
+    uint64_t soft;
+    uint64_t hard;
+};
+
+/// The complete description of one jailed process. Owned by the caller; must stay valid until
+/// `cj_spawn` returns.
+struct cj_spec {
+    // What to run.
+    const char *path;            ///< program; resolved in PATH inside the jail when it has no '/'
+    char *const *argv;           ///< NULL-terminated
+    char *const *envp;           ///< NULL-terminated
+    const char *const *search_path; ///< NULL-terminated directories to resolve `path` in
+    const char *workdir;         ///< inside the jail
+    const char *hostname;
+
+    // Identity inside; the parent writes the maps.
+    uid_t inner_uid;
+    gid_t inner_gid;
+
+    // Namespaces (CLONE_* flags, without CLONE_NEWUSER which is always set).
+    uint64_t clone_flags;
+    int net_loopback;            ///< bring `lo` up in the new network namespace
+
+    // Filesystem.
+    const char *staging_dir;     ///< host directory to build the root on (default "/tmp")
+    const struct cj_mount *mounts;
+    size_t mount_count;
+
+    // Limits.
+    const struct cj_rlimit *rlimits;
+    size_t rlimit_count;
+
+    // Seccomp (a BPF program of `seccomp_filter_len` struct sock_filter entries); may be NULL.
+    const void *seccomp_filter;
+    size_t seccomp_filter_len;
+    unsigned seccomp_flags;      ///< SECCOMP_FILTER_FLAG_* for seccomp(2)
+    int last_cap;                ///< highest capability number the kernel knows
+
+    // File descriptors the child gets as 0, 1, 2 (owned by the caller).
+    int stdin_fd;
+    int stdout_fd;
+    int stderr_fd;
+
+    /// A cgroup v2 directory fd to clone into (CLONE_INTO_CGROUP), or -1.
+    int cgroup_fd;
+    /// Run a minimal init as pid 1 that reaps orphans and reports the tool's status (recommended).
+    int use_init;
+};
+
+/// What the status pipe carries: one record per event, fixed size.
+enum {
+    CJ_REPORT_SETUP_ERROR = 1, ///< a step failed before execve; `step` and `err` say which
+    CJ_REPORT_EXIT = 2,        ///< the tool ended; `wait_status` is its raw wait status
+};
+
+/// One record on the status pipe.
+struct cj_report {
+    int32_t kind;
+    int32_t err;
+    int32_t wait_status;
+    int32_t tool_pid;
+    char step[112];
+};
+
+/// A started child: the pid of the jail's first process (in the caller's pid namespace), a pidfd
+/// for it, the read end of the status pipe, and the write end of the release pipe.
+struct cj_child {
+    pid_t pid;
+    int pidfd;
+    int status_fd;
+    int release_fd;
+};
+
+/// Namespace flags (Linux ABI values, so Swift needs no _GNU_SOURCE headers).
+enum {
+    CJ_CLONE_NEWNS = 0x00020000,
+    CJ_CLONE_NEWCGROUP = 0x02000000,
+    CJ_CLONE_NEWUTS = 0x04000000,
+    CJ_CLONE_NEWIPC = 0x08000000,
+    CJ_CLONE_NEWPID = 0x20000000,
+    CJ_CLONE_NEWNET = 0x40000000,
+};
+
+/// Resource numbers for `cj_rlimit.resource` (Linux ABI values).
+enum {
+    CJ_RLIMIT_CPU = 0, CJ_RLIMIT_FSIZE = 1, CJ_RLIMIT_STACK = 3, CJ_RLIMIT_CORE = 4, CJ_RLIMIT_NPROC = 6,
+    CJ_RLIMIT_NOFILE = 7, CJ_RLIMIT_MEMLOCK = 8, CJ_RLIMIT_AS = 9, CJ_RLIMIT_MSGQUEUE = 12,
+};
+
+/// `pipe2(fds, O_CLOEXEC)`. Returns 0 or -1 with errno.
+int cj_pipe(int fds[2]);
+
+/// An anonymous close-on-exec memory file holding `len` bytes of `data`, positioned at 0; -1 with errno.
+int cj_memfd_with(const void *data, size_t len);
+
+/// Clones the jail's first process in new namespaces. The child waits on the release pipe until the
+/// parent has written its uid/gid maps and attached its cgroups, then builds the jail and executes
+/// the program. The clone happens on a dedicated long-lived thread, so the child's parent-death
+/// signal fires only when the whole supervising process dies.
+///
+/// Returns 0 and fills `child`, or -1 with errno set (nothing is left behind then).
+int cj_spawn(const struct cj_spec *spec, struct cj_child *child);
+
+/// Releases a child started by `cj_spawn` (closes the release pipe's write end after one byte).
+/// Returns 0, or -1 with errno.
+int cj_release(struct cj_child *child);
+
+/// The symbolic name of an errno value ("EPERM"), or NULL when unknown.
+const char *cj_errno_name(int err);
+
+/// Writes `len` bytes to `path` (open, write, close); used for /proc maps and cgroup files.
+/// Returns 0 or -1 with errno.
+int cj_write_file(const char *path, const char *data, size_t len);
+
+/// Reads up to `cap - 1` bytes of `path` into `buf` and NUL-terminates it. Returns the length or -1.
+ssize_t cj_read_file(const char *path, char *buf, size_t cap);
+
+/// Raw `pidfd_send_signal`. Returns 0 or -1 with errno.
+int cj_pidfd_send_signal(int pidfd, int sig);
+
+/// Raw `wait4` on one pid (retrying EINTR); fills the wait status and CPU times (µs) and max RSS (KiB).
+/// Returns the pid or -1 with errno.
+pid_t cj_wait(pid_t pid, int *status, int64_t *user_us, int64_t *sys_us, int64_t *maxrss_kb, int nohang);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

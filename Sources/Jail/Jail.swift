@@ -1,0 +1,77 @@
+#if os(Linux)
+import CCap
+import CJail
+import Glibc
+
+/// Runs programs in a Linux namespace + seccomp jail and reports each run as a verdict.
+///
+/// One `Jail` serves many runs, from any number of threads. `run` blocks the calling thread until
+/// the run is over; when it returns, every process of the run is dead, its cgroup is handed to the
+/// background reaper, and its mounts are gone with its mount namespace.
+public final class Jail: Sendable {
+    /// How this jail maps identities and enforces limits.
+    public struct Configuration: Sendable {
+        /// The uid/gid the program has inside the jail (never 0).
+        public var innerID: UInt32 = 1000
+        /// The unprivileged host id the inner id maps to when the supervisor is root. Rootless
+        /// supervisors always map to their own ids.
+        public var hostID: UInt32 = 0x7000_0000
+        /// Use cgroups when the machine offers them (`OMEGA_CGROUP=none` also turns them off).
+        public var useCgroups = true
+        /// Host directory the child builds the root on, inside its private mount namespace.
+        public var stagingDirectory = "/tmp"
+        /// Run a minimal init as pid 1 that reaps orphans (the program runs as pid 2).
+        public var useInit = true
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// The configuration in force.
+    public let configuration: Configuration
+    /// Whether the supervisor runs without root (unprivileged user namespaces only).
+    public let rootless: Bool
+    let cgroups: CgroupManager?
+    let root: RootFilesystem
+    let lastCap: Int32
+    let hostUID: UInt32
+    let hostGID: UInt32
+
+    /// Prepares a jail: inspects the host once and starts the cgroup pool when cgroups are usable.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        let ids = Syscalls.effectiveIDs
+        rootless = ids.uid != 0
+        hostUID = rootless ? ids.uid : configuration.hostID
+        hostGID = rootless ? ids.gid : configuration.hostID
+        cgroups = configuration.useCgroups ? CgroupManager.make() : nil
+        root = RootFilesystem(innerUID: configuration.innerID, innerGID: configuration.innerID, hostname: "omega")
+        lastCap = Int32(cap_max_bits()) - 1
+    }
+
+    /// The cgroup backend in use: `v1`, `v2` or `none`.
+    public var cgroupVersion: String { cgroups?.version.rawValue ?? "none" }
+
+    /// Where the program's output goes while it runs.
+    public enum OutputMode: Sendable {
+        /// Captured into the result (up to the cap).
+        case capture
+        /// Written through to these descriptors as it arrives (up to the cap) and not captured.
+        case passthrough(stdout: Int32, stderr: Int32)
+    }
+
+    /// Runs `spec` and returns its verdict. Failures of the program (including a failed `execve`
+    /// or a failed jail setup step) are verdicts, not thrown errors.
+    ///
+    /// - Throws: `JailError` with code `INVALID_INPUT` when the spec is invalid, `SANDBOX_FAILURE`
+    ///   when the supervisor itself cannot start the run (no pipes, clone refused).
+    /// - Returns: the result; every process of the run is dead when it returns.
+    public func run(_ spec: JailSpec, output: OutputMode = .capture) throws(JailError) -> JailResult {
+        try spec.validate()
+        let started = Syscalls.monotonicNs()
+        var run = try PreparedRun(jail: self, spec: spec)
+        defer { run.closeAll() }
+        return try run.execute(started: started, output: output)
+    }
+}
+#endif

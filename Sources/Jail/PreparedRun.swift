@@ -1,0 +1,161 @@
+#if os(Linux)
+import CJail
+import Glibc
+
+/// One run between spawn and verdict: its descriptors, cgroup lease and the child.
+struct PreparedRun {
+    let jail: Jail
+    let spec: JailSpec
+    var stdinFD: Int32 = -1
+    var stdoutRead: Int32 = -1, stdoutWrite: Int32 = -1
+    var stderrRead: Int32 = -1, stderrWrite: Int32 = -1
+    var lease: CgroupLease?
+    var child = cj_child(pid: 0, pidfd: -1, status_fd: -1, release_fd: -1)
+
+    init(jail: Jail, spec: JailSpec) throws(JailError) {
+        self.jail = jail
+        self.spec = spec
+        do {
+            stdinFD = try PreparedRun.openStdin(spec)
+            (stdoutRead, stdoutWrite) = try Syscalls.pipe()
+            (stderrRead, stderrWrite) = try Syscalls.pipe()
+            try Syscalls.setNonBlocking(stdoutRead)
+            try Syscalls.setNonBlocking(stderrRead)
+        } catch {
+            closeAll()
+            throw error
+        }
+    }
+
+    private static func openStdin(_ spec: JailSpec) throws(JailError) -> Int32 {
+        if let data = spec.stdinData {
+            let fd = data.withUnsafeBytes { cj_memfd_with($0.baseAddress, $0.count) }
+            guard fd >= 0 else { throw .system("memfd_create stdin", errno: errno) }
+            return try Syscalls.dupHigh(fd, closingOriginal: true)
+        }
+        let fd = try Syscalls.openRead(spec.stdinPath ?? "/dev/null", step: "open stdin")
+        return try Syscalls.dupHigh(fd, closingOriginal: true)
+    }
+
+    mutating func closeAll() {
+        for fd in [stdinFD, stdoutRead, stdoutWrite, stderrRead, stderrWrite, child.pidfd, child.status_fd, child.release_fd] {
+            Syscalls.close(fd)
+        }
+        stdinFD = -1; stdoutRead = -1; stdoutWrite = -1; stderrRead = -1; stderrWrite = -1
+        child.pidfd = -1; child.status_fd = -1; child.release_fd = -1
+        lease?.release()
+        lease = nil
+    }
+
+    /// Spawns, supervises and reaps the run.
+    mutating func execute(started: UInt64, output: Jail.OutputMode) throws(JailError) -> JailResult {
+        if let cgroups = jail.cgroups {
+            do {
+                lease = try cgroups.lease(limits: CgroupLimits(memoryBytes: spec.limits.memoryBytes, pids: spec.limits.pids))
+            } catch {
+                throw JailError(code: "SANDBOX_FAILURE", message: "cgroup: \(error)")
+            }
+        }
+        try spawn()
+        Syscalls.close(stdoutWrite); stdoutWrite = -1
+        Syscalls.close(stderrWrite); stderrWrite = -1
+        Syscalls.close(stdinFD); stdinFD = -1
+
+        if let failure = configureChild() {
+            Syscalls.kill(pidfd: child.pidfd, pid: child.pid)
+            _ = try? Syscalls.wait(child.pid)
+            return JailResult(status: .setupError, wallMs: Self.ms(since: started), error: failure,
+                              cgroup: jail.cgroupVersion)
+        }
+        var supervisor = Supervisor(run: self, output: output, started: started)
+        return try supervisor.supervise()
+    }
+
+    /// Builds the C spec and clones the child (which waits for release).
+    private mutating func spawn() throws(JailError) {
+        let c = CSpec()
+        let inner = jail.configuration.innerID
+        let argv = [spec.program] + spec.arguments
+        c.spec.path = UnsafePointer(c.cString(spec.program))
+        c.spec.argv = UnsafePointer(c.cStringArray(argv))
+        c.spec.envp = UnsafePointer(c.cStringArray(spec.effectiveEnvironment))
+        let pathValue = spec.effectiveEnvironment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
+        let searchPath = c.cStringArray(pathValue.split(separator: ":").map(String.init))
+        c.spec.search_path = UnsafeRawPointer(searchPath).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+        c.spec.workdir = UnsafePointer(c.cString(spec.workdir))
+        c.spec.hostname = UnsafePointer(c.cString(spec.hostname))
+        c.spec.inner_uid = inner
+        c.spec.inner_gid = inner
+        c.spec.clone_flags = UInt64(CJ_CLONE_NEWPID | CJ_CLONE_NEWNS | CJ_CLONE_NEWNET | CJ_CLONE_NEWIPC | CJ_CLONE_NEWUTS | CJ_CLONE_NEWCGROUP)
+        c.spec.net_loopback = spec.network == .loopback ? 1 : 0
+        c.spec.staging_dir = UnsafePointer(c.cString(jail.configuration.stagingDirectory))
+
+        let entries = jail.root.entries(for: spec, innerUID: inner, innerGID: inner)
+        let mounts = c.allocate(cj_mount.self, count: entries.count)
+        for (index, entry) in entries.enumerated() {
+            var m = cj_mount()
+            m.kind = entry.kind
+            m.flags = entry.flags
+            if let source = entry.source {
+                m.source = UnsafePointer(c.cString(source))
+                m.source_len = source.count
+            }
+            m.target = UnsafePointer(c.cString(entry.target))
+            if let data = entry.data { m.data = UnsafePointer(c.cString(data)) }
+            m.mode = entry.mode
+            mounts[index] = m
+        }
+        c.spec.mounts = UnsafePointer(mounts)
+        c.spec.mount_count = entries.count
+
+        let limits = RlimitPlan.limits(for: spec.limits, memoryByCgroup: lease != nil)
+        let rlimits = c.allocate(cj_rlimit.self, count: limits.count)
+        for (index, limit) in limits.enumerated() { rlimits[index] = limit }
+        c.spec.rlimits = UnsafePointer(rlimits)
+        c.spec.rlimit_count = limits.count
+
+        if let program = spec.seccompProgram, !program.isEmpty {
+            c.spec.seccomp_filter = c.bytes(program)
+            c.spec.seccomp_filter_len = program.count / 8
+        }
+        c.spec.last_cap = jail.lastCap
+        c.spec.stdin_fd = stdinFD
+        c.spec.stdout_fd = stdoutWrite
+        c.spec.stderr_fd = stderrWrite
+        c.spec.cgroup_fd = lease?.cloneIntoFD ?? -1
+        c.spec.use_init = jail.configuration.useInit ? 1 : 0
+
+        var started = cj_child(pid: 0, pidfd: -1, status_fd: -1, release_fd: -1)
+        let rc = withExtendedLifetime(c) { cj_spawn(&c.spec, &started) }
+        guard rc == 0 else {
+            let err = errno
+            let hint = err == EPERM || err == ENOSPC || err == EINVAL ? " (are unprivileged user namespaces enabled? see `omega-exec doctor`)" : ""
+            throw JailError(code: "SANDBOX_FAILURE", message: "clone: \(Errno.name(err))\(hint)", errno: err)
+        }
+        child = started
+    }
+
+    /// Writes the identity maps and attaches the cgroup, then releases the child. Returns a
+    /// setup-error message instead of throwing, because the run already exists.
+    private mutating func configureChild() -> String? {
+        let pid = child.pid
+        let inner = jail.configuration.innerID
+        do {
+            if jail.rootless { try Syscalls.writeFile("/proc/\(pid)/setgroups", "deny") }
+            try Syscalls.writeFile("/proc/\(pid)/uid_map", "\(inner) \(jail.hostUID) 1\n")
+            try Syscalls.writeFile("/proc/\(pid)/gid_map", "\(inner) \(jail.hostGID) 1\n")
+        } catch {
+            return "uid/gid map: \(error.message)"
+        }
+        if let lease, lease.cloneIntoFD < 0 {
+            do { try lease.attach(pid: pid) } catch { return "cgroup attach: \(error)" }
+        }
+        guard cj_release(&child) == 0 else { return "release: \(Errno.name(errno))" }
+        return nil
+    }
+
+    static func ms(since start: UInt64) -> Double {
+        Double(Syscalls.monotonicNs() &- start) / 1_000_000
+    }
+}
+#endif

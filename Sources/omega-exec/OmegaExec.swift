@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The `omega-exec` command line: a thin surface over the Jail, Manifest, Executor and AgentHost
+/// modules. It holds no business logic.
+@main
+struct OmegaExec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "omega-exec",
+        abstract: "Run untrusted tool packages in a Linux namespace + seccomp jail.",
+        version: "0.1.0",
+        subcommands: [JailCommand.self, DoctorCommand.self]
+    )
+}
