@@ -400,7 +400,9 @@ __attribute__((noreturn)) static void cj_child_main(const struct cj_spec *spec, 
     // Identity: the unprivileged inner ids (mapped to an unprivileged host id). Capabilities in the
     // new user namespace are kept until dropped below.
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) cj_fail("prctl", "PR_SET_KEEPCAPS", errno);
-    if (setgroups(0, NULL) < 0 && errno != EPERM) cj_fail("setgroups", NULL, errno);
+    // Raw system calls: glibc's set*id/setgroups wrappers broadcast to every thread the parent had,
+    // and its fork() takes locks other parent threads may have held at clone time.
+    if (syscall(SYS_setgroups, 0, NULL) < 0 && errno != EPERM) cj_fail("setgroups", NULL, errno);
     if (syscall(SYS_setresgid, spec->inner_gid, spec->inner_gid, spec->inner_gid) < 0) cj_fail("setresgid", NULL, errno);
     if (syscall(SYS_setresuid, spec->inner_uid, spec->inner_uid, spec->inner_uid) < 0) cj_fail("setresuid", NULL, errno);
     {
@@ -443,7 +445,7 @@ __attribute__((noreturn)) static void cj_child_main(const struct cj_spec *spec, 
     cj_drop_privileges(spec);
 
     if (spec->use_init) {
-        pid_t tool = fork();
+        pid_t tool = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
         if (tool < 0) cj_fail("fork", "tool", errno);
         if (tool > 0) {
             close(0);

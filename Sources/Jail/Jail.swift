@@ -22,6 +22,8 @@ public final class Jail: Sendable {
         public var stagingDirectory = "/tmp"
         /// Run a minimal init as pid 1 that reaps orphans (the program runs as pid 2).
         public var useInit = true
+        /// Cgroup leaves kept ready by a background thread (0 for one-shot processes such as the CLI).
+        public var cgroupPoolSize = 4
 
         /// The defaults.
         public init() {}
@@ -44,7 +46,7 @@ public final class Jail: Sendable {
         rootless = ids.uid != 0
         hostUID = rootless ? ids.uid : configuration.hostID
         hostGID = rootless ? ids.gid : configuration.hostID
-        cgroups = configuration.useCgroups ? CgroupManager.make() : nil
+        cgroups = configuration.useCgroups ? CgroupManager.make(poolSize: configuration.cgroupPoolSize) : nil
         root = RootFilesystem(innerUID: configuration.innerID, innerGID: configuration.innerID, hostname: "omega")
         lastCap = Int32(cap_max_bits()) - 1
     }

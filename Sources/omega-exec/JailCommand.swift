@@ -41,7 +41,9 @@ struct JailCommand: ParsableCommand {
         } catch let error as JailError {
             throw ValidationError(error.message)
         }
-        let jail = Jail()
+        var configuration = Jail.Configuration()
+        configuration.cgroupPoolSize = 0  // one run per process: no pool to fill and tear down
+        let jail = Jail(configuration: configuration)
         let result: JailResult
         do {
             result = try jail.run(spec, output: json ? .capture : .passthrough(stdout: 1, stderr: 2))

@@ -12,6 +12,9 @@ enum CgroupFS {
         CgroupError(code: "CGROUP_SETUP", message: "\(call) \(path): \(Errno.name(err))", errno: err)
     }
 
+    /// `EBUSY`: a cgroup that still has members or children.
+    static let busy = EBUSY
+
     // MARK: Files
 
     /// Opens `path` (`open(2)`) with `flags | O_CLOEXEC`.
@@ -44,23 +47,21 @@ enum CgroupFS {
     static func read(_ path: String) throws(CgroupError) -> String {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 4096)
-        var used = 0
-        while true {
-            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
-            let n = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.read(fd, buffer.baseAddress! + used, buffer.count - used)
-            }
-            if n > 0 {
-                used += n
-            } else if n == 0 {
-                break
-            } else {
-                let err = errno
-                if err != EINTR { throw failure("read", path, err) }
+        var bytes: [UInt8] = []
+        let err: Int32 = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
+            while true {
+                let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                if n > 0 {
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<n]))
+                } else if n == 0 {
+                    return 0
+                } else if errno != EINTR {
+                    return errno
+                }
             }
         }
-        return String(decoding: bytes[0..<used], as: UTF8.self)
+        if err != 0 { throw failure("read", path, err) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The content of `path`, or nil when it cannot be read (absent file, controller not enabled).

@@ -10,7 +10,8 @@ public struct CgroupUsage: Sendable, Equatable {
     public var cpuNanoseconds: UInt64?
     /// How many processes of the group the OOM killer killed (`oom_kill`); 0 when unknown.
     public var oomKills: Int
-    /// How often the memory limit was hit (v1 `memory.failcnt`, v2 `memory.events` `max`).
+    /// How often the memory limit was hit (v1 the larger of `memory.failcnt` and
+    /// `memory.memsw.failcnt`, v2 `memory.events` `max`).
     public var memoryLimitHits: Int?
     /// How often a fork or clone failed on the pids limit (`pids.events` `max`).
     public var pidsLimitHits: Int?

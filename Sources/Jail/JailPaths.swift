@@ -1,0 +1,44 @@
+#if os(Linux)
+import Glibc
+
+/// Where the jail finds its policies and keeps its caches.
+///
+/// `OMEGA_HOME` (default `/var/lib/omega-exec` as root, else `~/.local/share/omega-exec`) holds
+/// state; compiled seccomp programs are cached in `<OMEGA_HOME>/cache`.
+public enum JailPaths {
+    /// The appliance's home directory.
+    public static var home: String {
+        if let value = environment("OMEGA_HOME"), !value.isEmpty { return value }
+        if geteuid() == 0 { return "/var/lib/omega-exec" }
+        if let data = environment("XDG_DATA_HOME"), data.hasPrefix("/") { return data + "/omega-exec" }
+        return (environment("HOME") ?? "/tmp") + "/.local/share/omega-exec"
+    }
+
+    /// Where compiled seccomp programs are cached.
+    public static var cacheDirectory: String { home + "/cache" }
+
+    /// Directories searched for `<name>.json` seccomp profiles, in order: `$OMEGA_SECCOMP_DIR`, a
+    /// `Policies/seccomp` folder above the executable (a source checkout), `share/omega-exec/seccomp`
+    /// beside the executable's prefix, then the system locations.
+    public static var seccompSearchDirectories: [String] {
+        var directories: [String] = []
+        if let value = environment("OMEGA_SECCOMP_DIR"), !value.isEmpty { directories.append(value) }
+        if let exe = Syscalls.readlink("/proc/self/exe") {
+            var dir = Path.normalize(exe + "/..")
+            while dir != "/" {
+                for candidate in [dir + "/Policies/seccomp", dir + "/share/omega-exec/seccomp"]
+                where Syscalls.isDirectory(candidate) {
+                    directories.append(candidate)
+                }
+                dir = Path.normalize(dir + "/..")
+            }
+        }
+        directories += ["/usr/local/share/omega-exec/seccomp", "/usr/share/omega-exec/seccomp"]
+        return directories
+    }
+
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+}
+#endif
