@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CLONE_PIDFD
@@ -99,6 +100,22 @@ __attribute__((noreturn)) static void cj_fail(const char *step, const char *what
     }
     if (g_status_fd >= 0) cj_write_all(g_status_fd, &r, sizeof r);
     _exit(125);
+}
+
+static int g_trace;
+
+/// (trace) Reports that phase `step` just ended.
+static void cj_mark(const char *step) {
+    if (!g_trace) return;
+    struct cj_report r;
+    memset(&r, 0, sizeof r);
+    r.kind = CJ_REPORT_TIMING;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    r.ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    size_t len = 0;
+    cj_append(r.step, sizeof r.step, &len, step);
+    cj_write_all(g_status_fd, &r, sizeof r);
 }
 
 /// mkdir -p for an absolute path (modifies a private copy).
@@ -269,7 +286,9 @@ static void cj_build_root(const struct cj_spec *spec) {
     if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
         cj_fail("mount tmpfs", "/", errno);
 
+    cj_mark("staging");
     for (size_t i = 0; i < spec->mount_count; i++) cj_apply_mount(&spec->mounts[i]);
+    cj_mark("mount list");
 
     // Read-only passes: mounts that asked for it, then the root itself.
     for (size_t i = 0; i < spec->mount_count; i++) {
@@ -283,6 +302,7 @@ static void cj_build_root(const struct cj_spec *spec) {
         cj_fail("remount", "/", errno);
 
     // Enter the new root and detach everything else (the staging tmpfs and the host's tree).
+    cj_mark("read-only passes");
     if (chdir(NEWROOT) < 0) cj_fail("chdir", "/", errno);
     if (syscall(SYS_pivot_root, ".", ".") < 0) cj_fail("pivot_root", "/", errno);
     if (umount2(".", MNT_DETACH) < 0) cj_fail("umount", "old root", errno);
@@ -377,6 +397,8 @@ __attribute__((noreturn)) static void cj_init_loop(pid_t tool) {
 
 __attribute__((noreturn)) static void cj_child_main(const struct cj_spec *spec, int status_fd, int release_fd) {
     g_status_fd = status_fd;
+    g_trace = spec->trace;
+    cj_mark("cloned");
 
     // Signal dispositions and mask back to defaults (the spawner thread blocks everything).
     struct sigaction sa;
@@ -396,6 +418,7 @@ __attribute__((noreturn)) static void cj_child_main(const struct cj_spec *spec, 
     while (n < 0 && errno == EINTR);
     if (n != 1) _exit(0);
     close(release_fd);
+    cj_mark("released");
 
     // Identity: the unprivileged inner ids (mapped to an unprivileged host id). Capabilities in the
     // new user namespace are kept until dropped below.
@@ -432,8 +455,10 @@ __attribute__((noreturn)) static void cj_child_main(const struct cj_spec *spec, 
         if (setdomainname(spec->hostname, cj_strlen(spec->hostname)) < 0) cj_fail("setdomainname", NULL, errno);
     }
     if (spec->net_loopback) cj_loopback_up();
+    cj_mark("identity, fds, network");
 
     cj_build_root(spec);
+    cj_mark("root filesystem");
     if (chdir(spec->workdir ? spec->workdir : "/") < 0) cj_fail("chdir", spec->workdir, errno);
 
     for (size_t i = 0; i < spec->rlimit_count; i++) {
@@ -443,6 +468,7 @@ __attribute__((noreturn)) static void cj_child_main(const struct cj_spec *spec, 
     if (setsid() < 0) cj_fail("setsid", NULL, errno);
     umask(022);
     cj_drop_privileges(spec);
+    cj_mark("limits, privileges dropped");
 
     if (spec->use_init) {
         pid_t tool = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
@@ -455,6 +481,7 @@ __attribute__((noreturn)) static void cj_child_main(const struct cj_spec *spec, 
         }
     }
     cj_install_seccomp(spec);
+    cj_mark("seccomp (tool)");
     cj_exec(spec);
 }
 

@@ -38,6 +38,8 @@ public final class Jail: Sendable {
     let lastCap: Int32
     let hostUID: UInt32
     let hostGID: UInt32
+    /// `OMEGA_JAIL_TRACE=1`: print the child's setup phases with timestamps to stderr.
+    let trace: Bool
 
     /// Prepares a jail: inspects the host once and starts the cgroup pool when cgroups are usable.
     public init(configuration: Configuration = Configuration()) {
@@ -49,6 +51,7 @@ public final class Jail: Sendable {
         cgroups = configuration.useCgroups ? CgroupManager.make(poolSize: configuration.cgroupPoolSize) : nil
         root = RootFilesystem(innerUID: configuration.innerID, innerGID: configuration.innerID, hostname: "omega")
         lastCap = Int32(cap_max_bits()) - 1
+        trace = JailPaths.environment("OMEGA_JAIL_TRACE") == "1"
     }
 
     /// The cgroup backend in use: `v1`, `v2` or `none`.

@@ -56,7 +56,9 @@ struct PreparedRun {
                 throw JailError(code: "SANDBOX_FAILURE", message: "cgroup: \(error)")
             }
         }
+        if jail.trace { Supervisor.traceLine("parent: start", started) }
         try spawn()
+        if jail.trace { Supervisor.traceLine("parent: spawned", Syscalls.monotonicNs()) }
         Syscalls.close(stdoutWrite); stdoutWrite = -1
         Syscalls.close(stderrWrite); stderrWrite = -1
         Syscalls.close(stdinFD); stdinFD = -1
@@ -124,6 +126,7 @@ struct PreparedRun {
         c.spec.stderr_fd = stderrWrite
         c.spec.cgroup_fd = lease?.cloneIntoFD ?? -1
         c.spec.use_init = jail.configuration.useInit ? 1 : 0
+        c.spec.trace = jail.trace ? 1 : 0
 
         var started = cj_child(pid: 0, pidfd: -1, status_fd: -1, release_fd: -1)
         let rc = withExtendedLifetime(c) { cj_spawn(&c.spec, &started) }
@@ -150,6 +153,7 @@ struct PreparedRun {
         if let lease, lease.cloneIntoFD < 0 {
             do { try lease.attach(pid: pid) } catch { return "cgroup attach: \(error)" }
         }
+        if jail.trace { Supervisor.traceLine("parent: maps written, cgroup attached", Syscalls.monotonicNs()) }
         guard cj_release(&child) == 0 else { return "release: \(Errno.name(errno))" }
         return nil
     }

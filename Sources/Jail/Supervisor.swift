@@ -75,6 +75,7 @@ struct Supervisor {
             }
         }
         let wallMs = PreparedRun.ms(since: started)
+        if run.jail.trace { Supervisor.traceLine("parent: reaped", Syscalls.monotonicNs()) }
         return verdict(reaped: reaped!, wallMs: wallMs)
     }
 
@@ -106,6 +107,16 @@ struct Supervisor {
         }
     }
 
+    nonisolated(unsafe) private static var traceStart: UInt64 = 0
+
+    /// (trace) Writes one timing line to stderr, relative to the first line of the run.
+    static func traceLine(_ what: String, _ ns: UInt64) {
+        if what == "parent: start" { traceStart = ns }
+        let us = Int64(ns) - Int64(traceStart)
+        var text = "omega-jail trace: +\(us / 1000).\(String(us % 1000 / 100)) ms \(what)\n"
+        text.withUTF8 { Syscalls.writeAll(2, UnsafeRawBufferPointer($0)) }
+    }
+
     /// The status pipe's records: a setup error, and the tool's wait status.
     private func reports() -> (setupError: String?, toolStatus: Int32?) {
         var setupError: String?
@@ -120,6 +131,9 @@ struct Supervisor {
                     String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
                 }
                 setupError = "\(step): \(Errno.name(report.err))"
+            } else if report.kind == Int32(CJ_REPORT_TIMING) {
+                let step = withUnsafeBytes(of: report.step) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+                Supervisor.traceLine("child: " + step, UInt64(report.ns))
             } else if report.kind == Int32(CJ_REPORT_EXIT) {
                 toolStatus = report.wait_status
             }

@@ -97,12 +97,15 @@ struct cj_spec {
     int cgroup_fd;
     /// Run a minimal init as pid 1 that reaps orphans and reports the tool's status (recommended).
     int use_init;
+    /// Send a CJ_REPORT_TIMING record (CLOCK_MONOTONIC ns in `wait_status`/`tool_pid`) after each phase.
+    int trace;
 };
 
 /// What the status pipe carries: one record per event, fixed size.
 enum {
     CJ_REPORT_SETUP_ERROR = 1, ///< a step failed before execve; `step` and `err` say which
     CJ_REPORT_EXIT = 2,        ///< the tool ended; `wait_status` is its raw wait status
+    CJ_REPORT_TIMING = 3,      ///< (trace) phase `step` ended at the monotonic time in `ns`
 };
 
 /// One record on the status pipe.
@@ -111,7 +114,8 @@ struct cj_report {
     int32_t err;
     int32_t wait_status;
     int32_t tool_pid;
-    char step[112];
+    int64_t ns;
+    char step[104];
 };
 
 /// A started child: the pid of the jail's first process (in the caller's pid namespace), a pidfd
