@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "omega-exec", targets: ["omega-exec"]),
+        .executable(name: "omega-jail-init", targets: ["omega-jail-init"]),
         .library(name: "Jail", targets: ["Jail"]),
     ],
     dependencies: [
@@ -44,12 +45,17 @@ let package = Package(
                 "Jail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // pid 1 of every jail: a tiny static C program (fast to execute, nothing of the supervisor).
+        .executableTarget(
+            name: "omega-jail-init",
+            dependencies: ["CJail"],
+            linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .executableTarget(
             name: "omega-bench",
             dependencies: ["Jail"],
             path: "Benchmarks/omega-bench"),
 
-        .testTarget(name: "JailTests", dependencies: ["Jail"]),
+        .testTarget(name: "JailTests", dependencies: ["Jail"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

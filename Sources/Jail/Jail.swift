@@ -20,7 +20,9 @@ public final class Jail: Sendable {
         public var useCgroups = true
         /// Host directory the child builds the root on, inside its private mount namespace.
         public var stagingDirectory = "/tmp"
-        /// Run a minimal init as pid 1 that reaps orphans (the program runs as pid 2).
+        /// Run `omega-jail-init` as pid 1, which reaps orphans (the program then runs as pid 2).
+        /// Found beside the executable, at `$OMEGA_JAIL_INIT`, or in `/usr/local/libexec/omega-exec`;
+        /// without it the program runs as pid 1.
         public var useInit = true
         /// Cgroup leaves kept ready by a background thread (0 for one-shot processes such as the CLI).
         public var cgroupPoolSize = 4
@@ -38,6 +40,8 @@ public final class Jail: Sendable {
     let lastCap: Int32
     let hostUID: UInt32
     let hostGID: UInt32
+    /// An O_PATH descriptor of `omega-jail-init`, or -1 (the program then runs as pid 1).
+    let initFD: Int32
     /// `OMEGA_JAIL_TRACE=1`: print the child's setup phases with timestamps to stderr.
     let trace: Bool
 
@@ -52,7 +56,15 @@ public final class Jail: Sendable {
         root = RootFilesystem(innerUID: configuration.innerID, innerGID: configuration.innerID, hostname: "omega")
         lastCap = Int32(cap_max_bits()) - 1
         trace = JailPaths.environment("OMEGA_JAIL_TRACE") == "1"
+        initFD = configuration.useInit ? JailPaths.initExecutable.map { cj_open_path($0) } ?? -1 : -1
     }
+
+    deinit {
+        Syscalls.close(initFD)
+    }
+
+    /// Whether runs start with `omega-jail-init` as pid 1.
+    public var hasInit: Bool { initFD >= 0 }
 
     /// The cgroup backend in use: `v1`, `v2` or `none`.
     public var cgroupVersion: String { cgroups?.version.rawValue ?? "none" }

@@ -37,6 +37,16 @@ public enum JailPaths {
         return directories
     }
 
+    /// The `omega-jail-init` executable: `$OMEGA_JAIL_INIT`, beside the running executable, or in
+    /// the libexec directories; nil when none exists.
+    public static var initExecutable: String? {
+        var candidates: [String] = []
+        if let value = environment("OMEGA_JAIL_INIT"), !value.isEmpty { candidates.append(value) }
+        if let exe = Syscalls.readlink("/proc/self/exe") { candidates.append(Path.normalize(exe + "/../omega-jail-init")) }
+        candidates += ["/usr/local/libexec/omega-exec/omega-jail-init", "/usr/libexec/omega-exec/omega-jail-init"]
+        return candidates.first { Syscalls.exists($0) && !Syscalls.isDirectory($0) }
+    }
+
     static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
     }

@@ -10,7 +10,10 @@ struct PreparedRun {
     var stdoutRead: Int32 = -1, stdoutWrite: Int32 = -1
     var stderrRead: Int32 = -1, stderrWrite: Int32 = -1
     var lease: CgroupLease?
-    var child = cj_child(pid: 0, pidfd: -1, status_fd: -1, release_fd: -1)
+    var child = cj_child(pid: 0, pidfd: -1, status_fd: -1, release_fd: -1, stack: nil, stack_size: 0)
+    /// The C spec the child reads until it executes; kept until the run is reaped.
+    var cSpec: CSpec?
+    var blobFD: Int32 = -1
 
     init(jail: Jail, spec: JailSpec) throws(JailError) {
         self.jail = jail
@@ -38,11 +41,14 @@ struct PreparedRun {
     }
 
     mutating func closeAll() {
-        for fd in [stdinFD, stdoutRead, stdoutWrite, stderrRead, stderrWrite, child.pidfd, child.status_fd, child.release_fd] {
+        for fd in [stdinFD, stdoutRead, stdoutWrite, stderrRead, stderrWrite, child.pidfd, child.status_fd, child.release_fd, blobFD] {
             Syscalls.close(fd)
         }
-        stdinFD = -1; stdoutRead = -1; stdoutWrite = -1; stderrRead = -1; stderrWrite = -1
+        stdinFD = -1; stdoutRead = -1; stdoutWrite = -1; stderrRead = -1; stderrWrite = -1; blobFD = -1
         child.pidfd = -1; child.status_fd = -1; child.release_fd = -1
+        // Only once the child has executed or died: it ran on this stack and read this spec.
+        cj_child_free(&child)
+        cSpec = nil
         lease?.release()
         lease = nil
     }
@@ -62,6 +68,7 @@ struct PreparedRun {
         Syscalls.close(stdoutWrite); stdoutWrite = -1
         Syscalls.close(stderrWrite); stderrWrite = -1
         Syscalls.close(stdinFD); stdinFD = -1
+        Syscalls.close(blobFD); blobFD = -1
 
         if let failure = configureChild() {
             Syscalls.kill(pidfd: child.pidfd, pid: child.pid)
@@ -124,12 +131,18 @@ struct PreparedRun {
         c.spec.stdin_fd = stdinFD
         c.spec.stdout_fd = stdoutWrite
         c.spec.stderr_fd = stderrWrite
-        c.spec.cgroup_fd = lease?.cloneIntoFD ?? -1
-        c.spec.use_init = jail.configuration.useInit ? 1 : 0
+        c.spec.init_fd = jail.initFD
+        if jail.initFD >= 0 {
+            blobFD = try LaunchBlob.memfd(program: spec.program, arguments: argv, environment: spec.effectiveEnvironment,
+                                          searchPath: pathValue.split(separator: ":").map(String.init),
+                                          seccomp: spec.seccompProgram ?? [], trace: jail.trace)
+        }
+        c.spec.blob_fd = blobFD
         c.spec.trace = jail.trace ? 1 : 0
 
-        var started = cj_child(pid: 0, pidfd: -1, status_fd: -1, release_fd: -1)
-        let rc = withExtendedLifetime(c) { cj_spawn(&c.spec, &started) }
+        var started = cj_child(pid: 0, pidfd: -1, status_fd: -1, release_fd: -1, stack: nil, stack_size: 0)
+        cSpec = c
+        let rc = cj_spawn(&c.spec, &started)
         guard rc == 0 else {
             let err = errno
             let hint = err == EPERM || err == ENOSPC || err == EINVAL ? " (are unprivileged user namespaces enabled? see `omega-exec doctor`)" : ""
@@ -150,7 +163,7 @@ struct PreparedRun {
         } catch {
             return "uid/gid map: \(error.message)"
         }
-        if let lease, lease.cloneIntoFD < 0 {
+        if let lease {
             do { try lease.attach(pid: pid) } catch { return "cgroup attach: \(error)" }
         }
         if jail.trace { Supervisor.traceLine("parent: maps written, cgroup attached", Syscalls.monotonicNs()) }

@@ -8,6 +8,6 @@ struct OmegaExec: ParsableCommand {
         commandName: "omega-exec",
         abstract: "Run untrusted tool packages in a Linux namespace + seccomp jail.",
         version: "0.1.0",
-        subcommands: [JailCommand.self]
+        subcommands: [JailCommand.self, DoctorCommand.self]
     )
 }

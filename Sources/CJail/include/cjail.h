@@ -93,10 +93,11 @@ struct cj_spec {
     int stdout_fd;
     int stderr_fd;
 
-    /// A cgroup v2 directory fd to clone into (CLONE_INTO_CGROUP), or -1.
-    int cgroup_fd;
-    /// Run a minimal init as pid 1 that reaps orphans and reports the tool's status (recommended).
-    int use_init;
+    /// An O_PATH fd of the `omega-jail-init` executable, run as pid 1 (it reaps orphans, launches
+    /// the tool and reports its status); -1 runs the tool itself as pid 1.
+    int init_fd;
+    /// A memfd holding the launch blob for the init (see `cj_launch_header`); -1 without init.
+    int blob_fd;
     /// Send a CJ_REPORT_TIMING record (CLOCK_MONOTONIC ns in `wait_status`/`tool_pid`) after each phase.
     int trace;
 };
@@ -119,13 +120,36 @@ struct cj_report {
 };
 
 /// A started child: the pid of the jail's first process (in the caller's pid namespace), a pidfd
-/// for it, the read end of the status pipe, and the write end of the release pipe.
+/// for it, the read end of the status pipe, the write end of the release pipe, and the stack the
+/// child runs on until it executes (freed by `cj_child_free`).
 struct cj_child {
     pid_t pid;
     int pidfd;
     int status_fd;
     int release_fd;
+    void *stack;
+    size_t stack_size;
 };
+
+/// The launch blob the init reads from fd 4: this header, then NUL-terminated strings (program,
+/// `argc` arguments, `envc` environment entries, `pathc` search directories), zero padding to a
+/// multiple of 8, then `seccomp_len` 8-byte BPF instructions.
+struct cj_launch_header {
+    uint32_t magic;        ///< CJ_LAUNCH_MAGIC
+    uint32_t argc;
+    uint32_t envc;
+    uint32_t pathc;
+    uint32_t seccomp_len;
+    uint32_t seccomp_flags;
+    uint32_t trace;
+    uint32_t strings_len;  ///< bytes of strings, before padding
+};
+
+enum { CJ_LAUNCH_MAGIC = 0x4f4d4731 /* "OMG1" */ };
+
+/// Frees what `cj_spawn` allocated for the child (its stack). Call only once the child has
+/// executed or died (e.g. after reaping it).
+void cj_child_free(struct cj_child *child);
 
 /// Namespace flags (Linux ABI values, so Swift needs no _GNU_SOURCE headers).
 enum {
@@ -143,16 +167,21 @@ enum {
     CJ_RLIMIT_NOFILE = 7, CJ_RLIMIT_MEMLOCK = 8, CJ_RLIMIT_AS = 9, CJ_RLIMIT_MSGQUEUE = 12,
 };
 
+/// `open(path, O_PATH | O_CLOEXEC)`: a handle to execute later with execveat. -1 with errno.
+int cj_open_path(const char *path);
+
 /// `pipe2(fds, O_CLOEXEC)`. Returns 0 or -1 with errno.
 int cj_pipe(int fds[2]);
 
 /// An anonymous close-on-exec memory file holding `len` bytes of `data`, positioned at 0; -1 with errno.
 int cj_memfd_with(const void *data, size_t len);
 
-/// Clones the jail's first process in new namespaces. The child waits on the release pipe until the
-/// parent has written its uid/gid maps and attached its cgroups, then builds the jail and executes
-/// the program. The clone happens on a dedicated long-lived thread, so the child's parent-death
-/// signal fires only when the whole supervising process dies.
+/// Clones the jail's first process in new namespaces, sharing the caller's memory (CLONE_VM: no
+/// page-table copy) on a stack of its own. The child waits on the release pipe until the parent has
+/// written its uid/gid maps and attached its cgroups, then builds the jail and executes the init
+/// (or the program). Until it executes it reads `spec`: keep `spec` alive until the child is reaped.
+/// The clone happens on a dedicated long-lived thread, so the child's parent-death signal fires
+/// only when the whole supervising process dies.
 ///
 /// Returns 0 and fills `child`, or -1 with errno set (nothing is left behind then).
 int cj_spawn(const struct cj_spec *spec, struct cj_child *child);

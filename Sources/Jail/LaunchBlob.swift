@@ -1,0 +1,33 @@
+#if os(Linux)
+import CJail
+import Glibc
+
+/// The launch blob `omega-jail-init` reads from fd 4 (layout: `struct cj_launch_header`).
+enum LaunchBlob {
+    /// Serializes the launch into a sealed-off memory file and returns its descriptor (>= 3).
+    static func memfd(program: String, arguments: [String], environment: [String], searchPath: [String],
+                      seccomp: [UInt8], trace: Bool) throws(JailError) -> Int32 {
+        var strings: [UInt8] = []
+        for item in [program] + arguments + environment + searchPath {
+            strings.append(contentsOf: item.utf8)
+            strings.append(0)
+        }
+        var header = cj_launch_header()
+        header.magic = UInt32(CJ_LAUNCH_MAGIC)
+        header.argc = UInt32(arguments.count)
+        header.envc = UInt32(environment.count)
+        header.pathc = UInt32(searchPath.count)
+        header.seccomp_len = UInt32(seccomp.count / 8)
+        header.seccomp_flags = 0
+        header.trace = trace ? 1 : 0
+        header.strings_len = UInt32(strings.count)
+        var blob = withUnsafeBytes(of: &header) { Array($0) }
+        blob += strings
+        while blob.count % 8 != 0 { blob.append(0) }
+        blob += seccomp
+        let fd = blob.withUnsafeBytes { cj_memfd_with($0.baseAddress, $0.count) }
+        guard fd >= 0 else { throw .system("memfd_create launch blob", errno: errno) }
+        return try Syscalls.dupHigh(fd, closingOriginal: true)
+    }
+}
+#endif
