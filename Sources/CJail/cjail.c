@@ -414,6 +414,7 @@ static int cj_child_main(void *arg) {
         const struct cj_spec *spec;
         int status_fd;
         int release_fd;
+        int pooled_net;
     } *args = arg;
     struct cj_ctx ctx_storage = {args->spec, args->status_fd, args->spec->trace};
     struct cj_ctx *ctx = &ctx_storage;
@@ -483,7 +484,7 @@ static int cj_child_main(void *arg) {
         CHECK(ctx, CJ_SYS2(SYS_sethostname, spec->hostname, cj_strlen(spec->hostname)), "sethostname", NULL);
         CHECK(ctx, CJ_SYS2(SYS_setdomainname, spec->hostname, cj_strlen(spec->hostname)), "setdomainname", NULL);
     }
-    if (spec->net_loopback) cj_loopback_up(ctx);
+    if (spec->net_loopback && !args->pooled_net) cj_loopback_up(ctx);
     cj_mark(ctx, "identity, fds, network");
 
     cj_build_root(ctx);
@@ -509,6 +510,113 @@ static int cj_child_main(void *arg) {
 }
 
 // MARK: - Spawning (parent side)
+
+// MARK: - Network namespace pool
+
+static pthread_mutex_t g_np_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_np_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t g_np_ready = PTHREAD_COND_INITIALIZER;
+static int g_np_fds[16];
+static int g_np_count;
+static int g_np_target;
+static int g_np_home = -1; // this process's own network namespace
+static int g_np_inflight;  // the filler is creating one right now
+
+/// A ready namespace's fd, or -1 when the pool is empty or not running. Waits (at most 2 ms) only
+/// for a namespace already being created: that is always sooner than creating another.
+static int cj_netns_take(void) {
+    int fd = -1;
+    pthread_mutex_lock(&g_np_mu);
+    if (g_np_count == 0 && g_np_inflight) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_nsec += 2000000;
+        if (deadline.tv_nsec >= 1000000000) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000;
+        }
+        while (g_np_count == 0 && g_np_inflight) {
+            if (pthread_cond_timedwait(&g_np_ready, &g_np_mu, &deadline) != 0) break;
+        }
+    }
+    if (g_np_count > 0) {
+        fd = g_np_fds[--g_np_count];
+        pthread_cond_signal(&g_np_wake);
+    }
+    pthread_mutex_unlock(&g_np_mu);
+    return fd;
+}
+
+static void *cj_netns_filler(void *unused) {
+    (void)unused;
+    struct sched_param none = {0};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &none);
+    for (;;) {
+        pthread_mutex_lock(&g_np_mu);
+        while (g_np_count >= g_np_target) pthread_cond_wait(&g_np_wake, &g_np_mu);
+        g_np_inflight = 1;
+        pthread_mutex_unlock(&g_np_mu);
+
+        int fd = -1;
+        if (unshare(CLONE_NEWNET) == 0) {
+            int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            struct ifreq ifr;
+            memset(&ifr, 0, sizeof ifr);
+            memcpy(ifr.ifr_name, "lo", 3);
+            int up = s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+            ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+            up = up && ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+            if (s >= 0) close(s);
+            if (up) fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+            if (setns(g_np_home, CLONE_NEWNET) < 0) {
+                if (fd >= 0) close(fd);
+                return NULL; // cannot get home: stop pooling (spawns fall back to CLONE_NEWNET)
+            }
+        }
+        pthread_mutex_lock(&g_np_mu);
+        g_np_inflight = 0;
+        if (fd >= 0) g_np_fds[g_np_count++] = fd;
+        pthread_cond_broadcast(&g_np_ready);
+        pthread_mutex_unlock(&g_np_mu);
+        if (fd < 0) sleep(1);
+    }
+    return NULL;
+}
+
+int cj_netns_pool_start(int target) {
+    static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+    if (target < 1) target = 1;
+    if (target > 16) target = 16;
+    pthread_mutex_lock(&once);
+    int rc = 0;
+    if (g_np_home < 0) {
+        g_np_home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        pthread_t tid;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        if (g_np_home < 0 || pthread_create(&tid, &attr, cj_netns_filler, NULL) != 0) {
+            int e = errno;
+            if (g_np_home >= 0) close(g_np_home);
+            g_np_home = -1;
+            errno = e ? e : EAGAIN;
+            rc = -1;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&attr);
+    }
+    if (rc == 0) {
+        pthread_mutex_lock(&g_np_mu);
+        if (target > g_np_target) g_np_target = target;
+        pthread_cond_signal(&g_np_wake);
+        pthread_mutex_unlock(&g_np_mu);
+    }
+    pthread_mutex_unlock(&once);
+    return rc;
+}
 
 enum { CJ_CHILD_STACK = 256 * 1024 };
 
@@ -540,15 +648,27 @@ static int cj_spawn_now(const struct cj_spec *spec, struct cj_child *child) {
         const struct cj_spec *spec;
         int status_fd;
         int release_fd;
+        int pooled_net;
     } *args = (void *)((char *)stack + size - 64);
     args->spec = spec;
     args->status_fd = status[1];
     args->release_fd = release[0];
+    args->pooled_net = 0;
 
     int pidfd = -1;
     int flags = CLONE_VM | CLONE_NEWUSER | (int)spec->clone_flags | CLONE_PIDFD | SIGCHLD;
+    // A pooled network namespace: this thread enters it just for the clone, the child inherits it.
+    int netfd = (spec->net_from_pool && spec->net_loopback && (flags & CLONE_NEWNET)) ? cj_netns_take() : -1;
+    if (netfd >= 0) {
+        if (setns(netfd, CLONE_NEWNET) == 0) {
+            flags &= ~CLONE_NEWNET;
+            args->pooled_net = 1;
+        }
+        close(netfd);
+    }
     pid_t pid = clone(cj_child_main, (char *)stack + size - 128, flags, args, &pidfd, NULL, NULL);
     int e = errno;
+    if (args->pooled_net) setns(g_np_home, CLONE_NEWNET);
     close(status[1]);
     close(release[0]);
     if (pid < 0) {

@@ -26,6 +26,9 @@ public final class Jail: Sendable {
         public var useInit = true
         /// Cgroup leaves kept ready by a background thread (0 for one-shot processes such as the CLI).
         public var cgroupPoolSize = 4
+        /// Fresh network namespaces kept ready by a background thread (root only; 0 disables). Each
+        /// serves exactly one run; when none is ready the clone creates one.
+        public var networkNamespacePool = 2
 
         /// The defaults.
         public init() {}
@@ -40,6 +43,8 @@ public final class Jail: Sendable {
     let lastCap: Int32
     let hostUID: UInt32
     let hostGID: UInt32
+    /// Whether runs take their network namespace from the background pool.
+    let netnsPool: Bool
     /// An O_PATH descriptor of `omega-jail-init`, or -1 (the program then runs as pid 1).
     let initFD: Int32
     /// `OMEGA_JAIL_TRACE=1`: print the child's setup phases with timestamps to stderr.
@@ -52,10 +57,15 @@ public final class Jail: Sendable {
         rootless = ids.uid != 0
         hostUID = rootless ? ids.uid : configuration.hostID
         hostGID = rootless ? ids.gid : configuration.hostID
+        JailTrace.mark("jail: init")
         cgroups = configuration.useCgroups ? CgroupManager.make(poolSize: configuration.cgroupPoolSize) : nil
+        JailTrace.mark("jail: cgroups")
         root = RootFilesystem(innerUID: configuration.innerID, innerGID: configuration.innerID, hostname: "omega")
+        JailTrace.mark("jail: root filesystem")
         lastCap = Int32(cap_max_bits()) - 1
-        trace = JailPaths.environment("OMEGA_JAIL_TRACE") == "1"
+        trace = JailTrace.enabled
+        netnsPool = !rootless && configuration.networkNamespacePool > 0
+            && cj_netns_pool_start(Int32(configuration.networkNamespacePool)) == 0
         initFD = configuration.useInit ? JailPaths.initExecutable.map { cj_open_path($0) } ?? -1 : -1
     }
 

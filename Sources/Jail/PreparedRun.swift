@@ -97,6 +97,7 @@ struct PreparedRun {
         c.spec.inner_gid = inner
         c.spec.clone_flags = UInt64(CJ_CLONE_NEWPID | CJ_CLONE_NEWNS | CJ_CLONE_NEWNET | CJ_CLONE_NEWIPC | CJ_CLONE_NEWUTS | CJ_CLONE_NEWCGROUP)
         c.spec.net_loopback = spec.network == .loopback ? 1 : 0
+        c.spec.net_from_pool = jail.netnsPool ? 1 : 0
         c.spec.staging_dir = UnsafePointer(c.cString(jail.configuration.stagingDirectory))
 
         let entries = jail.root.entries(for: spec, innerUID: inner, innerGID: inner)

@@ -107,15 +107,8 @@ struct Supervisor {
         }
     }
 
-    nonisolated(unsafe) private static var traceStart: UInt64 = 0
-
-    /// (trace) Writes one timing line to stderr, relative to the first line of the run.
-    static func traceLine(_ what: String, _ ns: UInt64) {
-        if what == "parent: start" { traceStart = ns }
-        let us = Int64(ns) - Int64(traceStart)
-        var text = "omega-jail trace: +\(us / 1000).\(String(us % 1000 / 100)) ms \(what)\n"
-        text.withUTF8 { Syscalls.writeAll(2, UnsafeRawBufferPointer($0)) }
-    }
+    /// (trace) Writes one timing line to stderr.
+    static func traceLine(_ what: String, _ ns: UInt64) { JailTrace.mark(what, at: ns) }
 
     /// The status pipe's records: a setup error, and the tool's wait status.
     private func reports() -> (setupError: String?, toolStatus: Int32?) {

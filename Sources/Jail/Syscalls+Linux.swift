@@ -4,7 +4,7 @@ import Glibc
 
 /// The supervisor's system calls: each retries `EINTR` and throws a `JailError` naming the step.
 /// No other file of the jail calls Glibc for raw system calls.
-enum Syscalls {
+public enum Syscalls {
     /// `pipe2(O_CLOEXEC)`; returns (read, write).
     static func pipe() throws(JailError) -> (Int32, Int32) {
         var fds: [Int32] = [-1, -1]
@@ -116,7 +116,7 @@ enum Syscalls {
     }
 
     /// Monotonic time in nanoseconds.
-    static func monotonicNs() -> UInt64 {
+    public static func monotonicNs() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)

@@ -34,65 +34,21 @@ struct JailCommand: ParsableCommand {
     @Option(help: "File fed to the program's stdin (default: empty).") var stdin: String?
     @Argument(parsing: .postTerminator, help: "The program and its arguments.") var command: [String] = []
 
-    func run() throws {
-        let spec: JailSpec
-        do {
-            spec = try makeSpec()
-        } catch let error as JailError {
-            throw ValidationError(error.message)
-        }
-        var configuration = Jail.Configuration()
-        configuration.cgroupPoolSize = 0  // one run per process: no pool to fill and tear down
-        let jail = Jail(configuration: configuration)
-        let result: JailResult
-        do {
-            result = try jail.run(spec, output: json ? .capture : .passthrough(stdout: 1, stderr: 2))
-        } catch {
-            CLIOutput.error("omega-exec jail: \(error.message)")
-            throw ExitCode(125)
-        }
-        if json {
-            CLIOutput.out(result.json() + "\n")
-            return
-        }
-        if result.status != .ok {
-            var line = "omega-exec jail: \(result.status.rawValue)"
-            if let code = result.exitCode, result.status == .runtimeError { line += " (exit \(code))" }
-            if let signal = result.signal, result.status == .signaled { line += " (signal \(signal))" }
-            if let error = result.error { line += ": \(error)" }
-            CLIOutput.error(line)
-        }
-        throw ExitCode(result.shellExitCode)
+    /// The flags as a plain invocation (shared with the fast path in `main.swift`).
+    var invocation: JailInvocation {
+        JailInvocation(json: json, timeout: timeout, cpuTime: cpuTime, memory: memory, pids: pids,
+                       outputLimit: outputLimit, tmpfsSize: tmpfsSize, net: net, roBind: roBind, bind: bind,
+                       env: env, workdir: workdir, seccomp: seccomp, stdin: stdin, command: command)
     }
 
-    private func makeSpec() throws(JailError) -> JailSpec {
-        guard let program = command.first else {
-            throw .invalid("PROGRAM", "expected a program after --, e.g. omega-exec jail -- /bin/true")
+    func run() throws {
+        let jail = JailInvocation.makeJail()
+        let spec: JailSpec
+        do {
+            spec = try invocation.makeSpec()
+        } catch {
+            throw ValidationError(error.message)
         }
-        var spec = JailSpec(program: program, arguments: Array(command.dropFirst()))
-        spec.limits.wallSeconds = timeout
-        spec.limits.cpuSeconds = cpuTime
-        spec.limits.memoryBytes = try Size.parse(memory, field: "--memory")
-        spec.limits.pids = pids
-        spec.limits.outputBytes = Int(try Size.parse(outputLimit, field: "--output-limit"))
-        spec.limits.tmpfsBytes = try Size.parse(tmpfsSize, field: "--tmpfs-size")
-        guard let network = JailSpec.Network(rawValue: net) else {
-            throw .invalid("--net", "expected none or loopback, got '\(net)'")
-        }
-        spec.network = network
-        let cwd = CLIOutput.currentDirectory()
-        spec.binds = try roBind.map { (text) throws(JailError) in try JailSpec.Bind.parse(text, writable: false, cwd: cwd) }
-            + bind.map { (text) throws(JailError) in try JailSpec.Bind.parse(text, writable: true, cwd: cwd) }
-        for item in env {
-            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
-                throw .invalid("--env", "expected KEY=VALUE, got '\(item)'")
-            }
-            spec.environment.append((String(item[..<eq]), String(item[item.index(after: eq)...])))
-        }
-        spec.workdir = workdir
-        spec.stdinPath = stdin
-        spec.seccompProgram = try SeccompPolicy.program(named: seccomp).bytes
-        try spec.validate()
-        return spec
+        throw ExitCode(JailInvocation.execute(spec, in: jail, json: json))
     }
 }

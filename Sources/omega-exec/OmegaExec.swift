@@ -2,7 +2,6 @@ import ArgumentParser
 
 /// The `omega-exec` command line: a thin surface over the Jail, Manifest, Executor and AgentHost
 /// modules. It holds no business logic.
-@main
 struct OmegaExec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "omega-exec",

@@ -1,0 +1,129 @@
+import Jail
+
+/// One `omega-exec jail` invocation, however its flags were parsed: turns them into a `JailSpec`,
+/// runs it and reports the verdict (DESIGN §2's CLI contract).
+struct JailInvocation {
+    var json = false
+    var timeout: Double = 300
+    var cpuTime: Double?
+    var memory = "256M"
+    var pids = 64
+    var outputLimit = "1M"
+    var tmpfsSize = "64M"
+    var net = "loopback"
+    var roBind: [String] = []
+    var bind: [String] = []
+    var env: [String] = []
+    var workdir = "/work"
+    var seccomp = "default"
+    var stdin: String?
+    var command: [String] = []
+
+    /// A jail for one run per process: its network namespace is made in the background while the
+    /// spec is built, and no cgroup pool is filled only to be torn down.
+    static func makeJail() -> Jail {
+        var configuration = Jail.Configuration()
+        configuration.cgroupPoolSize = 0
+        configuration.networkNamespacePool = 1
+        return Jail(configuration: configuration)
+    }
+
+    /// The spec, or an error naming the flag and what it expects.
+    func makeSpec() throws(JailError) -> JailSpec {
+        guard let program = command.first else {
+            throw .invalid("PROGRAM", "expected a program after --, e.g. omega-exec jail -- /bin/true")
+        }
+        var spec = JailSpec(program: program, arguments: Array(command.dropFirst()))
+        spec.limits.wallSeconds = timeout
+        spec.limits.cpuSeconds = cpuTime
+        spec.limits.memoryBytes = try Size.parse(memory, field: "--memory")
+        spec.limits.pids = pids
+        spec.limits.outputBytes = Int(try Size.parse(outputLimit, field: "--output-limit"))
+        spec.limits.tmpfsBytes = try Size.parse(tmpfsSize, field: "--tmpfs-size")
+        guard let network = JailSpec.Network(rawValue: net) else {
+            throw .invalid("--net", "expected none or loopback, got '\(net)'")
+        }
+        spec.network = network
+        let cwd = CLIOutput.currentDirectory()
+        for text in roBind { spec.binds.append(try JailSpec.Bind.parse(text, writable: false, cwd: cwd)) }
+        for text in bind { spec.binds.append(try JailSpec.Bind.parse(text, writable: true, cwd: cwd)) }
+        for item in env {
+            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+                throw .invalid("--env", "expected KEY=VALUE, got '\(item)'")
+            }
+            spec.environment.append((String(item[..<eq]), String(item[item.index(after: eq)...])))
+        }
+        spec.workdir = workdir
+        spec.stdinPath = stdin
+        try spec.validate()
+        spec.seccompProgram = try SeccompPolicy.program(named: seccomp).bytes
+        return spec
+    }
+
+    /// Runs `spec` in `jail` and returns the process exit code: 0 after printing the JSON result,
+    /// or the program's own code (128+signal, 124 timeout, 125 setup error) with a verdict line.
+    static func execute(_ spec: JailSpec, in jail: Jail, json: Bool) -> Int32 {
+        let result: JailResult
+        do {
+            result = try jail.run(spec, output: json ? .capture : .passthrough(stdout: 1, stderr: 2))
+        } catch {
+            CLIOutput.error("omega-exec jail: \(error.message)")
+            return 125
+        }
+        if json {
+            CLIOutput.out(result.json() + "\n")
+            return 0
+        }
+        if result.status != .ok {
+            var line = "omega-exec jail: \(result.status.rawValue)"
+            if let code = result.exitCode, result.status == .runtimeError { line += " (exit \(code))" }
+            if let signal = result.signal, result.status == .signaled { line += " (signal \(signal))" }
+            if let error = result.error { line += ": \(error)" }
+            CLIOutput.error(line)
+        }
+        return result.shellExitCode
+    }
+
+    /// Parses `omega-exec jail` arguments without reflection (the hot path of every jailed run).
+    /// Returns nil for anything it does not accept (help, unknown flags, malformed numbers), so that
+    /// swift-argument-parser handles it and prints its usual help or error.
+    static func parseFast(_ arguments: ArraySlice<String>) -> JailInvocation? {
+        var invocation = JailInvocation()
+        var rest = arguments
+        while let argument = rest.popFirst() {
+            if argument == "--" {
+                invocation.command = Array(rest)
+                return invocation.command.isEmpty ? nil : invocation
+            }
+            var name = argument
+            var inlineValue: String?
+            if let eq = argument.firstIndex(of: "="), argument.hasPrefix("--") {
+                name = String(argument[..<eq])
+                inlineValue = String(argument[argument.index(after: eq)...])
+            }
+            if name == "--json" {
+                guard inlineValue == nil else { return nil }
+                invocation.json = true
+                continue
+            }
+            guard let value = inlineValue ?? rest.popFirst() else { return nil }
+            switch name {
+            case "--timeout": guard let v = Double(value) else { return nil }; invocation.timeout = v
+            case "--cpu-time": guard let v = Double(value) else { return nil }; invocation.cpuTime = v
+            case "--memory": invocation.memory = value
+            case "--pids": guard let v = Int(value) else { return nil }; invocation.pids = v
+            case "--output-limit": invocation.outputLimit = value
+            case "--tmpfs-size": invocation.tmpfsSize = value
+            case "--net": invocation.net = value
+            case "--ro-bind": invocation.roBind.append(value)
+            case "--bind": invocation.bind.append(value)
+            case "--env": invocation.env.append(value)
+            case "--workdir": invocation.workdir = value
+            case "--seccomp": invocation.seccomp = value
+            case "--stdin": invocation.stdin = value
+            default: return nil
+            }
+        }
+        return nil
+    }
+}
