@@ -60,7 +60,7 @@ let options = parseOptions()
 let jail = Jail()
 var spec = JailSpec(program: options.command[0], arguments: Array(options.command.dropFirst()))
 do {
-    spec.seccompProgram = try SeccompPolicy.program(named: options.seccomp).bytes
+    spec.seccompProgram = options.seccomp == "none" ? nil : try SeccompPolicy.program(named: options.seccomp).bytes
 } catch {
     print("omega-bench: \(error)")
     exit(2)

@@ -23,9 +23,9 @@ public struct JailSpec: Sendable, Equatable {
             guard let first = parts.first, !first.isEmpty else {
                 throw .invalid(flag, "expected SRC[:DST], got '\(text)'")
             }
-            let source = first.hasPrefix("/") ? first : (cwd.hasSuffix("/") ? cwd : cwd + "/") + first
+            let source = Path.normalize(first.hasPrefix("/") ? first : (cwd.hasSuffix("/") ? cwd : cwd + "/") + first)
             let destination = parts.count > 1 ? parts[1] : source
-            return Bind(source: Path.normalize(source), destination: destination, writable: writable)
+            return Bind(source: source, destination: destination, writable: writable)
         }
     }
 

@@ -70,7 +70,7 @@ struct RootFilesystem: Sendable {
         entries.append(.file("/etc/hostname", hostname + "\n"))
         entries.append(.file("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n"))
         for path in ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime",
-                     "/etc/mime.types"] + RootFilesystem.pythonConfigDirectories() {
+                     "/etc/mime.types"] {
             entries.append(.bindRO(path, optional: true))
         }
         // A new procfs for the new pid namespace, with the kernel's sensitive files hidden.
@@ -88,11 +88,6 @@ struct RootFilesystem: Sendable {
         entries.append(.symlink("/dev/stderr", to: "/proc/self/fd/2"))
         entries.append(.simple(CJ_MOUNT_MQUEUE, "/dev/mqueue", optional: true))
         systemEntries = entries
-    }
-
-    /// Debian keeps a few Python files under /etc (sitecustomize); bind them when present.
-    private static func pythonConfigDirectories() -> [String] {
-        ["/etc/python3", "/etc/python3.11", "/etc/python3.12", "/etc/python3.13"].filter { Syscalls.exists($0) }
     }
 
     /// The full mount list of one run.

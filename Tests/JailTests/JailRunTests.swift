@@ -1,0 +1,111 @@
+import Glibc
+import Testing
+
+@testable import Jail
+
+/// Runs through the in-process API (the CLI is covered by JailAdversarialTests).
+@Suite(.serialized) struct JailRunTests {
+    static let jail = Jail()
+    static let seccomp = try? SeccompPolicy.program(named: "default").bytes
+
+    static var canJail: Bool {
+        guard let max = Syscalls.readFile("/proc/sys/user/max_user_namespaces"), Int(max.trimmed) ?? 0 > 0 else {
+            return false
+        }
+        return Syscalls.readFile("/proc/sys/kernel/unprivileged_userns_clone")?.trimmed != "0" || geteuid() == 0
+    }
+
+    func run(_ program: String, _ arguments: [String] = [], _ configure: (inout JailSpec) -> Void = { _ in })
+        throws -> JailResult
+    {
+        var spec = JailSpec(program: program, arguments: arguments)
+        spec.seccompProgram = Self.seccomp
+        spec.limits.wallSeconds = 10
+        configure(&spec)
+        return try Self.jail.run(spec)
+    }
+
+    @Test(.enabled(if: canJail)) func exitZeroIsOkAndOtherCodesAreRuntimeErrors() throws {
+        let ok = try run("/bin/true")
+        #expect(ok.status == .ok)
+        #expect(ok.exitCode == 0)
+        #expect(ok.signal == nil)
+        let failed = try run("/bin/sh", ["-c", "exit 42"])
+        #expect(failed.status == .runtimeError)
+        #expect(failed.exitCode == 42)
+    }
+
+    @Test(.enabled(if: canJail)) func stdinDataReachesTheProgramAndOutputIsCaptured() throws {
+        let result = try run("/bin/sh", ["-c", "tr a-z A-Z; echo err >&2"]) { $0.stdinData = Array("hello".utf8) }
+        #expect(result.stdout == "HELLO")
+        #expect(result.stderr == "err\n")
+    }
+
+    @Test(.enabled(if: canJail)) func programRunsAsPidTwoUnderTheInitWithoutRootOrCapabilities() throws {
+        let result = try run("/bin/sh", ["-c", "echo $$; id -u; grep -E '^Cap(Eff|Prm|Bnd)' /proc/self/status"])
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first == (Self.jail.hasInit ? "2" : "1"))
+        #expect(lines.dropFirst().first == "1000")
+        #expect(lines.dropFirst(2).allSatisfy { $0.hasSuffix("0000000000000000") })
+    }
+
+    @Test(.enabled(if: canJail)) func missingProgramIsASetupErrorNamingExecve() throws {
+        let result = try run("/no/such/program")
+        #expect(result.status == .setupError)
+        #expect(result.error == "execve /no/such/program: ENOENT")
+        let unknown = try run("no-such-command-anywhere")
+        #expect(unknown.error == "execve no-such-command-anywhere: ENOENT")
+    }
+
+    @Test(.enabled(if: canJail)) func missingBindSourceIsASetupErrorNamingTheStep() throws {
+        let result = try run("/bin/true") { $0.binds = [.init(source: "/no/such/dir", destination: "/x", writable: false)] }
+        #expect(result.status == .setupError)
+        #expect(result.error == "stat /no/such/dir: ENOENT")
+    }
+
+    @Test(.enabled(if: canJail)) func wallTimeoutKillsTheTreeAndSaysTimeout() throws {
+        let result = try run("/bin/sh", ["-c", "sleep 100 & sleep 100"]) { $0.limits.wallSeconds = 0.3 }
+        #expect(result.status == .timeout)
+        #expect(result.wallMs < 3000)
+        #expect(result.signal == SIGKILL)
+    }
+
+    @Test(.enabled(if: canJail)) func outputCapTruncatesAndEndsTheRun() throws {
+        let result = try run("/bin/sh", ["-c", "yes"]) { $0.limits.outputBytes = 10_000 }
+        #expect(result.status == .outputLimit)
+        #expect(result.stdoutTruncated)
+        #expect(result.stdout.utf8.count == 10_000)
+    }
+
+    @Test(.enabled(if: canJail)) func signalsAreReported() throws {
+        let result = try run("/bin/sh", ["-c", "kill -TERM $$"])
+        #expect(result.status == .signaled)
+        #expect(result.signal == SIGTERM)
+        #expect(result.exitCode == nil)
+    }
+
+    @Test(.enabled(if: canJail)) func concurrentRunsKeepTheirOwnOutput() async throws {
+        let jail = Self.jail
+        let seccomp = Self.seccomp
+        try await withThrowingTaskGroup(of: (Int, JailResult).self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    var spec = JailSpec(program: "/bin/sh", arguments: ["-c", "echo \(index)"])
+                    spec.seccompProgram = seccomp
+                    return (index, try jail.run(spec))
+                }
+            }
+            for try await (index, result) in group {
+                #expect(result.status == .ok)
+                #expect(result.stdout == "\(index)\n")
+            }
+        }
+    }
+
+    @Test(.enabled(if: canJail && geteuid() == 0)) func memoryLimitIsReportedWithCgroups() throws {
+        try #require(Self.jail.cgroupVersion != "none", "no cgroup backend on this machine")
+        let result = try run("/usr/bin/python3", ["-c", "x = bytearray(512 << 20)"]) { $0.limits.memoryBytes = 64 << 20 }
+        #expect(result.status == .memoryLimit)
+        #expect(result.maxRssKb <= 64 << 10)
+    }
+}
