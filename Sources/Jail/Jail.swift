@@ -24,7 +24,8 @@ public final class Jail: Sendable {
         /// Found beside the executable, at `$OMEGA_JAIL_INIT`, or in `/usr/local/libexec/omega-exec`;
         /// without it the program runs as pid 1.
         public var useInit = true
-        /// Cgroup leaves kept ready by a background thread (0 for one-shot processes such as the CLI).
+        /// Cgroup leaves kept ready by a background thread. 0 suits one-shot processes (the CLI): one
+        /// leaf with the default limits is then made ahead, while the caller builds its spec.
         public var cgroupPoolSize = 4
         /// Fresh network namespaces kept ready by a background thread (root only; 0 disables). Each
         /// serves exactly one run; when none is ready the clone creates one.
@@ -38,7 +39,8 @@ public final class Jail: Sendable {
     public let configuration: Configuration
     /// Whether the supervisor runs without root (unprivileged user namespaces only).
     public let rootless: Bool
-    let cgroups: CgroupManager?
+    let cgroupSetup: CgroupSetup?
+    var cgroups: CgroupManager? { cgroupSetup?.manager }
     let root: RootFilesystem
     let lastCap: Int32
     let hostUID: UInt32
@@ -58,7 +60,8 @@ public final class Jail: Sendable {
         hostUID = rootless ? ids.uid : configuration.hostID
         hostGID = rootless ? ids.gid : configuration.hostID
         JailTrace.mark("jail: init")
-        cgroups = configuration.useCgroups ? CgroupManager.make(poolSize: configuration.cgroupPoolSize) : nil
+        cgroupSetup = configuration.useCgroups
+            ? CgroupSetup(poolSize: configuration.cgroupPoolSize, prepareLease: configuration.cgroupPoolSize == 0) : nil
         JailTrace.mark("jail: cgroups")
         root = RootFilesystem(innerUID: configuration.innerID, innerGID: configuration.innerID, hostname: "omega")
         JailTrace.mark("jail: root filesystem")

@@ -55,9 +55,9 @@ struct PreparedRun {
 
     /// Spawns, supervises and reaps the run.
     mutating func execute(started: UInt64, output: Jail.OutputMode) throws(JailError) -> JailResult {
-        if let cgroups = jail.cgroups {
+        if let setup = jail.cgroupSetup {
             do {
-                lease = try cgroups.lease(limits: CgroupLimits(memoryBytes: spec.limits.memoryBytes, pids: spec.limits.pids))
+                lease = try setup.takeLease(limits: CgroupLimits(memoryBytes: spec.limits.memoryBytes, pids: spec.limits.pids))
             } catch {
                 throw JailError(code: "SANDBOX_FAILURE", message: "cgroup: \(error)")
             }

@@ -477,24 +477,24 @@ static int cmd_ptrace(void) {
     if (child > 0) waitpid(child, NULL, 0);
     close(pipefd[0]);
 
-    errno = 0;
-    long rc = ptrace(PTRACE_ATTACH, 1, NULL, NULL);
-    expect_fail(rc, "ptrace(PTRACE_ATTACH, 1)");
-    if (rc == 0) {
-        waitpid(1, NULL, __WALL);
-        ptrace(PTRACE_DETACH, 1, NULL, NULL);
+    /* On success, wait for the attach stop and detach at once, so the target runs on unharmed. */
+    pid_t targets[2] = {1, getppid()};
+    for (int i = 0; i < 2; i++) {
+        pid_t target = targets[i];
+        if (i == 1 && target <= 1) continue;
+        char what[64];
+        snprintf(what, sizeof what, "ptrace(PTRACE_ATTACH, %s %d)", i == 0 ? "init" : "parent", target);
+        errno = 0;
+        long rc = ptrace(PTRACE_ATTACH, target, NULL, NULL);
+        expect_fail(rc, what);
+        if (rc == 0) {
+            waitpid(target, NULL, __WALL);
+            ptrace(PTRACE_DETACH, target, NULL, NULL);
+        }
     }
-    rc = ptrace(PTRACE_SEIZE, 1, NULL, NULL);
+    long rc = ptrace(PTRACE_SEIZE, 1, NULL, NULL);
     expect_fail(rc, "ptrace(PTRACE_SEIZE, 1)");
     if (rc == 0) ptrace(PTRACE_DETACH, 1, NULL, NULL);
-    pid_t parent = getppid();
-    if (parent > 1) {
-        char what[64];
-        snprintf(what, sizeof what, "ptrace(PTRACE_ATTACH, parent %d)", parent);
-        rc = ptrace(PTRACE_ATTACH, parent, NULL, NULL);
-        expect_fail(rc, what);
-        if (rc == 0) ptrace(PTRACE_DETACH, parent, NULL, NULL);
-    }
     return verdict();
 }
 
