@@ -1383,6 +1383,86 @@ static int cmd_inherited_fd(int argc, char **argv) {
     return verdict();
 }
 
+/*
+ * signal-init: every catchable and uncatchable signal sent to the jail's init (same uid inside). The kernel
+ * drops signals that init has no handler for; whatever init does with the rest, the run must still end with
+ * this process's own verdict (the tool would die with init, and the test would see status != ok).
+ */
+static int cmd_signal_init(void) {
+    static const struct {
+        int number;
+        const char *name;
+    } signals[] = {{SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGUSR1, "USR1"}, {SIGUSR2, "USR2"},
+                   {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"}, {SIGTERM, "TERM"}, {SIGCHLD, "CHLD"}, {SIGCONT, "CONT"},
+                   {SIGTSTP, "TSTP"}, {SIGSTOP, "STOP"}, {SIGSEGV, "SEGV"}, {SIGKILL, "KILL"}};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        errno = 0;
+        int rc = kill(1, signals[i].number);
+        fprintf(stderr, "kill(1, SIG%s): %s\n", signals[i].name, rc == 0 ? "delivered" : errname(errno));
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    char state[64] = "?";
+    FILE *status = fopen("/proc/1/status", "re");
+    char line[128];
+    while (status && fgets(line, sizeof line, status))
+        if (strncmp(line, "State:", 6) == 0) {
+            snprintf(state, sizeof state, "%.60s", line + 7);
+            state[strcspn(state, "\n")] = 0;
+        }
+    if (status) fclose(status);
+    if (state[0] == 'T' || state[0] == 't')
+        escaped("init is stopped (%s)", state);
+    else
+        blocked("init survived every signal (state %s)", state);
+    return verdict();
+}
+
+/*
+ * proc-1: the jail's init is a clone of the host supervisor, so its /proc entries lead to host objects
+ * (the omega-exec binary as /proc/1/exe, maybe a host cwd or descriptors). None may be reachable.
+ */
+static int cmd_proc_1(void) {
+    int fd = open("/proc/1/exe", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        escaped("opened /proc/1/exe (the host binary) for writing");
+        close(fd);
+    } else {
+        blocked("open /proc/1/exe for writing: %s", errname(errno));
+    }
+    fd = open("/proc/1/exe", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        escaped("opened /proc/1/exe for reading");
+        close(fd);
+    } else {
+        blocked("open /proc/1/exe: %s", errname(errno));
+    }
+    static const char *dirs[] = {"/proc/1/cwd", "/proc/1/root", "/proc/1/fd", "/proc/1/map_files"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        DIR *dir = opendir(dirs[i]);
+        if (dir) {
+            int entries = 0;
+            while (readdir(dir)) entries++;
+            closedir(dir);
+            escaped("listed %s (%d entries)", dirs[i], entries);
+        } else {
+            blocked("opendir %s: %s", dirs[i], errname(errno));
+        }
+    }
+    for (int n = 0; n < 16; n++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/1/fd/%d", n);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd >= 0) {
+            escaped("reopened init's descriptor %s", path);
+            close(fd);
+        }
+    }
+    return verdict();
+}
+
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
@@ -1437,6 +1517,8 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "env")) return cmd_env(rest, args);
     if (!strcmp(c, "ps")) return cmd_ps(rest, args);
     if (!strcmp(c, "inherited-fd")) return cmd_inherited_fd(rest, args);
+    if (!strcmp(c, "signal-init")) return cmd_signal_init();
+    if (!strcmp(c, "proc-1")) return cmd_proc_1();
     fprintf(stderr, "hostile: unknown subcommand %s\n", c);
     return 2;
 }
