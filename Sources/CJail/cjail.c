@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -498,6 +499,13 @@ static int cj_child_main(void *arg) {
     CHECK(ctx, CJ_SYS0(SYS_setsid), "setsid", NULL);
     CJ_SYS1(SYS_umask, 022);
     cj_drop_privileges(ctx);
+    // The parent-death signal again: every credential change above (setresuid, capset) cleared it.
+    // Then make sure the supervisor did not die in between: its end of the status pipe is gone then.
+    CHECK(ctx, CJ_SYS2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL), "prctl", "PR_SET_PDEATHSIG");
+    {
+        struct pollfd pfd = {ctx->status_fd, 0, 0};
+        if (CJ_SYS3(SYS_poll, &pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP))) cj_exit(0);
+    }
     cj_mark(ctx, "limits, privileges dropped");
 
     if (spec->init_fd >= 0) {

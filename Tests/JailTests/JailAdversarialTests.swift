@@ -286,6 +286,30 @@
             #expect(mountsBefore == mountsAfter, "host mounts changed:\n\(lineDiff(mountsBefore, mountsAfter))")
         }
 
+        /// `kill -9` of the supervisor mid-run takes the whole jail down (the init's parent-death signal), daemons
+        /// included.
+        @Test func supervisorDeathKillsTheJail() throws {
+            let harness = try Harness.shared()
+            let marker = Self.marker()
+            let argv = harness.jailArguments(["--timeout", "30"], hostile: ["busy-daemon", marker, "stay"])
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: argv[0])
+            process.arguments = Array(argv.dropFirst())
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { killProcesses(named: marker) }
+            var deadline = Date().addingTimeInterval(10)
+            while processes(named: marker).isEmpty && Date() < deadline { usleep(10_000) }
+            #expect(!processes(named: marker).isEmpty, "the daemon never started")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            deadline = Date().addingTimeInterval(3)
+            while !processes(named: marker).isEmpty && Date() < deadline { usleep(10_000) }
+            #expect(processes(named: marker).isEmpty, "jail outlived its supervisor: \(processes(named: marker))")
+        }
+
         // MARK: Verdicts and the CLI contract
 
         @Test func everyExitKindHasItsVerdict() throws {
