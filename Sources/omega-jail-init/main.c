@@ -158,6 +158,10 @@ __attribute__((noreturn)) static void exec_tool(const struct launch *l) {
 }
 
 int main(void) {
+    // Before anything else, and before the tool exists: a non-dumpable init cannot be inspected
+    // through /proc/1 (exe, cwd, fd, map_files, mem) by the same-uid tool. The tool's own execve
+    // gives it a fresh, dumpable memory image.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     struct launch l;
     memset(&l, 0, sizeof l);
     read_launch(&l);
@@ -168,12 +172,10 @@ int main(void) {
     if (tool == 0) exec_tool(&l);
     if (tool < 0) fail("vfork", "tool", errno);
 
-    // The tool owns its stdio now; the init keeps nothing the tool could wait on, and its memory
-    // (nothing secret: the launch blob) cannot be read by the tool.
+    // The tool owns its stdio now; the init keeps nothing the tool could wait on.
     close(0);
     close(1);
     close(2);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     for (;;) {
         int st = 0;
         pid_t p = wait4(-1, &st, __WALL, NULL);
