@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: *-dev packages).
@@ -33,7 +34,9 @@ let package = Package(
         // Namespaces, seccomp, cgroups, supervision.
         .target(name: "Jail", dependencies: ["CJail", "CSeccomp", "CCap"]),
         // Manifests, schemas, policy, packages.
-        .target(name: "Manifest", dependencies: ["CArchive"]),
+        .target(
+            name: "Manifest",
+            dependencies: ["CArchive", .product(name: "Crypto", package: "swift-crypto")]),
         // The pipeline and the run store.
         .target(name: "Executor", dependencies: ["Jail", "Manifest", "CSQLite"]),
         // Planning, approvals, JSON-RPC.
@@ -43,6 +46,7 @@ let package = Package(
             name: "omega-exec",
             dependencies: [
                 "Jail",
+                "Manifest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // pid 1 of every jail: a tiny static C program (fast to execute, nothing of the supervisor).
@@ -51,11 +55,18 @@ let package = Package(
             dependencies: ["CJail"],
             linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .executableTarget(
+            name: "schema-bench",
+            dependencies: ["Manifest"],
+            path: "Benchmarks/schema-bench"),
+        .executableTarget(
             name: "omega-bench",
             dependencies: ["Jail"],
             path: "Benchmarks/omega-bench"),
 
         .testTarget(name: "JailTests", dependencies: ["Jail"], exclude: ["Fixtures"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
+        // Runs the official JSON-Schema-Test-Suite from ../shared (skips, saying so, when absent).
+        .testTarget(name: "SchemaConformanceTests", dependencies: ["Manifest"]),
     ],
     swiftLanguageModes: [.v6]
 )

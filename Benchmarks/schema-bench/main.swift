@@ -1,0 +1,2 @@
+// Replaced by the schema benchmark (issue 3).
+print("schema-bench: not built yet")

@@ -1,0 +1,2 @@
+import Testing
+// Replaced by the conformance runner (issue 3).
