@@ -64,7 +64,7 @@ let package = Package(
             path: "Benchmarks/omega-bench"),
 
         .testTarget(name: "JailTests", dependencies: ["Jail"], exclude: ["Fixtures"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest"], exclude: ["Fixtures"]),
         // Runs the official JSON-Schema-Test-Suite from ../shared (skips, saying so, when absent).
         .testTarget(name: "SchemaConformanceTests", dependencies: ["Manifest"]),
     ],

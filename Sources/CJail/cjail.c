@@ -874,3 +874,11 @@ int cj_memfd_with(const void *data, size_t len) {
     }
     return fd;
 }
+
+void cj_kill_and_reap(int pidfd) {
+    if (pidfd < 0) return;
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    siginfo_t info;
+    while (waitid((idtype_t)3 /* P_PIDFD */, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR) {
+    }
+}

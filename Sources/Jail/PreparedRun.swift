@@ -40,7 +40,13 @@ struct PreparedRun {
         return try Syscalls.dupHigh(fd, closingOriginal: true)
     }
 
+    /// Releases everything the run holds. A child still alive (an error after the spawn) is killed
+    /// and reaped first: its stack and spec must outlive it.
     mutating func closeAll() {
+        if child.pid > 0 {
+            cj_kill_and_reap(child.pidfd)
+            child.pid = 0
+        }
         for fd in [stdinFD, stdoutRead, stdoutWrite, stderrRead, stderrWrite, child.pidfd, child.status_fd, child.release_fd, blobFD] {
             Syscalls.close(fd)
         }
@@ -71,13 +77,15 @@ struct PreparedRun {
         Syscalls.close(blobFD); blobFD = -1
 
         if let failure = configureChild() {
-            Syscalls.kill(pidfd: child.pidfd, pid: child.pid)
-            _ = try? Syscalls.wait(child.pid)
+            cj_kill_and_reap(child.pidfd)
+            child.pid = 0
             return JailResult(status: .setupError, wallMs: Self.ms(since: started), error: failure,
                               cgroup: jail.cgroupVersion)
         }
         var supervisor = Supervisor(run: self, output: output, started: started)
-        return try supervisor.supervise()
+        let result = try supervisor.supervise()
+        child.pid = 0  // reaped by the supervisor
+        return result
     }
 
     /// Builds the C spec and clones the child (which waits for release).

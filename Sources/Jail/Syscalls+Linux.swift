@@ -99,10 +99,14 @@ public enum Syscalls {
         }
     }
 
-    /// Sends SIGKILL through the pidfd (falling back to the pid).
+    /// Sends SIGKILL through the pidfd (the pid only when there is no pidfd: a pid may be reused
+    /// once its process is reaped, a pidfd never designates another process).
     static func kill(pidfd: Int32, pid: pid_t) {
-        if pidfd >= 0, cj_pidfd_send_signal(pidfd, SIGKILL) == 0 { return }
-        _ = Glibc.kill(pid, SIGKILL)
+        if pidfd >= 0 {
+            _ = cj_pidfd_send_signal(pidfd, SIGKILL)
+        } else if pid > 0 {
+            _ = Glibc.kill(pid, SIGKILL)
+        }
     }
 
     /// Reaps `pid`, returning its status and resource usage.

@@ -211,6 +211,10 @@ ssize_t cj_read_file(const char *path, char *buf, size_t cap);
 /// Raw `pidfd_send_signal`. Returns 0 or -1 with errno.
 int cj_pidfd_send_signal(int pidfd, int sig);
 
+/// Kills (SIGKILL) and reaps the process behind `pidfd` (waitid P_PIDFD: never another process that
+/// reused the pid). Returns once it is reaped, or at once when it already was.
+void cj_kill_and_reap(int pidfd);
+
 /// Raw `wait4` on one pid (retrying EINTR); fills the wait status and CPU times (µs) and max RSS (KiB).
 /// Returns the pid or -1 with errno.
 pid_t cj_wait(pid_t pid, int *status, int64_t *user_us, int64_t *sys_us, int64_t *maxrss_kb, int nohang);
