@@ -85,27 +85,31 @@ func throughput(streams: Int, jobs: Int, jail: Jail, spec: JailSpec) -> Double {
     let counter = Counter(limit: jobs)
     let t0 = now()
     var threads: [pthread_t] = []
-    final class Box: @unchecked Sendable { let counter: Counter; let jail: Jail; let spec: JailSpec
-        init(_ c: Counter, _ j: Jail, _ s: JailSpec) { counter = c; jail = j; spec = s } }
+    final class Box: @unchecked Sendable {
+        let counter: Counter; let jail: Jail; let spec: JailSpec
+        init(_ c: Counter, _ j: Jail, _ s: JailSpec) { counter = c; jail = j; spec = s }
+    }
     for _ in 0..<streams {
         var thread = pthread_t()
         let box = Unmanaged.passRetained(Box(counter, jail, spec)).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            while box.counter.next() {
-                do {
-                    let result = try box.jail.run(box.spec)
-                    if result.status != .ok {
-                        if box.counter.failures == 0 { print("omega-bench: run failed: \(result.json())") }
+        pthread_create(
+            &thread, nil,
+            { raw in
+                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                while box.counter.next() {
+                    do {
+                        let result = try box.jail.run(box.spec)
+                        if result.status != .ok {
+                            if box.counter.failures == 0 { print("omega-bench: run failed: \(result.json())") }
+                            box.counter.fail()
+                        }
+                    } catch {
+                        if box.counter.failures == 0 { print("omega-bench: run failed: \(error)") }
                         box.counter.fail()
                     }
-                } catch {
-                    if box.counter.failures == 0 { print("omega-bench: run failed: \(error)") }
-                    box.counter.fail()
                 }
-            }
-            return nil
-        }, box)
+                return nil
+            }, box)
         threads.append(thread)
     }
     for thread in threads { pthread_join(thread, nil) }
@@ -116,9 +120,12 @@ func throughput(streams: Int, jobs: Int, jail: Jail, spec: JailSpec) -> Double {
 let one = throughput(streams: 1, jobs: options.runs, jail: jail, spec: spec)
 let two = throughput(streams: 2, jobs: options.runs, jail: jail, spec: spec)
 let mean = latencies.reduce(0, +) / Double(latencies.count)
-let line = "in-process \(options.command.joined(separator: " ")): p50 \(format3(percentile(latencies, 0.5))) ms, p99 \(format3(percentile(latencies, 0.99))) ms, mean \(format3(mean)) ms; jobs/s 1 stream \(Int(one)), 2 streams \(Int(two)) (cgroup \(jail.cgroupVersion))"
+let line =
+    "in-process \(options.command.joined(separator: " ")): p50 \(format3(percentile(latencies, 0.5))) ms, p99 \(format3(percentile(latencies, 0.99))) ms, mean \(format3(mean)) ms; jobs/s 1 stream \(Int(one)), 2 streams \(Int(two)) (cgroup \(jail.cgroupVersion))"
 if options.json {
-    print("{\"p50\":\(percentile(latencies, 0.5)),\"p99\":\(percentile(latencies, 0.99)),\"mean\":\(mean),\"jobs1\":\(one),\"jobs2\":\(two),\"cgroup\":\"\(jail.cgroupVersion)\"}")
+    print(
+        "{\"p50\":\(percentile(latencies, 0.5)),\"p99\":\(percentile(latencies, 0.99)),\"mean\":\(mean),\"jobs1\":\(one),\"jobs2\":\(two),\"cgroup\":\"\(jail.cgroupVersion)\"}"
+    )
 } else {
     print(line)
 }

@@ -39,11 +39,14 @@ final class CgroupSetup: @unchecked Sendable {
         }
         let box = Unmanaged.passRetained(WorkBox(work)).toOpaque()
         var thread = pthread_t()
-        if pthread_create(&thread, nil, { raw in
-            let work = Unmanaged<WorkBox>.fromOpaque(raw!).takeRetainedValue()
-            work.run()
-            return nil
-        }, box) == 0 {
+        if pthread_create(
+            &thread, nil,
+            { raw in
+                let work = Unmanaged<WorkBox>.fromOpaque(raw!).takeRetainedValue()
+                work.run()
+                return nil
+            }, box) == 0
+        {
             pthread_detach(thread)
         } else {
             Unmanaged<WorkBox>.fromOpaque(box).release()

@@ -60,14 +60,16 @@ public final class Jail: Sendable {
         hostUID = rootless ? ids.uid : configuration.hostID
         hostGID = rootless ? ids.gid : configuration.hostID
         JailTrace.mark("jail: init")
-        cgroupSetup = configuration.useCgroups
+        cgroupSetup =
+            configuration.useCgroups
             ? CgroupSetup(poolSize: configuration.cgroupPoolSize, prepareLease: configuration.cgroupPoolSize == 0) : nil
         JailTrace.mark("jail: cgroups")
         root = RootFilesystem(innerUID: configuration.innerID, innerGID: configuration.innerID, hostname: "omega")
         JailTrace.mark("jail: root filesystem")
         lastCap = Int32(cap_max_bits()) - 1
         trace = JailTrace.enabled
-        netnsPool = !rootless && configuration.networkNamespacePool > 0
+        netnsPool =
+            !rootless && configuration.networkNamespacePool > 0
             && cj_netns_pool_start(Int32(configuration.networkNamespacePool)) == 0
         initFD = configuration.useInit ? JailPaths.initExecutable.map { cj_open_path($0) } ?? -1 : -1
     }

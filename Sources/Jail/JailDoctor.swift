@@ -33,8 +33,10 @@ public struct JailDoctor: Sendable {
         let machine = withUnsafeBytes(of: name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let major = Int(release.split(separator: ".").first ?? "") ?? 0
         let minor = Int(release.split(separator: ".").dropFirst().first ?? "") ?? 0
-        report.checks.append(Check(name: "kernel", ok: (major, minor) >= (5, 12),
-                                   detail: "Linux \(release) \(machine) (5.12+ wanted for mount_setattr and close_range)"))
+        report.checks.append(
+            Check(
+                name: "kernel", ok: (major, minor) >= (5, 12),
+                detail: "Linux \(release) \(machine) (5.12+ wanted for mount_setattr and close_range)"))
 
         let root = geteuid() == 0
         let maxNS = Syscalls.readFile("/proc/sys/user/max_user_namespaces").flatMap { Int($0.trimmed) } ?? -1
@@ -48,7 +50,8 @@ public struct JailDoctor: Sendable {
         report.checks.append(Check(name: "user namespaces", ok: maxNS > 0 && (root || rootlessOK), detail: userns))
 
         let support = CgroupManager.detect()
-        var cgroupDetail = support.version.map { "\($0.rawValue): " + support.controllers.joined(separator: ", ") } ?? "none"
+        var cgroupDetail =
+            support.version.map { "\($0.rawValue): " + support.controllers.joined(separator: ", ") } ?? "none"
         if let reason = support.reason { cgroupDetail += " (\(reason))" }
         for note in support.notes { cgroupDetail += "; \(note)" }
         report.checks.append(Check(name: "cgroups", ok: support.isUsable, detail: cgroupDetail))
@@ -66,9 +69,11 @@ public struct JailDoctor: Sendable {
         report.checks.append(Check(name: "seccomp", ok: seccompOK, detail: seccompDetail))
 
         let initPath = JailPaths.initExecutable
-        report.checks.append(Check(name: "init", ok: initPath != nil,
-                                   detail: initPath.map { "omega-jail-init at \($0)" }
-                                       ?? "omega-jail-init not found: the program would run as pid 1 (no orphan reaping)"))
+        report.checks.append(
+            Check(
+                name: "init", ok: initPath != nil,
+                detail: initPath.map { "omega-jail-init at \($0)" }
+                    ?? "omega-jail-init not found: the program would run as pid 1 (no orphan reaping)"))
 
         var configuration = Jail.Configuration()
         configuration.cgroupPoolSize = 0
@@ -79,9 +84,12 @@ public struct JailDoctor: Sendable {
         do {
             let result = try jail.run(spec)
             let ok = result.status == .ok
-            report.checks.append(Check(name: "live run", ok: ok, detail: ok
-                ? "/bin/true ran in a full jail in \(Int(result.wallMs.rounded())) ms (cgroup \(result.cgroup))"
-                : "/bin/true: \(result.status.rawValue) \(result.error ?? "")"))
+            report.checks.append(
+                Check(
+                    name: "live run", ok: ok,
+                    detail: ok
+                        ? "/bin/true ran in a full jail in \(Int(result.wallMs.rounded())) ms (cgroup \(result.cgroup))"
+                        : "/bin/true: \(result.status.rawValue) \(result.error ?? "")"))
         } catch {
             report.checks.append(Check(name: "live run", ok: false, detail: error.message))
         }
@@ -89,17 +97,34 @@ public struct JailDoctor: Sendable {
         let cgroup = support.isUsable ? support.version!.rawValue : nil
         let has = { (controller: String) in cgroup != nil && support.controllers.contains(controller) }
         report.enforced.append("namespaces: user, pid, mount, network (loopback only), ipc, uts, cgroup")
-        report.enforced.append("identity: uid/gid \(configuration.innerID) inside, mapped to host id \(root ? "\(configuration.hostID)" : "\(geteuid()) (your own)")")
+        report.enforced.append(
+            "identity: uid/gid \(configuration.innerID) inside, mapped to host id \(root ? "\(configuration.hostID)" : "\(geteuid()) (your own)")"
+        )
         report.enforced.append("capabilities: none in any set, securebits locked, no_new_privs")
-        report.enforced.append("filesystem: read-only root, /usr read-only, masked /proc, minimal /dev, size-capped /tmp and /work")
-        report.enforced.append("rlimits: CPU per process, file size, open files, stack, no core dumps, locked memory, processes")
+        report.enforced.append(
+            "filesystem: read-only root, /usr read-only, masked /proc, minimal /dev, size-capped /tmp and /work")
+        report.enforced.append(
+            "rlimits: CPU per process, file size, open files, stack, no core dumps, locked memory, processes")
         if seccompOK { report.enforced.append("seccomp: allowlist profiles (default, strict)") }
-        if has("memory") { report.enforced.append("memory: cgroup \(cgroup!) limit on the whole tree, swap off, OOM reported as memory_limit") }
-        else { report.notEnforced.append("memory of the whole tree: no cgroup memory controller; only an address-space rlimit per process") }
-        if has("pids") { report.enforced.append("processes: cgroup \(cgroup!) pids limit on the whole tree") }
-        else { report.notEnforced.append("pids of the whole tree by cgroup: only RLIMIT_NPROC (per uid in the jail's user namespace)") }
-        if has("cpuacct") || has("cpu") { report.enforced.append("CPU time of the whole tree: cgroup \(cgroup!) accounting, polled by the supervisor") }
-        else { report.notEnforced.append("CPU time of the whole tree: only RLIMIT_CPU per process (peak memory and CPU come from wait4)") }
+        if has("memory") {
+            report.enforced.append(
+                "memory: cgroup \(cgroup!) limit on the whole tree, swap off, OOM reported as memory_limit")
+        } else {
+            report.notEnforced.append(
+                "memory of the whole tree: no cgroup memory controller; only an address-space rlimit per process")
+        }
+        if has("pids") {
+            report.enforced.append("processes: cgroup \(cgroup!) pids limit on the whole tree")
+        } else {
+            report.notEnforced.append(
+                "pids of the whole tree by cgroup: only RLIMIT_NPROC (per uid in the jail's user namespace)")
+        }
+        if has("cpuacct") || has("cpu") {
+            report.enforced.append("CPU time of the whole tree: cgroup \(cgroup!) accounting, polled by the supervisor")
+        } else {
+            report.notEnforced.append(
+                "CPU time of the whole tree: only RLIMIT_CPU per process (peak memory and CPU come from wait4)")
+        }
         if initPath == nil { report.notEnforced.append("orphan reaping: omega-jail-init missing") }
         return report
     }
@@ -120,20 +145,26 @@ public struct JailDoctor: Sendable {
     /// The report as one JSON object.
     public var json: String {
         func list(_ items: [String]) -> String {
-            "[" + items.map { item -> String in var s = ""; JSONWriter.appendQuoted(item, to: &s); return s }.joined(separator: ",") + "]"
+            "["
+                + items.map { item -> String in
+                    var s = ""; JSONWriter.appendQuoted(item, to: &s); return s
+                }.joined(separator: ",") + "]"
         }
         var out = JSONWriter()
         out.object { object in
             object.field("healthy", healthy)
-            object.rawField("checks", "[" + checks.map { check -> String in
-                var item = JSONWriter()
-                item.object {
-                    $0.field("name", check.name)
-                    $0.field("ok", check.ok)
-                    $0.field("detail", check.detail)
-                }
-                return item.text
-            }.joined(separator: ",") + "]")
+            object.rawField(
+                "checks",
+                "["
+                    + checks.map { check -> String in
+                        var item = JSONWriter()
+                        item.object {
+                            $0.field("name", check.name)
+                            $0.field("ok", check.ok)
+                            $0.field("detail", check.detail)
+                        }
+                        return item.text
+                    }.joined(separator: ",") + "]")
             object.rawField("enforced", list(enforced))
             object.rawField("notEnforced", list(notEnforced))
         }

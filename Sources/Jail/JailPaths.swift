@@ -42,7 +42,9 @@ public enum JailPaths {
     public static var initExecutable: String? {
         var candidates: [String] = []
         if let value = environment("OMEGA_JAIL_INIT"), !value.isEmpty { candidates.append(value) }
-        if let exe = Syscalls.readlink("/proc/self/exe") { candidates.append(Path.normalize(exe + "/../omega-jail-init")) }
+        if let exe = Syscalls.readlink("/proc/self/exe") {
+            candidates.append(Path.normalize(exe + "/../omega-jail-init"))
+        }
         candidates += ["/usr/local/libexec/omega-exec/omega-jail-init", "/usr/libexec/omega-exec/omega-jail-init"]
         return candidates.first { Syscalls.exists($0) && !Syscalls.isDirectory($0) }
     }

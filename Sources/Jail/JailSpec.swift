@@ -90,6 +90,7 @@ public struct JailSpec: Sendable, Equatable {
         self.hostname = "omega"
     }
 
+    /// Field-by-field equality (the environment compares as ordered KEY=VALUE pairs).
     public static func == (lhs: JailSpec, rhs: JailSpec) -> Bool {
         lhs.program == rhs.program && lhs.arguments == rhs.arguments
             && lhs.environment.map { "\($0.0)=\($0.1)" } == rhs.environment.map { "\($0.0)=\($0.1)" }
@@ -105,7 +106,11 @@ public struct JailSpec: Sendable, Equatable {
             ("PATH", "/usr/local/bin:/usr/bin:/bin"), ("HOME", "/work"), ("LANG", "C.UTF-8"), ("TMPDIR", "/tmp"),
         ]
         for (key, value) in environment {
-            if let index = pairs.firstIndex(where: { $0.0 == key }) { pairs[index].1 = value } else { pairs.append((key, value)) }
+            if let index = pairs.firstIndex(where: { $0.0 == key }) {
+                pairs[index].1 = value
+            } else {
+                pairs.append((key, value))
+            }
         }
         return pairs.map { "\($0.0)=\($0.1)" }
     }
@@ -122,7 +127,9 @@ public struct JailSpec: Sendable, Equatable {
                 throw .invalid("env", "expected KEY=VALUE with a non-empty KEY, got '\(key)'")
             }
         }
-        guard Path.isCleanAbsolute(workdir) else { throw .invalid("workdir", "expected an absolute path without '..', got '\(workdir)'") }
+        guard Path.isCleanAbsolute(workdir) else {
+            throw .invalid("workdir", "expected an absolute path without '..', got '\(workdir)'")
+        }
         guard hostname.utf8.count <= 64, !hostname.isEmpty else { throw .invalid("hostname", "expected 1-64 bytes") }
         for bind in binds {
             let flag = bind.writable ? "bind" : "ro-bind"
@@ -130,7 +137,8 @@ public struct JailSpec: Sendable, Equatable {
                 throw .invalid(flag, "expected an absolute source path without '..', got '\(bind.source)'")
             }
             guard Path.isCleanAbsolute(bind.destination), bind.destination != "/" else {
-                throw .invalid(flag, "expected an absolute destination other than / without '..', got '\(bind.destination)'")
+                throw .invalid(
+                    flag, "expected an absolute destination other than / without '..', got '\(bind.destination)'")
             }
             guard !Path.reservedPrefixes.contains(where: { Path.isWithin(bind.destination, $0) }) else {
                 throw .invalid(flag, "destination '\(bind.destination)' would cover /proc or /dev")

@@ -5,8 +5,10 @@ import Glibc
 /// The launch blob `omega-jail-init` reads from fd 4 (layout: `struct cj_launch_header`).
 enum LaunchBlob {
     /// Serializes the launch into a sealed-off memory file and returns its descriptor (>= 3).
-    static func memfd(program: String, arguments: [String], environment: [String], searchPath: [String],
-                      seccomp: [UInt8], trace: Bool) throws(JailError) -> Int32 {
+    static func memfd(
+        program: String, arguments: [String], environment: [String], searchPath: [String],
+        seccomp: [UInt8], trace: Bool
+    ) throws(JailError) -> Int32 {
         var strings: [UInt8] = []
         for item in [program] + arguments + environment + searchPath {
             strings.append(contentsOf: item.utf8)

@@ -47,7 +47,10 @@ struct PreparedRun {
             cj_kill_and_reap(child.pidfd)
             child.pid = 0
         }
-        for fd in [stdinFD, stdoutRead, stdoutWrite, stderrRead, stderrWrite, child.pidfd, child.status_fd, child.release_fd, blobFD] {
+        for fd in [
+            stdinFD, stdoutRead, stdoutWrite, stderrRead, stderrWrite, child.pidfd, child.status_fd, child.release_fd,
+            blobFD,
+        ] {
             Syscalls.close(fd)
         }
         stdinFD = -1; stdoutRead = -1; stdoutWrite = -1; stderrRead = -1; stderrWrite = -1; blobFD = -1
@@ -63,7 +66,8 @@ struct PreparedRun {
     mutating func execute(started: UInt64, output: Jail.OutputMode) throws(JailError) -> JailResult {
         if let setup = jail.cgroupSetup {
             do {
-                lease = try setup.takeLease(limits: CgroupLimits(memoryBytes: spec.limits.memoryBytes, pids: spec.limits.pids))
+                lease = try setup.takeLease(
+                    limits: CgroupLimits(memoryBytes: spec.limits.memoryBytes, pids: spec.limits.pids))
             } catch {
                 throw JailError(code: "SANDBOX_FAILURE", message: "cgroup: \(error)")
             }
@@ -79,8 +83,9 @@ struct PreparedRun {
         if let failure = configureChild() {
             cj_kill_and_reap(child.pidfd)
             child.pid = 0
-            return JailResult(status: .setupError, wallMs: Self.ms(since: started), error: failure,
-                              cgroup: jail.cgroupVersion)
+            return JailResult(
+                status: .setupError, wallMs: Self.ms(since: started), error: failure,
+                cgroup: jail.cgroupVersion)
         }
         var supervisor = Supervisor(run: self, output: output, started: started)
         let result = try supervisor.supervise()
@@ -103,7 +108,8 @@ struct PreparedRun {
         c.spec.hostname = UnsafePointer(c.cString(spec.hostname))
         c.spec.inner_uid = inner
         c.spec.inner_gid = inner
-        c.spec.clone_flags = UInt64(CJ_CLONE_NEWPID | CJ_CLONE_NEWNS | CJ_CLONE_NEWNET | CJ_CLONE_NEWIPC | CJ_CLONE_NEWUTS | CJ_CLONE_NEWCGROUP)
+        c.spec.clone_flags = UInt64(
+            CJ_CLONE_NEWPID | CJ_CLONE_NEWNS | CJ_CLONE_NEWNET | CJ_CLONE_NEWIPC | CJ_CLONE_NEWUTS | CJ_CLONE_NEWCGROUP)
         c.spec.net_loopback = spec.network == .loopback ? 1 : 0
         c.spec.net_from_pool = jail.netnsPool ? 1 : 0
         c.spec.staging_dir = UnsafePointer(c.cString(jail.configuration.stagingDirectory))
@@ -142,9 +148,10 @@ struct PreparedRun {
         c.spec.stderr_fd = stderrWrite
         c.spec.init_fd = jail.initFD
         if jail.initFD >= 0 {
-            blobFD = try LaunchBlob.memfd(program: spec.program, arguments: argv, environment: spec.effectiveEnvironment,
-                                          searchPath: pathValue.split(separator: ":").map(String.init),
-                                          seccomp: spec.seccompProgram ?? [], trace: jail.trace)
+            blobFD = try LaunchBlob.memfd(
+                program: spec.program, arguments: argv, environment: spec.effectiveEnvironment,
+                searchPath: pathValue.split(separator: ":").map(String.init),
+                seccomp: spec.seccompProgram ?? [], trace: jail.trace)
         }
         c.spec.blob_fd = blobFD
         c.spec.trace = jail.trace ? 1 : 0
@@ -154,7 +161,9 @@ struct PreparedRun {
         let rc = cj_spawn(&c.spec, &started)
         guard rc == 0 else {
             let err = errno
-            let hint = err == EPERM || err == ENOSPC || err == EINVAL ? " (are unprivileged user namespaces enabled? see `omega-exec doctor`)" : ""
+            let hint =
+                err == EPERM || err == ENOSPC || err == EINVAL
+                ? " (are unprivileged user namespaces enabled? see `omega-exec doctor`)" : ""
             throw JailError(code: "SANDBOX_FAILURE", message: "clone: \(Errno.name(err))\(hint)", errno: err)
         }
         child = started

@@ -10,15 +10,17 @@ struct MountEntry: Sendable, Equatable {
     var mode: UInt32 = 0
 
     static func bindRO(_ source: String, _ target: String? = nil, optional: Bool = false) -> MountEntry {
-        MountEntry(kind: Int32(CJ_MOUNT_BIND_RO), flags: optional ? UInt32(CJ_MF_OPTIONAL) : 0,
-                   source: Array(source.utf8), target: target ?? source)
+        MountEntry(
+            kind: Int32(CJ_MOUNT_BIND_RO), flags: optional ? UInt32(CJ_MF_OPTIONAL) : 0,
+            source: Array(source.utf8), target: target ?? source)
     }
     static func bindRW(_ source: String, _ target: String) -> MountEntry {
         MountEntry(kind: Int32(CJ_MOUNT_BIND_RW), source: Array(source.utf8), target: target)
     }
     static func tmpfs(_ target: String, _ options: String, remountReadOnly: Bool = false) -> MountEntry {
-        MountEntry(kind: Int32(CJ_MOUNT_TMPFS), flags: remountReadOnly ? UInt32(CJ_MF_REMOUNT_RO) : 0,
-                   target: target, data: options)
+        MountEntry(
+            kind: Int32(CJ_MOUNT_TMPFS), flags: remountReadOnly ? UInt32(CJ_MF_REMOUNT_RO) : 0,
+            target: target, data: options)
     }
     static func file(_ target: String, _ content: String, mode: UInt32 = 0o644) -> MountEntry {
         MountEntry(kind: Int32(CJ_MOUNT_FILE), source: Array(content.utf8), target: target, mode: mode)
@@ -64,13 +66,20 @@ struct RootFilesystem: Sendable {
         // A minimal /etc: synthesized identity files, plus what the dynamic loader and Debian's
         // alternatives need.
         entries.append(.simple(CJ_MOUNT_DIR, "/etc", mode: 0o755))
-        entries.append(.file("/etc/passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\ntool:x:\(innerUID):\(innerGID):tool:/work:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"))
+        entries.append(
+            .file(
+                "/etc/passwd",
+                "root:x:0:0:root:/root:/usr/sbin/nologin\ntool:x:\(innerUID):\(innerGID):tool:/work:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+            ))
         entries.append(.file("/etc/group", "root:x:0:\ntool:x:\(innerGID):\nnogroup:x:65534:\n"))
-        entries.append(.file("/etc/hosts", "127.0.0.1\tlocalhost \(hostname)\n::1\tlocalhost ip6-localhost ip6-loopback\n"))
+        entries.append(
+            .file("/etc/hosts", "127.0.0.1\tlocalhost \(hostname)\n::1\tlocalhost ip6-localhost ip6-loopback\n"))
         entries.append(.file("/etc/hostname", hostname + "\n"))
         entries.append(.file("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n"))
-        for path in ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime",
-                     "/etc/mime.types"] {
+        for path in [
+            "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime",
+            "/etc/mime.types",
+        ] {
             entries.append(.bindRO(path, optional: true))
         }
         // A new procfs for the new pid namespace, with the kernel's sensitive files hidden.
@@ -79,7 +88,9 @@ struct RootFilesystem: Sendable {
         for path in RootFilesystem.readOnlyProcPaths { entries.append(.simple(CJ_MOUNT_READONLY, path)) }
         // A minimal /dev.
         entries.append(.tmpfs("/dev", "mode=0755,size=64k,nr_inodes=64", remountReadOnly: true))
-        for node in ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"] { entries.append(.device(node)) }
+        for node in ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"] {
+            entries.append(.device(node))
+        }
         entries.append(.simple(CJ_MOUNT_DEVPTS, "/dev/pts"))
         entries.append(.symlink("/dev/ptmx", to: "pts/ptmx"))
         entries.append(.symlink("/dev/fd", to: "/proc/self/fd"))
@@ -104,7 +115,8 @@ struct RootFilesystem: Sendable {
         }
         if let tool = spec.toolDirectory { entries.append(.bindRO(tool, "/tool")) }
         for bind in spec.binds {
-            entries.append(bind.writable ? .bindRW(bind.source, bind.destination) : .bindRO(bind.source, bind.destination))
+            entries.append(
+                bind.writable ? .bindRW(bind.source, bind.destination) : .bindRO(bind.source, bind.destination))
         }
         return entries
     }

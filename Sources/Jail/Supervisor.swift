@@ -61,9 +61,13 @@ struct Supervisor {
                 while true {
                     guard let n = try Syscalls.read(pfd.fd, into: raw) else { break }
                     if n == 0 {
-                        if pfd.fd == run.stdoutRead { open.stdout = false }
-                        else if pfd.fd == run.stderrRead { open.stderr = false }
-                        else { open.status = false }
+                        if pfd.fd == run.stdoutRead {
+                            open.stdout = false
+                        } else if pfd.fd == run.stderrRead {
+                            open.stderr = false
+                        } else {
+                            open.status = false
+                        }
                         break
                     }
                     consume(fd: pfd.fd, UnsafeRawBufferPointer(rebasing: raw[0..<n]))
@@ -125,7 +129,9 @@ struct Supervisor {
                 }
                 setupError = "\(step): \(Errno.name(report.err))"
             } else if report.kind == Int32(CJ_REPORT_TIMING) {
-                let step = withUnsafeBytes(of: report.step) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+                let step = withUnsafeBytes(of: report.step) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
                 Supervisor.traceLine("child: " + step, UInt64(report.ns))
             } else if report.kind == Int32(CJ_REPORT_EXIT) {
                 toolStatus = report.wait_status
@@ -140,8 +146,9 @@ struct Supervisor {
         let usage = run.lease?.usage()
         let (setupError, toolStatus) = reports()
         let (exitCode, signal) = Syscalls.decode(waitStatus: toolStatus ?? reaped.status)
-        var result = JailResult(status: .ok, exitCode: exitCode, signal: signal, wallMs: wallMs,
-                                cgroup: run.jail.cgroupVersion)
+        var result = JailResult(
+            status: .ok, exitCode: exitCode, signal: signal, wallMs: wallMs,
+            cgroup: run.jail.cgroupVersion)
         result.cpuMs = usage?.cpuNanoseconds.map { Double($0) / 1e6 } ?? Double(reaped.userUs + reaped.sysUs) / 1000
         result.maxRssKb = usage?.peakMemoryBytes.map { Int64($0 / 1024) } ?? reaped.maxRssKb
         result.stdout = String(decoding: stdoutBytes, as: UTF8.self)
@@ -169,7 +176,8 @@ struct Supervisor {
         case nil:
             if let oom = usage?.oomKills, oom > 0 {
                 result.status = .memoryLimit
-                result.error = "memory limit of \(run.spec.limits.memoryBytes) bytes reached (\(oom) OOM kill\(oom == 1 ? "" : "s"))"
+                result.error =
+                    "memory limit of \(run.spec.limits.memoryBytes) bytes reached (\(oom) OOM kill\(oom == 1 ? "" : "s"))"
             } else if let signal {
                 if signal == SIGXCPU {
                     result.status = .timeout

@@ -15,7 +15,9 @@ public enum Syscalls {
     /// Makes `fd` non-blocking.
     static func setNonBlocking(_ fd: Int32) throws(JailError) {
         let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else { throw .system("fcntl O_NONBLOCK", errno: errno) }
+        guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
+            throw .system("fcntl O_NONBLOCK", errno: errno)
+        }
     }
 
     /// Duplicates `fd` to a descriptor >= 3 (close-on-exec), so it can never collide with 0, 1, 2.
@@ -86,7 +88,9 @@ public enum Syscalls {
     /// Writes a whole small file (maps, cgroup knobs).
     static func writeFile(_ path: String, _ text: String) throws(JailError) {
         var text = text
-        let rc = text.withUTF8 { cj_write_file(path, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) }
+        let rc = text.withUTF8 {
+            cj_write_file(path, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count)
+        }
         guard rc == 0 else { throw .system("write \(path)", errno: errno) }
     }
 
@@ -110,7 +114,9 @@ public enum Syscalls {
     }
 
     /// Reaps `pid`, returning its status and resource usage.
-    static func wait(_ pid: pid_t, noHang: Bool = false) throws(JailError) -> (status: Int32, userUs: Int64, sysUs: Int64, maxRssKb: Int64)? {
+    static func wait(_ pid: pid_t, noHang: Bool = false) throws(JailError) -> (
+        status: Int32, userUs: Int64, sysUs: Int64, maxRssKb: Int64
+    )? {
         var status: Int32 = 0
         var user: Int64 = 0, sys: Int64 = 0, rss: Int64 = 0
         let r = cj_wait(pid, &status, &user, &sys, &rss, noHang ? 1 : 0)

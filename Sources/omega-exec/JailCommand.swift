@@ -19,14 +19,16 @@ struct JailCommand: ParsableCommand {
 
     @Flag(help: "Print the result object as one JSON document on stdout.") var json = false
     @Option(help: "Wall-clock limit in seconds.") var timeout: Double = 300
-    @Option(name: .customLong("cpu-time"), help: "CPU-time limit for the whole tree, in seconds (default: the wall limit).")
+    @Option(
+        name: .customLong("cpu-time"), help: "CPU-time limit for the whole tree, in seconds (default: the wall limit).")
     var cpuTime: Double?
     @Option(help: "Memory limit, e.g. 128M, 1G.") var memory: String = "256M"
     @Option(help: "Maximum number of processes and threads.") var pids: Int = 64
     @Option(name: .customLong("output-limit"), help: "Output cap per stream.") var outputLimit: String = "1M"
     @Option(name: .customLong("tmpfs-size"), help: "Size of /tmp.") var tmpfsSize: String = "64M"
     @Option(help: "none: no interface up; loopback: lo up. Never a route out.") var net: String = "loopback"
-    @Option(name: .customLong("ro-bind"), help: "Extra read-only bind SRC[:DST] (repeatable).") var roBind: [String] = []
+    @Option(name: .customLong("ro-bind"), help: "Extra read-only bind SRC[:DST] (repeatable).") var roBind: [String] =
+        []
     @Option(help: "Extra writable bind SRC[:DST] (repeatable).") var bind: [String] = []
     @Option(help: "Extra environment KEY=VALUE (repeatable).") var env: [String] = []
     @Option(help: "Working directory inside.") var workdir: String = "/work"
@@ -36,9 +38,10 @@ struct JailCommand: ParsableCommand {
 
     /// The flags as a plain invocation (shared with the fast path in `main.swift`).
     var invocation: JailInvocation {
-        JailInvocation(json: json, timeout: timeout, cpuTime: cpuTime, memory: memory, pids: pids,
-                       outputLimit: outputLimit, tmpfsSize: tmpfsSize, net: net, roBind: roBind, bind: bind,
-                       env: env, workdir: workdir, seccomp: seccomp, stdin: stdin, command: command)
+        JailInvocation(
+            json: json, timeout: timeout, cpuTime: cpuTime, memory: memory, pids: pids,
+            outputLimit: outputLimit, tmpfsSize: tmpfsSize, net: net, roBind: roBind, bind: bind,
+            env: env, workdir: workdir, seccomp: seccomp, stdin: stdin, command: command)
     }
 
     func run() throws {

@@ -47,8 +47,9 @@ struct CgroupTests {
 
     @Test func detectDescribesThisMachine() {
         let support = CgroupManager.detect()
-        print("[cgroup] detect: version=\(support.version?.rawValue ?? "none") bases=\(support.basePaths) "
-            + "controllers=\(support.controllers) reason=\(support.reason ?? "-") notes=\(support.notes)")
+        print(
+            "[cgroup] detect: version=\(support.version?.rawValue ?? "none") bases=\(support.basePaths) "
+                + "controllers=\(support.controllers) reason=\(support.reason ?? "-") notes=\(support.notes)")
         #expect(support.isUsable == (support.reason == nil && support.version != nil))
         if support.isUsable { #expect(support.controllers.contains("memory")) }
     }

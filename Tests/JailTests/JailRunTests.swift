@@ -58,7 +58,9 @@ import Testing
     }
 
     @Test(.enabled(if: canJail)) func missingBindSourceIsASetupErrorNamingTheStep() throws {
-        let result = try run("/bin/true") { $0.binds = [.init(source: "/no/such/dir", destination: "/x", writable: false)] }
+        let result = try run("/bin/true") {
+            $0.binds = [.init(source: "/no/such/dir", destination: "/x", writable: false)]
+        }
         #expect(result.status == .setupError)
         #expect(result.error == "stat /no/such/dir: ENOENT")
     }
@@ -104,7 +106,9 @@ import Testing
 
     @Test(.enabled(if: canJail && geteuid() == 0)) func memoryLimitIsReportedWithCgroups() throws {
         try #require(Self.jail.cgroupVersion != "none", "no cgroup backend on this machine")
-        let result = try run("/usr/bin/python3", ["-c", "x = bytearray(512 << 20)"]) { $0.limits.memoryBytes = 64 << 20 }
+        let result = try run("/usr/bin/python3", ["-c", "x = bytearray(512 << 20)"]) {
+            $0.limits.memoryBytes = 64 << 20
+        }
         #expect(result.status == .memoryLimit)
         #expect(result.maxRssKb <= 64 << 10)
     }

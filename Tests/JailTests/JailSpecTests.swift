@@ -75,16 +75,21 @@ import Testing
     @Test func callerEnvironmentOverridesTheMinimalOneAndAddsToIt() {
         var spec = JailSpec(program: "/bin/true")
         spec.environment = [("HOME", "/tmp"), ("TOKEN", "x")]
-        #expect(spec.effectiveEnvironment == ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8",
-                                              "TMPDIR=/tmp", "TOKEN=x"])
+        #expect(
+            spec.effectiveEnvironment == [
+                "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8",
+                "TMPDIR=/tmp", "TOKEN=x",
+            ])
     }
 
     @Test func resultJSONEscapesControlCharactersAndKeepsContractFields() {
         let result = JailResult(status: .runtimeError, exitCode: 3, stdout: "a\"b\\c\n\u{1}", cgroup: "v1")
         let json = result.json()
         #expect(json.contains(#""stdout":"a\"b\\c\n\u0001""#))
-        for field in ["status", "exitCode", "signal", "wallMs", "cpuMs", "maxRssKb", "stdout", "stderr",
-                      "stdoutTruncated", "stderrTruncated", "error"] {
+        for field in [
+            "status", "exitCode", "signal", "wallMs", "cpuMs", "maxRssKb", "stdout", "stderr",
+            "stdoutTruncated", "stderrTruncated", "error",
+        ] {
             #expect(json.contains("\"\(field)\":"), "missing \(field)")
         }
         #expect(json.contains(#""status":"runtime_error""#))

@@ -25,7 +25,8 @@ import Testing
         ("", "expected a value"), ("{", "expected a string key"), ("[1,]", "expected a value"),
         (#"{"a":1,}"#, "expected a string key"), ("01", "leading zeros"), ("1.", "after '.'"),
         (#""\x""#, "invalid escape"), (#""\ud800""#, "unpaired surrogate"), ("tru", "unexpected end"),
-        ("[1] 2", "after the document"), (#"{"a":1,"a":2}"#, "duplicate key \"a\""), ("\"a\u{1}\"", "control character"),
+        ("[1] 2", "after the document"), (#"{"a":1,"a":2}"#, "duplicate key \"a\""),
+        ("\"a\u{1}\"", "control character"),
         ("1e999", "out of range"), ("// c\n1", "unexpected character"),
     ])
     func malformedDocumentsAreRefusedWithAPosition(_ text: String, _ message: String) {

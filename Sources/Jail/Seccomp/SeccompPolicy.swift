@@ -10,10 +10,12 @@ public enum SeccompPolicy {
         do {
             let source = try SeccompProfile.readSource(
                 nameOrPath: nameOrPath, searchDirectories: JailPaths.seccompSearchDirectories)
-            return try SeccompCompiler.compileCached(profileBytes: source.bytes, cacheDirectory: JailPaths.cacheDirectory)
+            return try SeccompCompiler.compileCached(
+                profileBytes: source.bytes, cacheDirectory: JailPaths.cacheDirectory)
         } catch {
             let input = error.code == SeccompError.profileNotFound || error.code == SeccompError.profileInvalid
-            return try fail(JailError(code: input ? "INVALID_INPUT" : "SANDBOX_FAILURE", message: "--seccomp: \(error.message)"))
+            return try fail(
+                JailError(code: input ? "INVALID_INPUT" : "SANDBOX_FAILURE", message: "--seccomp: \(error.message)"))
         }
     }
 

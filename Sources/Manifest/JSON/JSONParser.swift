@@ -28,7 +28,8 @@ public struct JSONParser {
     /// Parses a whole document (surrounding whitespace allowed, nothing else).
     public func parse(_ text: String) throws(JSONParser.Error) -> JSONValue {
         var text = text
-        let result = text.withUTF8 { buffer in Result { () throws(JSONParser.Error) -> JSONValue in try parse(buffer) } }
+        let result = text.withUTF8 { buffer in Result { () throws(JSONParser.Error) -> JSONValue in try parse(buffer) }
+        }
         return try result.get()
     }
 
@@ -231,11 +232,14 @@ private struct Reader {
                 case UInt8(ascii: "u"):
                     var scalar = try hex4()
                     if (0xD800...0xDBFF).contains(scalar) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
                         else { throw error("unpaired surrogate in a \\u escape") }
                         index += 2
                         let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid low surrogate in a \\u escape") }
+                        guard (0xDC00...0xDFFF).contains(low) else {
+                            throw error("invalid low surrogate in a \\u escape")
+                        }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     } else if (0xDC00...0xDFFF).contains(scalar) {
                         throw error("unpaired surrogate in a \\u escape")

@@ -62,7 +62,9 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible, Comparab
                 guard let next = members[token] else { return nil }
                 current = next
             case .array(let items):
-                guard let index = Int(token), index >= 0, index < items.count, String(index) == token else { return nil }
+                guard let index = Int(token), index >= 0, index < items.count, String(index) == token else {
+                    return nil
+                }
                 current = items[index]
             default:
                 return nil
@@ -71,6 +73,7 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible, Comparab
         return current
     }
 
+    /// Orders pointers by their `/a/b` text (stable error listings).
     public static func < (lhs: JSONPointer, rhs: JSONPointer) -> Bool { lhs.description < rhs.description }
 }
 

@@ -31,7 +31,8 @@ extension JSONValue {
             out += "]"
         case .object(let members):
             out += "{"
-            let keys = canonical
+            let keys =
+                canonical
                 ? members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
                 : members.keys.sorted()
             for (i, key) in keys.enumerated() {

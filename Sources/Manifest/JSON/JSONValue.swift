@@ -53,6 +53,7 @@ public enum JSONValue: Sendable, Hashable {
     /// Member `key` of an object (nil for other values or a missing key).
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
 
+    /// JSON equality: numbers by value (`1 == 1.0`), objects regardless of key order.
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
@@ -67,6 +68,7 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// Hashes consistently with `==` (numbers hash by their Double value).
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)
