@@ -50,7 +50,8 @@ struct JailCommand: ParsableCommand {
         do {
             spec = try invocation.makeSpec()
         } catch {
-            throw ValidationError(error.message)
+            CLIOutput.error("omega-exec jail: \(error.message)\nSee 'omega-exec jail --help'.")
+            throw ExitCode(64)  // EX_USAGE, like swift-argument-parser's own validation errors
         }
         throw ExitCode(JailInvocation.execute(spec, in: jail, json: json))
     }
