@@ -38,7 +38,9 @@ let package = Package(
             name: "Manifest",
             dependencies: ["CArchive", .product(name: "Crypto", package: "swift-crypto")]),
         // The pipeline and the run store.
-        .target(name: "Executor", dependencies: ["Jail", "Manifest", "CSQLite"]),
+        .target(
+            name: "Executor",
+            dependencies: ["Jail", "Manifest", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]),
         // Planning, approvals, JSON-RPC.
         .target(name: "AgentHost", dependencies: ["Executor"]),
 
@@ -65,6 +67,7 @@ let package = Package(
 
         .testTarget(name: "JailTests", dependencies: ["Jail"], exclude: ["Fixtures"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"], exclude: ["Fixtures"]),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor"]),
         // Runs the official JSON-Schema-Test-Suite from ../shared (skips, saying so, when absent).
         .testTarget(name: "SchemaConformanceTests", dependencies: ["Manifest"]),
     ],

@@ -1,0 +1,31 @@
+/// Whom a stored credential is for. Resolution prefers the narrowest: tool, then user, then global.
+public enum CredentialScope: Hashable, Sendable, CustomStringConvertible {
+    /// Every tool and user.
+    case global
+    /// One user of the appliance.
+    case user(String)
+    /// One tool (by id), for every user.
+    case tool(String)
+
+    /// `global`, `user:<name>` or `tool:<id>` (the form used on the command line and in the vault).
+    public var description: String {
+        switch self {
+        case .global: return "global"
+        case .user(let name): return "user:\(name)"
+        case .tool(let id): return "tool:\(id)"
+        }
+    }
+
+    /// Parses the `description` form; nil when malformed.
+    public init?(parsing text: String) {
+        if text == "global" {
+            self = .global
+        } else if text.hasPrefix("user:"), text.count > 5 {
+            self = .user(String(text.dropFirst(5)))
+        } else if text.hasPrefix("tool:"), text.count > 5 {
+            self = .tool(String(text.dropFirst(5)))
+        } else {
+            return nil
+        }
+    }
+}

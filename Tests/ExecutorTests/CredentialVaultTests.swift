@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+@testable import Executor
+
+/// The vault keeps secrets encrypted at rest and never lets a value out except through `resolve`.
+@Suite struct CredentialVaultTests {
+    let secret = "sk-live-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+
+    func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "omega-vault-\(UUID().uuidString)"
+        return path
+    }
+
+    @Test func valuesRoundTripAndResolveNarrowestScopeFirst() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let vault = try CredentialVault(directory: dir)
+        try vault.set("API_KEY", value: "global-value", scope: .global)
+        try vault.set("API_KEY", value: "user-value", scope: .user("ana"))
+        try vault.set("API_KEY", value: "tool-value", scope: .tool("web.fetch"))
+        try vault.set("OTHER", value: "other-value", scope: .global)
+        #expect(vault.resolve(["API_KEY", "OTHER", "MISSING"], toolID: "web.fetch", user: "ana")
+            == ["API_KEY": "tool-value", "OTHER": "other-value"])
+        #expect(vault.resolve(["API_KEY"], toolID: "csv.x", user: "ana") == ["API_KEY": "user-value"])
+        #expect(vault.resolve(["API_KEY"], toolID: "csv.x", user: nil) == ["API_KEY": "global-value"])
+        // A second vault over the same files sees the same values.
+        let reopened = try CredentialVault(directory: dir)
+        #expect(reopened.resolve(["API_KEY"], toolID: "web.fetch", user: nil) == ["API_KEY": "tool-value"])
+        #expect(try reopened.remove("API_KEY", scope: .tool("web.fetch")))
+        #expect(!(try reopened.remove("API_KEY", scope: .tool("web.fetch"))))
+        #expect(reopened.entries.map(\.name).sorted() == ["API_KEY", "API_KEY", "OTHER"])
+    }
+
+    @Test func secretsAreNotOnDiskInClearAndTheKeyFileIsPrivate() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let vault = try CredentialVault(directory: dir)
+        try vault.set("TOKEN", value: secret, scope: .global)
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + file))
+            #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(file) holds the secret in clear")
+            #expect(bytes.range(of: Data("TOKEN".utf8)) == nil, "\(file) holds a name in clear")
+        }
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/vault.key")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect((try FileManager.default.attributesOfItem(atPath: dir + "/vault.sealed")[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test func aKeyFileOthersCanReadIsRefused() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try CredentialVault(directory: dir)
+        chmod(dir + "/vault.key", 0o644)
+        #expect(throws: VaultError.self) { try CredentialVault(directory: dir) }
+        do { _ = try CredentialVault(directory: dir) } catch { #expect(error.code == "VAULT_KEY_UNSAFE") }
+    }
+
+    @Test func aWrongKeyOrATamperedVaultIsRefusedWithoutLeakingValues() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let vault = try CredentialVault(directory: dir, keySource: .key(Array(repeating: 7, count: 32)))
+        try vault.set("TOKEN", value: secret, scope: .global)
+        do {
+            _ = try CredentialVault(directory: dir, keySource: .key(Array(repeating: 8, count: 32)))
+            Issue.record("opened with the wrong key")
+        } catch {
+            #expect(error.code == "VAULT_CORRUPT")
+            #expect(!error.description.contains(secret))
+        }
+        var sealed = try Data(contentsOf: URL(fileURLWithPath: dir + "/vault.sealed"))
+        sealed[sealed.count / 2] ^= 0x01
+        try sealed.write(to: URL(fileURLWithPath: dir + "/vault.sealed"))
+        #expect(throws: VaultError.self) {
+            try CredentialVault(directory: dir, keySource: .key(Array(repeating: 7, count: 32)))
+        }
+    }
+
+    @Test(arguments: ["", "lower", "1ABC", "A-B", "A B", String(repeating: "A", count: 129)])
+    func badNamesAreRefusedNamingTheField(_ name: String) throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let vault = try CredentialVault(directory: dir)
+        do {
+            try vault.set(name, value: "value-1234", scope: .global)
+            Issue.record("accepted \(name)")
+        } catch {
+            #expect(error.code == "INVALID_INPUT")
+            #expect(error.message.hasPrefix("name: expected an environment variable name"))
+        }
+    }
+
+    @Test func aMalformedEnvironmentKeyIsRefused() throws {
+        setenv("OMEGA_VAULT_KEY", "not-base64!", 1)
+        defer { unsetenv("OMEGA_VAULT_KEY") }
+        #expect(throws: VaultError(code: "VAULT_KEY_INVALID", message: "OMEGA_VAULT_KEY: expected 32 bytes in base64")) {
+            try CredentialVault(directory: temporaryDirectory())
+        }
+    }
+
+    @Test func scopesParseTheirTextForm() {
+        #expect(CredentialScope(parsing: "global") == .global)
+        #expect(CredentialScope(parsing: "user:ana") == .user("ana"))
+        #expect(CredentialScope(parsing: "tool:web.fetch") == .tool("web.fetch"))
+        #expect(CredentialScope(parsing: "tool:") == nil)
+        #expect(CredentialScope(parsing: "team:x") == nil)
+    }
+}
+
+/// Secrets never reach logs, events or errors.
+@Suite struct RedactorTests {
+    @Test func secretValuesAndTheirEncodingsAreRedacted() {
+        let redactor = Redactor(secrets: ["WEBHOOK_SECRET": "s3cr3t/value+x", "SHORT": "abc"])
+        let text = "raw s3cr3t/value+x b64 czNjcjN0L3ZhbHVlK3g= url s3cr3t%2Fvalue%2Bx short abc"
+        let redacted = redactor.redact(text)
+        #expect(redacted == "raw [REDACTED:WEBHOOK_SECRET] b64 [REDACTED:WEBHOOK_SECRET] url [REDACTED:WEBHOOK_SECRET] short abc")
+        #expect(!redactor.containsSecret(redacted))
+        #expect(redactor.containsSecret(text))
+    }
+
+    @Test(arguments: [
+        ("key sk-proj-abcdefghijklmnopqrstuvwxyz012345 end", "openai-key"),
+        ("token ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ end", "github-token"),
+        ("github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "github-token"),
+        ("aws AKIAIOSFODNN7EXAMPLE end", "aws-access-key"),
+        ("slack xoxb-1234567890-abcdefghij end", "slack-token"),
+        ("stripe sk_live_abcdefghijklmnop1234 end", "stripe-key"),
+        ("google AIzaSyA-abcdefghijklmnopqrstuvwxyz012345 end", "google-api-key"),
+        ("Authorization: Bearer abcdefghijklmnop.qrstuvwx end", "bearer-token"),
+        ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U end", "jwt"),
+        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----", "private-key"),
+    ])
+    func wellKnownCredentialFormatsAreRedacted(_ text: String, _ kind: String) {
+        let redacted = Redactor().redact(text)
+        #expect(redacted.contains("[REDACTED:\(kind)]"), "\(redacted)")
+        #expect(!Redactor().containsSecret(redacted), "\(redacted)")
+    }
+
+    @Test func ordinaryTextIsLeftAlone() {
+        let text = "sk-short and the skeleton key; AKIA; Bearer token; eyJ alone; hello world"
+        #expect(Redactor().redact(text) == text)
+    }
+}
