@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "omega-exec", targets: ["omega-exec"]),
+        .executable(name: "omega-exec-suite", targets: ["omega-exec-suite"]),
         .executable(name: "omega-jail-init", targets: ["omega-jail-init"]),
         .library(name: "Jail", targets: ["Jail"]),
     ],
@@ -44,13 +45,24 @@ let package = Package(
         // Planning, approvals, JSON-RPC.
         .target(name: "AgentHost", dependencies: ["Executor"]),
 
+        // The jail's command-line glue, shared by the two executables below.
+        .target(name: "JailCLI", dependencies: ["Jail"]),
+        // `omega-exec`: runs `jail` itself (lean: no dependency of any other command) and executes
+        // `omega-exec-suite` beside it for everything else.
         .executableTarget(
             name: "omega-exec",
+            dependencies: ["Jail", "JailCLI"],
+            path: "Sources/omega-exec-front"),
+        // Every command, through swift-argument-parser.
+        .executableTarget(
+            name: "omega-exec-suite",
             dependencies: [
                 "Jail",
+                "JailCLI",
                 "Manifest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            path: "Sources/omega-exec"),
         // pid 1 of every jail: a tiny static C program (fast to execute, nothing of the supervisor).
         .executableTarget(
             name: "omega-jail-init",

@@ -69,6 +69,17 @@ final class CgroupSetup: @unchecked Sendable {
         pthread_mutex_unlock(readyMutex)
     }
 
+    /// Releases the prepared leaf and removes every directory of the manager, synchronously.
+    func shutdown() {
+        waitUntilDone()
+        let (manager, prepared) = state.withLock { state in
+            defer { state.prepared = nil }
+            return (state.manager, state.prepared)
+        }
+        prepared?.release()
+        manager?.shutdown()
+    }
+
     /// The manager (nil when no cgroup is usable).
     var manager: CgroupManager? {
         waitUntilDone()

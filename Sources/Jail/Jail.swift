@@ -78,6 +78,12 @@ public final class Jail: Sendable {
         Syscalls.close(initFD)
     }
 
+    /// Removes what this jail prepared ahead (cgroup directories) and stops its cgroup threads. Only
+    /// for a process about to end or `exec` without having run anything; runs must not be active.
+    public func shutdown() {
+        cgroupSetup?.shutdown()
+    }
+
     /// Whether runs start with `omega-jail-init` as pid 1.
     public var hasInit: Bool { initFD >= 0 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+@_exported import JailCLI
 
 /// The `omega-exec` command line: a thin surface over the Jail, Manifest, Executor and AgentHost
 /// modules. It holds no business logic.
@@ -7,6 +8,6 @@ struct OmegaExec: ParsableCommand {
         commandName: "omega-exec",
         abstract: "Run untrusted tool packages in a Linux namespace + seccomp jail.",
         version: "0.1.0",
-        subcommands: [JailCommand.self, DoctorCommand.self]
+        subcommands: [JailCommand.self, DoctorCommand.self, PackCommand.self, VerifyCommand.self, InstallCommand.self, KeygenCommand.self, LintCommand.self, YankCommand.self, ValidateCommand.self]
     )
 }

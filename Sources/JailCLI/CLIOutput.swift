@@ -3,12 +3,12 @@ import Glibc
 #endif
 
 /// Writes to the CLI's own stdout/stderr without Foundation (the `jail` path stays lean).
-enum CLIOutput {
+public enum CLIOutput {
     /// Writes `text` to stdout.
-    static func out(_ text: String) { write(1, text) }
+    public static func out(_ text: String) { write(1, text) }
 
     /// Writes `text` and a newline to stderr.
-    static func error(_ text: String) { write(2, text + "\n") }
+    public static func error(_ text: String) { write(2, text + "\n") }
 
     private static func write(_ fd: Int32, _ text: String) {
         var text = text
@@ -23,7 +23,7 @@ enum CLIOutput {
     }
 
     /// The current working directory.
-    static func currentDirectory() -> String {
+    public static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buffer, buffer.count) != nil else { return "/" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -2,26 +2,65 @@ import Jail
 
 /// One `omega-exec jail` invocation, however its flags were parsed: turns them into a `JailSpec`,
 /// runs it and reports the verdict (DESIGN §2's CLI contract).
-struct JailInvocation {
-    var json = false
-    var timeout: Double = 300
-    var cpuTime: Double?
-    var memory = "256M"
-    var pids = 64
-    var outputLimit = "1M"
-    var tmpfsSize = "64M"
-    var net = "loopback"
-    var roBind: [String] = []
-    var bind: [String] = []
-    var env: [String] = []
-    var workdir = "/work"
-    var seccomp = "default"
-    var stdin: String?
-    var command: [String] = []
+public struct JailInvocation: Sendable {
+    /// An invocation with every flag at its default.
+    public init(
+        json: Bool = false, timeout: Double = 300, cpuTime: Double? = nil, memory: String = "256M", pids: Int = 64,
+        outputLimit: String = "1M", tmpfsSize: String = "64M", net: String = "loopback", roBind: [String] = [],
+        bind: [String] = [], env: [String] = [], workdir: String = "/work", seccomp: String = "default",
+        stdin: String? = nil, command: [String] = []
+    ) {
+        self.json = json
+        self.timeout = timeout
+        self.cpuTime = cpuTime
+        self.memory = memory
+        self.pids = pids
+        self.outputLimit = outputLimit
+        self.tmpfsSize = tmpfsSize
+        self.net = net
+        self.roBind = roBind
+        self.bind = bind
+        self.env = env
+        self.workdir = workdir
+        self.seccomp = seccomp
+        self.stdin = stdin
+        self.command = command
+    }
+
+    /// The `--json` value.
+    public var json = false
+    /// The `--timeout` value.
+    public var timeout: Double = 300
+    /// The `--cpuTime` value.
+    public var cpuTime: Double?
+    /// The `--memory` value.
+    public var memory = "256M"
+    /// The `--pids` value.
+    public var pids = 64
+    /// The `--outputLimit` value.
+    public var outputLimit = "1M"
+    /// The `--tmpfsSize` value.
+    public var tmpfsSize = "64M"
+    /// The `--net` value.
+    public var net = "loopback"
+    /// The `--roBind` value.
+    public var roBind: [String] = []
+    /// The `--bind` value.
+    public var bind: [String] = []
+    /// The `--env` value.
+    public var env: [String] = []
+    /// The `--workdir` value.
+    public var workdir = "/work"
+    /// The `--seccomp` value.
+    public var seccomp = "default"
+    /// The `--stdin` value.
+    public var stdin: String?
+    /// The `--command` value.
+    public var command: [String] = []
 
     /// A jail for one run per process: its network namespace is made in the background while the
     /// spec is built, and no cgroup pool is filled only to be torn down.
-    static func makeJail() -> Jail {
+    public static func makeJail() -> Jail {
         var configuration = Jail.Configuration()
         configuration.cgroupPoolSize = 0
         configuration.networkNamespacePool = 1
@@ -29,7 +68,7 @@ struct JailInvocation {
     }
 
     /// The spec, or an error naming the flag and what it expects.
-    func makeSpec() throws(JailError) -> JailSpec {
+    public func makeSpec() throws(JailError) -> JailSpec {
         guard let program = command.first else {
             throw .invalid("PROGRAM", "expected a program after --, e.g. omega-exec jail -- /bin/true")
         }
@@ -62,7 +101,7 @@ struct JailInvocation {
 
     /// Runs `spec` in `jail` and returns the process exit code: 0 after printing the JSON result,
     /// or the program's own code (128+signal, 124 timeout, 125 setup error) with a verdict line.
-    static func execute(_ spec: JailSpec, in jail: Jail, json: Bool) -> Int32 {
+    public static func execute(_ spec: JailSpec, in jail: Jail, json: Bool) -> Int32 {
         let result: JailResult
         do {
             result = try jail.run(spec, output: json ? .capture : .passthrough(stdout: 1, stderr: 2))
@@ -87,7 +126,7 @@ struct JailInvocation {
     /// Parses `omega-exec jail` arguments without reflection (the hot path of every jailed run).
     /// Returns nil for anything it does not accept (help, unknown flags, malformed numbers), so that
     /// swift-argument-parser handles it and prints its usual help or error.
-    static func parseFast(_ arguments: ArraySlice<String>) -> JailInvocation? {
+    public static func parseFast(_ arguments: ArraySlice<String>) -> JailInvocation? {
         var invocation = JailInvocation()
         var rest = arguments
         while let argument = rest.popFirst() {

