@@ -8,6 +8,9 @@
 # writes the schema and the inputs to a temp dir; Python's jsonschema (Draft202012Validator,
 # list(iter_errors(...)), formats as annotations like ours) then times the same two things on the
 # same inputs. Both sides must agree on how many inputs are valid. Prints ops/s and the ratios.
+# The Swift figures are the best of 3 passes of COUNT inputs (a pass takes well under a second, so
+# one burst of other work on a shared machine would skew it); Python runs one pass per figure, which
+# takes ~20 s and so averages the noise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT="${1:-100000}"

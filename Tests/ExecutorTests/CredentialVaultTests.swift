@@ -4,7 +4,8 @@ import Testing
 @testable import Executor
 
 /// The vault keeps secrets encrypted at rest and never lets a value out except through `resolve`.
-@Suite struct CredentialVaultTests {
+/// Serialized: one test sets OMEGA_VAULT_KEY, which is process-wide.
+@Suite(.serialized) struct CredentialVaultTests {
     let secret = "sk-live-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 
     func temporaryDirectory() -> String {

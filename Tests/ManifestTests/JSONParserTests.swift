@@ -73,3 +73,11 @@ import Testing
         #expect(JSONPointer(tokens: ["execution", "command", "0"]).dotted == "execution.command[0]")
     }
 }
+
+@Suite struct JSONValueEqualityTests {
+    @Test func stringsCompareByCodePointsNotCanonicalEquivalence() {
+        #expect(JSONValue.string("\u{E9}") != JSONValue.string("e\u{301}"))
+        #expect(JSONValue.string("\u{E9}") == JSONValue.string("\u{E9}"))
+        #expect(Set<JSONValue>([.string("\u{E9}"), .string("e\u{301}")]).count == 2)
+    }
+}

@@ -32,7 +32,9 @@ import Testing
                 directory: suite.appendingPathComponent("tests/\(draft)/optional/format"), draft: draft,
                 options: options)
             print("conformance \(draft) optional/format (assertFormats): \(outcome.passed)/\(outcome.total) passed")
-            for failure in outcome.failures.sorted() { print("  optional format failure: \(failure)") }
+            for (file, counts) in outcome.perFile.sorted(by: { $0.key < $1.key }) {
+                print("  \(draft) optional/format/\(file): \(counts.passed)/\(counts.total)")
+            }
         }
     }
 
@@ -90,6 +92,8 @@ enum SuiteFiles {
         var passed = 0
         var total = 0
         var failures: Set<String> = []
+        /// file name → (passed, total)
+        var perFile: [String: (passed: Int, total: Int)] = [:]
     }
 
     /// Runs every `*.json` file directly in `directory` (not its subfolders).
@@ -115,6 +119,7 @@ enum SuiteFiles {
                     let testDescription = test["description"]?.stringValue ?? "?"
                     let key = "\(draft)/\(name)/\(groupDescription)/\(testDescription)"
                     outcome.total += 1
+                    outcome.perFile[name, default: (0, 0)].total += 1
                     let expected = test["valid"]?.boolValue ?? false
                     guard let compiled else {
                         outcome.failures.insert(key)
@@ -125,6 +130,7 @@ enum SuiteFiles {
                     let quick = compiled.isValid(test["data"] ?? .null)
                     if result.isValid == expected && quick == expected {
                         outcome.passed += 1
+                        outcome.perFile[name, default: (0, 0)].passed += 1
                     } else {
                         outcome.failures.insert(key)
                     }

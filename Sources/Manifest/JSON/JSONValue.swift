@@ -1,8 +1,9 @@
 /// A JSON document as a value: what manifests, schemas, tool inputs and outputs are made of.
 ///
 /// Numbers keep their integer-ness: `integer` holds integers that fit in 64 bits, `number` every
-/// other number. Equality is JSON equality (DESIGN: JSON Schema's `const`/`enum` semantics): numbers
-/// compare by value (`1 == 1.0`), objects ignore key order.
+/// other number. Equality is JSON equality (JSON Schema's `const`/`enum` semantics): numbers compare
+/// by value (`1 == 1.0`), strings by code points (not Unicode canonical equivalence), objects ignore
+/// key order.
 public enum JSONValue: Sendable, Hashable {
     /// `null`
     case null
@@ -59,7 +60,7 @@ public enum JSONValue: Sendable, Hashable {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
         case (.integer(let a), .integer(let b)): return a == b
-        case (.string(let a), .string(let b)): return a == b
+        case (.string(let a), .string(let b)): return a.utf8.elementsEqual(b.utf8)  // code points, not canonical equivalence
         case (.array(let a), .array(let b)): return a == b
         case (.object(let a), .object(let b)): return a == b
         case (.integer, .number), (.number, .integer), (.number, .number):
@@ -74,7 +75,7 @@ public enum JSONValue: Sendable, Hashable {
         case .null: hasher.combine(0)
         case .bool(let b): hasher.combine(b)
         case .integer, .number: hasher.combine(doubleValue!)
-        case .string(let s): hasher.combine(s)
+        case .string(let s): s.utf8.forEach { hasher.combine($0) }
         case .array(let a): hasher.combine(a)
         case .object(let o): hasher.combine(o)
         }

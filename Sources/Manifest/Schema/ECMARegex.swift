@@ -4,9 +4,13 @@
 /// (surrogate pairs included) and `\cX` escapes are rewritten, `[^]` matches anything and `[` inside
 /// a class is a literal.
 ///
+/// Most schema patterns (literals, classes, groups, alternation, quantifiers, anchors, `\b`) run on
+/// ``ScalarNFA``, a linear-time automaton that cannot backtrack catastrophically; the rest
+/// (lookahead, backreferences, `\p{…}`) run on Swift's backtracking `Regex`.
+///
 /// Refused at compile time (a ``SchemaError``): patterns that do not compile, patterns longer than
-/// ``maximumLength``, and patterns whose nested unbounded quantifiers (`(a+)+`, `(\w*)*`) invite
-/// catastrophic backtracking on hostile input.
+/// ``maximumLength``, and patterns that need the backtracking engine while nesting unbounded
+/// quantifiers (`(a+)+\1`, `^(\p{L}+)*$`), which hostile input could make run for hours.
 ///
 /// Known gaps: lookbehind (`(?<=…)`, `(?<!…)`) is not supported by Swift's engine and is refused;
 /// ECMA's Annex B leniencies (a lone `{` or `]` as a literal, octal escapes) follow Swift's rules.
@@ -34,14 +38,21 @@ struct ECMARegex: @unchecked Sendable {
         guard pattern.unicodeScalars.count <= ECMARegex.maximumLength else {
             throw ECMARegexError(message: "pattern is longer than \(ECMARegex.maximumLength) characters")
         }
-        let translated = try ECMARegex.translate(pattern)
+        var nestedUnbounded = false
+        let translated = try ECMARegex.translate(pattern, nestedUnbounded: &nestedUnbounded)
         do {
             regex = try Regex(translated).matchingSemantics(.unicodeScalar).asciiOnlyDigits().asciiOnlyWordCharacters()
+                .wordBoundaryKind(.simple)
         } catch {
             throw ECMARegexError(message: "pattern \"\(pattern)\" is not a valid regular expression (\(error))")
         }
         literal = ECMARegex.literalShape(pattern)
         automaton = literal == nil ? ScalarNFA(pattern) : nil
+        if nestedUnbounded && literal == nil && automaton == nil {
+            // Only Swift's backtracking engine could run it, and hostile input would make it explode.
+            throw ECMARegexError(
+                message: "pattern \"\(pattern)\" nests unbounded quantifiers (catastrophic backtracking) and needs features (lookaround, backreferences, \\p{…}) only the backtracking engine has")
+        }
     }
 
     /// True when matching runs without Swift's `Regex` (a literal test or the automaton).
@@ -83,7 +94,7 @@ struct ECMARegex: @unchecked Sendable {
     }
 
     /// Rewrites the ECMA syntax Swift reads differently; refuses hostile shapes.
-    static func translate(_ pattern: String) throws(ECMARegexError) -> String {
+    static func translate(_ pattern: String, nestedUnbounded: inout Bool) throws(ECMARegexError) -> String {
         let s = Array(pattern.unicodeScalars)
         var out = ""
         var i = 0
@@ -200,10 +211,7 @@ struct ECMARegex: @unchecked Sendable {
                 lastWasGroupClose = true
                 out += ")"
             case "*", "+":
-                if closedGroupBefore && lastGroupUnbounded {
-                    throw ECMARegexError(
-                        message: "pattern \"\(pattern)\" nests unbounded quantifiers (catastrophic backtracking)")
-                }
+                if closedGroupBefore && lastGroupUnbounded { nestedUnbounded = true }
                 markUnbounded()
                 out.unicodeScalars.append(c)
             case "{":
@@ -211,10 +219,7 @@ struct ECMARegex: @unchecked Sendable {
                 var j = i + 1
                 while j < s.count, s[j] != "}" { j += 1 }
                 let body = j < s.count ? String(String.UnicodeScalarView(s[(i + 1)..<j])) : ""
-                if body.hasSuffix(","), closedGroupBefore, lastGroupUnbounded {
-                    throw ECMARegexError(
-                        message: "pattern \"\(pattern)\" nests unbounded quantifiers (catastrophic backtracking)")
-                }
+                if body.hasSuffix(","), closedGroupBefore, lastGroupUnbounded { nestedUnbounded = true }
                 if body.hasSuffix(",") { markUnbounded() }
                 if j < s.count, !body.isEmpty, body.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || $0 == "," }) {
                     out += "{" + body + "}"
