@@ -55,6 +55,7 @@ struct Supervisor {
 
             for pfd in fds where pfd.revents != 0 {
                 if pfd.fd == pidfd {
+                    if run.jail.trace { Supervisor.traceLine("parent: init exited", Syscalls.monotonicNs()) }
                     reaped = try Syscalls.wait(run.child.pid, noHang: true)
                     continue
                 }
@@ -91,6 +92,7 @@ struct Supervisor {
     private mutating func consume(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         if fd == run.child.status_fd {
             statusBytes.append(contentsOf: bytes)
+            if run.jail.trace { Supervisor.traceLine("parent: status record(s) read", Syscalls.monotonicNs()) }
             return
         }
         let isStdout = fd == run.stdoutRead

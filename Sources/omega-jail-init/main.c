@@ -180,6 +180,7 @@ int main(void) {
         int st = 0;
         pid_t p = wait4(-1, &st, __WALL, NULL);
         if (p == tool) {
+            if (g_trace) report(CJ_REPORT_TIMING, "tool exited", NULL, 0, 0, 0);
             report(CJ_REPORT_EXIT, NULL, NULL, 0, st, tool);
             _exit(0);
         }
