@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: *-dev packages).
@@ -41,7 +42,11 @@ let package = Package(
         // The pipeline and the run store.
         .target(
             name: "Executor",
-            dependencies: ["Jail", "Manifest", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: [
+                "Jail", "Manifest",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         // Planning, approvals, JSON-RPC.
         .target(name: "AgentHost", dependencies: ["Executor"]),
 
