@@ -23,10 +23,18 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 command -v swift >/dev/null 2>&1 || { echo "setup: Swift 6 is needed (swift.org/install); not found in PATH" >&2; exit 1; }
 
+# The build's output goes to a log, shown only when the build fails (static linking prints
+# harmless warnings about glibc functions the Swift runtime references).
+mkdir -p .build
+log=.build/setup-build.log
 if [ "${1:-}" = "--debug" ]; then
-    swift build 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || true
-    test -x .build/debug/omega-exec
+    build=(swift build)
 else
-    swift build -c release --static-swift-stdlib 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || true
-    test -x .build/release/omega-exec
+    build=(swift build -c release --static-swift-stdlib)
+fi
+echo "setup: ${build[*]} (log: $log)" >&2
+if ! "${build[@]}" >"$log" 2>&1; then
+    grep -E "error:" "$log" >&2 || tail -40 "$log" >&2
+    echo "setup: the build failed; full output in $log" >&2
+    exit 1
 fi
