@@ -99,6 +99,17 @@ import Testing
         }
     }
 
+    @Test func aKeyFromTheEnvironmentOpensTheVaultAndNoKeyFileIsWritten() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        setenv("OMEGA_VAULT_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 1)  // bytes 0...31
+        defer { unsetenv("OMEGA_VAULT_KEY") }
+        try CredentialVault(directory: dir).set("TOKEN", value: "value-1234", scope: .global)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/vault.key"))
+        let same = try CredentialVault(directory: dir, keySource: .key(Array(0...31)))
+        #expect(same.resolve(["TOKEN"], toolID: "a.b", user: nil) == ["TOKEN": "value-1234"])
+    }
+
     @Test func scopesParseTheirTextForm() {
         #expect(CredentialScope(parsing: "global") == .global)
         #expect(CredentialScope(parsing: "user:ana") == .user("ana"))

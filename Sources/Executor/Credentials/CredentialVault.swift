@@ -54,7 +54,7 @@ public final class CredentialVault: Sendable {
             keyBytes = bytes
         case .automatic:
             if let encoded = getenv("OMEGA_VAULT_KEY").map({ String(cString: $0) }), !encoded.isEmpty {
-                guard let bytes = Base64.decode(encoded), bytes.count == 32 else {
+                guard let bytes = PackageEncoding.base64Decode(encoded), bytes.count == 32 else {
                     throw VaultError(code: "VAULT_KEY_INVALID", message: "OMEGA_VAULT_KEY: expected 32 bytes in base64")
                 }
                 keyBytes = bytes

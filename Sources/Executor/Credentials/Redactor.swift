@@ -1,3 +1,5 @@
+import Manifest
+
 /// Removes secrets from text before it reaches a log, an event, an error or stored output.
 ///
 /// Two layers: the exact values of the run's secret variables (and their base64 and URL-encoded
@@ -17,7 +19,7 @@ public struct Redactor: Sendable {
         for (name, value) in secrets where value.utf8.count >= Self.minimumSecretLength {
             let label = "[REDACTED:\(name)]"
             replacements.append((value, label))
-            let encoded = Base64.encode(Array(value.utf8))
+            let encoded = PackageEncoding.base64(Array(value.utf8))
             replacements.append((encoded, label))
             let trimmed = String(encoded.prefix { $0 != "=" })
             if trimmed != encoded, trimmed.utf8.count >= Self.minimumSecretLength { replacements.append((trimmed, label)) }
