@@ -97,13 +97,27 @@ struct PreparedRun {
     private mutating func spawn() throws(JailError) {
         let c = CSpec()
         let inner = jail.configuration.innerID
+        // What to run: the init reads it from the launch blob; only without an init does the child
+        // itself need it (so the C copies are made only then).
         let argv = [spec.program] + spec.arguments
-        c.spec.path = UnsafePointer(c.cString(spec.program))
-        c.spec.argv = UnsafePointer(c.cStringArray(argv))
-        c.spec.envp = UnsafePointer(c.cStringArray(spec.effectiveEnvironment))
-        let pathValue = spec.effectiveEnvironment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
-        let searchPath = c.cStringArray(pathValue.split(separator: ":").map(String.init))
-        c.spec.search_path = UnsafeRawPointer(searchPath).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+        let environment = spec.effectiveEnvironment
+        let searchPath = environment.first { $0.hasPrefix("PATH=") }
+            .map { $0.dropFirst(5).split(separator: ":").map(String.init) } ?? []
+        if jail.initFD >= 0 {
+            blobFD = try LaunchBlob.memfd(
+                program: spec.program, arguments: argv, environment: environment, searchPath: searchPath,
+                seccomp: spec.seccompProgram ?? [], trace: jail.trace)
+        } else {
+            c.spec.path = UnsafePointer(c.cString(spec.program))
+            c.spec.argv = UnsafePointer(c.cStringArray(argv))
+            c.spec.envp = UnsafePointer(c.cStringArray(environment))
+            let path = c.cStringArray(searchPath)
+            c.spec.search_path = UnsafeRawPointer(path).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+            if let program = spec.seccompProgram, !program.isEmpty {
+                c.spec.seccomp_filter = c.bytes(program)
+                c.spec.seccomp_filter_len = program.count / 8
+            }
+        }
         c.spec.workdir = UnsafePointer(c.cString(spec.workdir))
         c.spec.hostname = UnsafePointer(c.cString(spec.hostname))
         c.spec.inner_uid = inner
@@ -138,21 +152,11 @@ struct PreparedRun {
         c.spec.rlimits = UnsafePointer(rlimits)
         c.spec.rlimit_count = limits.count
 
-        if let program = spec.seccompProgram, !program.isEmpty {
-            c.spec.seccomp_filter = c.bytes(program)
-            c.spec.seccomp_filter_len = program.count / 8
-        }
         c.spec.last_cap = jail.lastCap
         c.spec.stdin_fd = stdinFD
         c.spec.stdout_fd = stdoutWrite
         c.spec.stderr_fd = stderrWrite
         c.spec.init_fd = jail.initFD
-        if jail.initFD >= 0 {
-            blobFD = try LaunchBlob.memfd(
-                program: spec.program, arguments: argv, environment: spec.effectiveEnvironment,
-                searchPath: pathValue.split(separator: ":").map(String.init),
-                seccomp: spec.seccompProgram ?? [], trace: jail.trace)
-        }
         c.spec.blob_fd = blobFD
         c.spec.trace = jail.trace ? 1 : 0
 

@@ -42,11 +42,28 @@ import Testing
     }
 
     @Test(.enabled(if: canJail)) func programRunsAsPidTwoUnderTheInitWithoutRootOrCapabilities() throws {
+        try #require(Self.jail.hasInit, "omega-jail-init was not found beside the test bundle (run `swift build`)")
         let result = try run("/bin/sh", ["-c", "echo $$; id -u; grep -E '^Cap(Eff|Prm|Bnd)' /proc/self/status"])
         let lines = result.stdout.split(separator: "\n")
-        #expect(lines.first == (Self.jail.hasInit ? "2" : "1"))
+        #expect(lines.first == "2")
         #expect(lines.dropFirst().first == "1000")
         #expect(lines.dropFirst(2).allSatisfy { $0.hasSuffix("0000000000000000") })
+    }
+
+    /// The fallback when `omega-jail-init` is unavailable: the program is pid 1, and still confined.
+    @Test(.enabled(if: canJail)) func withoutTheInitTheProgramIsPidOneAndStillConfined() throws {
+        var configuration = Jail.Configuration()
+        configuration.useInit = false
+        let jail = Jail(configuration: configuration)
+        #expect(!jail.hasInit)
+        var spec = JailSpec(program: "sh", arguments: ["-c", "echo $$; grep -E '^(Seccomp|NoNewPrivs|CapEff):' /proc/self/status; unshare -U true; echo $?"])
+        spec.seccompProgram = Self.seccomp
+        let result = try jail.run(spec)
+        #expect(result.status == .ok, "\(result)")
+        // pid 1, no capabilities, no_new_privs, a seccomp filter, and unshare refused (exit 1).
+        #expect(result.stdout == "1\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n1\n", "\(result.stdout)")
+        let missing = try jail.run(JailSpec(program: "/no/such/program"))
+        #expect(missing.error == "execve /no/such/program: ENOENT")
     }
 
     @Test(.enabled(if: canJail)) func missingProgramIsASetupErrorNamingExecve() throws {
