@@ -66,6 +66,29 @@ import Testing
         #expect(missing.error == "execve /no/such/program: ENOENT")
     }
 
+    /// The network-namespace pool must give every run its own namespace, never the host's. The runs
+    /// overlap (each holds its namespace while reporting it): the kernel recycles namespace inode
+    /// numbers once a namespace is freed, so only namespaces alive together can be compared.
+    @Test(.enabled(if: canJail)) func concurrentRunsNeverShareANetworkNamespace() async throws {
+        let host = Syscalls.readlink("/proc/self/ns/net")
+        let jail = Self.jail
+        let seccomp = Self.seccomp
+        let namespaces = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    var spec = JailSpec(program: "/bin/sh", arguments: ["-c", "readlink /proc/self/ns/net; sleep 1"])
+                    spec.seccompProgram = seccomp
+                    let result = try jail.run(spec)
+                    #expect(result.status == .ok, "\(result)")
+                    return result.stdout.trimmed
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(namespaces.allSatisfy { $0.hasPrefix("net:[") && $0 != host }, "\(namespaces)")
+        #expect(Set(namespaces).count == namespaces.count, "runs shared a network namespace: \(namespaces)")
+    }
+
     @Test(.enabled(if: canJail)) func missingProgramIsASetupErrorNamingExecve() throws {
         let result = try run("/no/such/program")
         #expect(result.status == .setupError)
