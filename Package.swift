@@ -65,6 +65,7 @@ let package = Package(
                 "Jail",
                 "JailCLI",
                 "Manifest",
+                "Executor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/omega-exec"),
@@ -77,6 +78,10 @@ let package = Package(
             name: "schema-bench",
             dependencies: ["Manifest"],
             path: "Benchmarks/schema-bench"),
+        .executableTarget(
+            name: "pipeline-bench",
+            dependencies: ["Executor", "Jail", "Manifest"],
+            path: "Benchmarks/pipeline-bench"),
         .executableTarget(
             name: "omega-bench",
             dependencies: ["Jail"],

@@ -43,8 +43,12 @@ public final class Jail: Sendable {
     var cgroups: CgroupManager? { cgroupSetup?.manager }
     let root: RootFilesystem
     let lastCap: Int32
-    let hostUID: UInt32
-    let hostGID: UInt32
+    /// The host uid the program's inner uid maps to: `configuration.hostID` when the supervisor is
+    /// root, the supervisor's own uid when rootless. Files the program creates in a writable bind are
+    /// owned by it on the host (e.g. the `ownerUID` of a `JailOutbox`).
+    public let hostUID: UInt32
+    /// The host gid the program's inner gid maps to (as `hostUID`, for groups).
+    public let hostGID: UInt32
     /// Whether runs take their network namespace from the background pool.
     let netnsPool: Bool
     /// An O_PATH descriptor of `omega-jail-init`, or -1 (the program then runs as pid 1).
@@ -101,15 +105,26 @@ public final class Jail: Sendable {
     /// Runs `spec` and returns its verdict. Failures of the program (including a failed `execve`
     /// or a failed jail setup step) are verdicts, not thrown errors.
     ///
+    /// - Parameters:
+    ///   - spec: what to run.
+    ///   - output: where the program's output goes.
+    ///   - cancellation: a token another thread may cancel: the whole run is then killed and the verdict
+    ///     is `signaled` with `SIGKILL` and the error `cancelled by the caller`. A token already cancelled
+    ///     when `run` is called yields that verdict at once, without starting anything.
     /// - Throws: `JailError` with code `INVALID_INPUT` when the spec is invalid, `SANDBOX_FAILURE`
     ///   when the supervisor itself cannot start the run (no pipes, clone refused).
     /// - Returns: the result; every process of the run is dead when it returns.
-    public func run(_ spec: JailSpec, output: OutputMode = .capture) throws(JailError) -> JailResult {
+    public func run(_ spec: JailSpec, output: OutputMode = .capture, cancellation: JailCancellation? = nil)
+        throws(JailError) -> JailResult
+    {
         try spec.validate()
         let started = Syscalls.monotonicNs()
+        if let cancellation, cancellation.isCancelled {
+            return JailResult.cancelled(wallMs: PreparedRun.ms(since: started), cgroup: cgroupVersion)
+        }
         var run = try PreparedRun(jail: self, spec: spec)
         defer { run.closeAll() }
-        return try run.execute(started: started, output: output)
+        return try run.execute(started: started, output: output, cancellation: cancellation)
     }
 }
 #endif

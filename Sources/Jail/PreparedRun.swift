@@ -63,7 +63,9 @@ struct PreparedRun {
     }
 
     /// Spawns, supervises and reaps the run.
-    mutating func execute(started: UInt64, output: Jail.OutputMode) throws(JailError) -> JailResult {
+    mutating func execute(started: UInt64, output: Jail.OutputMode, cancellation: JailCancellation? = nil)
+        throws(JailError) -> JailResult
+    {
         if let setup = jail.cgroupSetup {
             do {
                 lease = try setup.takeLease(
@@ -87,7 +89,7 @@ struct PreparedRun {
                 status: .setupError, wallMs: Self.ms(since: started), error: failure,
                 cgroup: jail.cgroupVersion)
         }
-        var supervisor = Supervisor(run: self, output: output, started: started)
+        var supervisor = Supervisor(run: self, output: output, started: started, cancellation: cancellation)
         let result = try supervisor.supervise()
         child.pid = 0  // reaped by the supervisor
         return result

@@ -5,7 +5,7 @@ import Glibc
 /// Watches one released child: collects output within its caps, enforces the wall and CPU limits,
 /// reads the status pipe, reaps the jail's init and turns it all into a verdict.
 struct Supervisor {
-    private enum KillReason { case wall, cpu, output }
+    private enum KillReason { case wall, cpu, output, cancelled }
 
     private var run: PreparedRun
     private let output: Jail.OutputMode
@@ -16,11 +16,13 @@ struct Supervisor {
     private var stdoutTruncated = false, stderrTruncated = false
     private var statusBytes: [UInt8] = []
     private var killReason: KillReason?
+    private let cancellation: JailCancellation?
 
-    init(run: PreparedRun, output: Jail.OutputMode, started: UInt64) {
+    init(run: PreparedRun, output: Jail.OutputMode, started: UInt64, cancellation: JailCancellation? = nil) {
         self.run = run
         self.output = output
         self.started = started
+        self.cancellation = cancellation
     }
 
     mutating func supervise() throws(JailError) -> JailResult {
@@ -32,12 +34,14 @@ struct Supervisor {
         var reaped: (status: Int32, userUs: Int64, sysUs: Int64, maxRssKb: Int64)?
         var open = (stdout: true, stderr: true, status: true)
         let pidfd = run.child.pidfd
+        let cancelFD = cancellation?.readFD ?? -1
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
         defer { raw.deallocate() }
 
         while reaped == nil || open.stdout || open.stderr || open.status {
             let now = Syscalls.monotonicNs()
             if killReason == nil && reaped == nil && now >= deadline { kill(.wall) }
+            if killReason == nil, reaped == nil, cancellation?.isCancelled == true { kill(.cancelled) }
             if checksCPU, reaped == nil, killReason == nil, now >= nextCPUCheck {
                 nextCPUCheck = now + 50_000_000
                 if let used = run.lease?.usage().cpuNanoseconds, used >= cpuLimitNs { kill(.cpu) }
@@ -47,13 +51,20 @@ struct Supervisor {
             if open.stderr { fds.append(pollfd(fd: run.stderrRead, events: Int16(POLLIN), revents: 0)) }
             if open.status { fds.append(pollfd(fd: run.child.status_fd, events: Int16(POLLIN), revents: 0)) }
             if reaped == nil { fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
+            let watchesCancel = cancellation != nil && killReason == nil && reaped == nil
+            if watchesCancel && cancelFD >= 0 { fds.append(pollfd(fd: cancelFD, events: Int16(POLLIN), revents: 0)) }
             var waitNs: UInt64 = reaped == nil ? (deadline > now ? deadline - now : 0) : 1_000_000_000
             if checksCPU && reaped == nil { waitNs = min(waitNs, nextCPUCheck > now ? nextCPUCheck - now : 0) }
             if killReason != nil { waitNs = min(waitNs, 100_000_000) }
+            if watchesCancel && cancelFD < 0 { waitNs = min(waitNs, 50_000_000) }
             let timeout = Int32(min((waitNs + 999_999) / 1_000_000, 60_000))
             _ = try Syscalls.poll(&fds, timeoutMs: timeout)
 
             for pfd in fds where pfd.revents != 0 {
+                if pfd.fd == cancelFD {
+                    if killReason == nil { kill(.cancelled) }  // the pipe stays readable: never read it
+                    continue
+                }
                 if pfd.fd == pidfd {
                     if run.jail.trace { Supervisor.traceLine("parent: init exited", Syscalls.monotonicNs()) }
                     reaped = try Syscalls.wait(run.child.pid, noHang: true)
@@ -175,6 +186,11 @@ struct Supervisor {
         case .output:
             result.status = .outputLimit
             result.error = "output limit of \(run.spec.limits.outputBytes) bytes reached"
+        case .cancelled:
+            result.status = .signaled
+            result.error = JailCancellation.verdictError
+            result.exitCode = nil
+            result.signal = SIGKILL
         case nil:
             if let oom = usage?.oomKills, oom > 0 {
                 result.status = .memoryLimit

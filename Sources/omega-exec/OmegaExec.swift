@@ -1,13 +1,15 @@
 import ArgumentParser
 @_exported import JailCLI
 
-/// The `omega-exec` command line: a thin surface over the Jail, Manifest, Executor and AgentHost
+/// The `omega-exec` command line (the full one: `omega-exec` runs `jail` itself and executes this
+/// program, beside it, for everything else): a thin surface over the Jail, Manifest, Executor and AgentHost
 /// modules. It holds no business logic.
-struct OmegaExec: ParsableCommand {
+@main
+struct OmegaExec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "omega-exec",
         abstract: "Run untrusted tool packages in a Linux namespace + seccomp jail.",
         version: "0.1.0",
-        subcommands: [JailCommand.self, DoctorCommand.self, PackCommand.self, VerifyCommand.self, InstallCommand.self, KeygenCommand.self, LintCommand.self, YankCommand.self, ValidateCommand.self]
+        subcommands: [JailCommand.self, TryCommand.self, TestCommand.self, RunsCommand.self, CredentialsCommand.self, DoctorCommand.self, PackCommand.self, VerifyCommand.self, InstallCommand.self, KeygenCommand.self, LintCommand.self, YankCommand.self, ValidateCommand.self]
     )
 }

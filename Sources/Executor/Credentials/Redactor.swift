@@ -30,6 +30,14 @@ public struct Redactor: Sendable {
         self.replacements = replacements.sorted { $0.0.utf8.count > $1.0.utf8.count }
     }
 
+    /// Literal text each well-known format must contain, by kind: a string holding none of them
+    /// cannot match, so the (slow) regex is not run on it. Most strings skip every regex.
+    static let triggers: [String: [String]] = [
+        "private-key": ["PRIVATE KEY-----"], "jwt": ["eyJ"], "openai-key": ["sk-"], "stripe-key": ["_live_", "_test_"],
+        "github-token": ["gh", "github_pat_"], "slack-token": ["xox"], "aws-access-key": ["AKIA", "ASIA"],
+        "google-api-key": ["AIza"], "bearer-token": ["earer "],
+    ]
+
     /// The well-known formats, in the order they are applied.
     nonisolated(unsafe) static let patterns: [(kind: String, regex: Regex<Substring>)] = [
         ("private-key", try! Regex(#"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----"#)),
@@ -49,7 +57,7 @@ public struct Redactor: Sendable {
         for (needle, label) in replacements where result.contains(needle) {
             result = result.replacing(needle, with: label)
         }
-        for (kind, regex) in Self.patterns where result.contains(regex) {
+        for (kind, regex) in Self.patterns where Self.mayMatch(kind, result) && result.contains(regex) {
             // A bearer token keeps its scheme word, so the header stays readable.
             let label = kind == "bearer-token" ? "Bearer [REDACTED:\(kind)]" : "[REDACTED:\(kind)]"
             result = result.replacing(regex, with: label)
@@ -59,7 +67,14 @@ public struct Redactor: Sendable {
 
     /// Whether `text` still holds any secret value or well-known credential.
     public func containsSecret(_ text: String) -> Bool {
-        replacements.contains { text.contains($0.needle) } || Self.patterns.contains { text.contains($0.regex) }
+        replacements.contains { text.contains($0.needle) }
+            || Self.patterns.contains { Self.mayMatch($0.kind, text) && text.contains($0.regex) }
+    }
+
+    /// Whether `text` contains a literal every match of `kind` contains.
+    private static func mayMatch(_ kind: String, _ text: String) -> Bool {
+        guard let literals = triggers[kind] else { return true }
+        return literals.contains { text.utf8.count >= $0.utf8.count && text.contains($0) }
     }
 
     private static func percentEncoded(_ value: String) -> String {

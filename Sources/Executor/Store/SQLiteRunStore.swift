@@ -10,8 +10,8 @@ import Manifest
 /// process. String values of inputs and event data pass through the redactor's credential patterns
 /// before they are written (the executor also redacts the run's own secret values).
 public final class SQLiteRunStore: RunStore {
-    private let pool: DatabasePool
-    private let redactor = Redactor()
+    let pool: DatabasePool
+    let redactor = Redactor()
     /// The database file.
     public let path: String
 
@@ -21,6 +21,11 @@ public final class SQLiteRunStore: RunStore {
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
+            // WAL with synchronous=NORMAL: a committed event survives a crash or `kill -9` of the process
+            // (only a power loss can drop the last commits), and a commit costs no fsync.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            let existed = FileManager.default.fileExists(atPath: path)
+            if !existed { FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
         } catch {
@@ -59,16 +64,71 @@ public final class SQLiteRunStore: RunStore {
                         BEGIN SELECT RAISE(ABORT, 'runs are kept'); END;
                     """)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE runs ADD COLUMN tool_ref TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE runs ADD COLUMN package_digest TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE runs ADD COLUMN input_digest TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE runs ADD COLUMN user TEXT;
+                    ALTER TABLE runs ADD COLUMN step TEXT;
+                    ALTER TABLE runs ADD COLUMN owner TEXT;
+                    ALTER TABLE runs ADD COLUMN result TEXT;
+                    ALTER TABLE runs ADD COLUMN replay_of TEXT;
+                    ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX runs_by_tool ON runs(tool_id, created_at);
+                    CREATE TABLE tool_runs (
+                        run_id TEXT NOT NULL REFERENCES runs(id),
+                        attempt INTEGER NOT NULL,
+                        tool_id TEXT NOT NULL,
+                        tool_version TEXT NOT NULL,
+                        input_digest TEXT NOT NULL,
+                        output TEXT,
+                        status TEXT NOT NULL,
+                        exit_code INTEGER,
+                        signal INTEGER,
+                        wall_ms REAL NOT NULL,
+                        cpu_ms REAL NOT NULL,
+                        max_rss_kb INTEGER NOT NULL,
+                        started_at INTEGER NOT NULL,
+                        finished_at INTEGER NOT NULL,
+                        PRIMARY KEY (run_id, attempt)
+                    ) WITHOUT ROWID;
+                    CREATE TRIGGER tool_runs_are_kept BEFORE DELETE ON tool_runs
+                        BEGIN SELECT RAISE(ABORT, 'tool runs are kept'); END;
+                    CREATE TABLE credential_requests (
+                        run_id TEXT NOT NULL REFERENCES runs(id),
+                        names TEXT NOT NULL,
+                        requested_at INTEGER NOT NULL,
+                        resolved_at INTEGER
+                    );
+                    CREATE INDEX credential_requests_by_run ON credential_requests(run_id);
+                    CREATE TABLE approvals (
+                        tool_id TEXT NOT NULL,
+                        tool_version TEXT NOT NULL,
+                        input_digest TEXT NOT NULL,
+                        granted_at INTEGER NOT NULL,
+                        expires_at INTEGER,
+                        approved_by TEXT NOT NULL
+                    );
+                    CREATE INDEX approvals_by_key ON approvals(tool_id, tool_version, input_digest);
+                    CREATE TABLE tool_health (
+                        tool_id TEXT PRIMARY KEY NOT NULL,
+                        consecutive_failures INTEGER NOT NULL,
+                        open_until INTEGER
+                    );
+                    """)
+        }
         return migrator
     }
 
-    private func failure(_ step: String, _ error: any Error) -> RunStoreError {
+    func failure(_ step: String, _ error: any Error) -> RunStoreError {
         if let error = error as? RunStoreError { return error }
         return RunStoreError(code: "STORE_FAILURE", message: "\(step): \(error)")
     }
 
     /// `value` with every well-known credential in its strings replaced.
-    private func redacted(_ value: JSONValue) -> JSONValue {
+    func redacted(_ value: JSONValue) -> JSONValue {
         switch value {
         case .string(let s): return .string(redactor.redact(s))
         case .array(let items): return .array(items.map(redacted))
@@ -77,40 +137,58 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    private static func appendEvent(_ db: Database, runID: String, type: RunEventType, data: String, atMs: Int64)
+    static func appendEvent(_ db: Database, runID: String, type: RunEventType, data: String, atMs: Int64)
         throws -> Int64
     {
-        let next = try Int64.fetchOne(
-            db, sql: "SELECT COALESCE(MAX(sequence), 0) + 1 FROM events WHERE run_id = ?", arguments: [runID]) ?? 1
-        try db.execute(
-            sql: "INSERT INTO events (run_id, sequence, type, timestamp, data) VALUES (?, ?, ?, ?, ?)",
-            arguments: [runID, next, type.rawValue, atMs, data])
+        // Cached (prepared once per connection): parsing SQL on every event would dominate the cost.
+        let select = try db.cachedStatement(sql: "SELECT COALESCE(MAX(sequence), 0) + 1 FROM events WHERE run_id = ?")
+        let next = try Int64.fetchOne(select, arguments: [runID]) ?? 1
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO events (run_id, sequence, type, timestamp, data) VALUES (?, ?, ?, ?, ?)")
+        try insert.execute(arguments: [runID, next, type.rawValue, atMs, data])
         return next
     }
 
-    public func createRun(id: String, toolID: String, toolVersion: String, input: JSONValue, atMs: Int64)
-        throws(RunStoreError) -> RunRecord
-    {
-        let stored = redacted(input)
-        let data: JSONValue = ["toolID": .string(toolID), "toolVersion": .string(toolVersion)]
+    public func createRun(_ draft: RunDraft, atMs: Int64) throws(RunStoreError) -> RunRecord {
+        let stored = redacted(draft.input)
+        var data: JSONValue = ["toolID": .string(draft.toolID), "toolVersion": .string(draft.toolVersion)]
+        if !draft.toolReference.isEmpty, case .object(var members) = data {
+            members["toolReference"] = .string(redactor.redact(draft.toolReference))
+            if let replayOf = draft.replayOf { members["replayOf"] = .string(replayOf) }
+            data = .object(members)
+        }
+        let inputDigest = Approval.digest(of: draft.input)
         do {
             try pool.write { db in
-                if try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [id]) == true {
-                    throw RunStoreError(code: "RUN_EXISTS", message: "run \(id) already exists")
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [draft.id]) == true {
+                    throw RunStoreError(code: "RUN_EXISTS", message: "run \(draft.id) already exists")
                 }
                 try db.execute(
                     sql: """
-                        INSERT INTO runs (id, tool_id, tool_version, status, input, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO runs (id, tool_id, tool_version, status, input, created_at, updated_at,
+                            tool_ref, package_digest, input_digest, user, owner, replay_of)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [id, toolID, toolVersion, RunStatus.created.rawValue, stored.canonicalText, atMs, atMs])
-                _ = try Self.appendEvent(db, runID: id, type: .runCreated, data: data.canonicalText, atMs: atMs)
+                    arguments: [
+                        draft.id, draft.toolID, draft.toolVersion, RunStatus.created.rawValue, stored.canonicalText, atMs,
+                        atMs, draft.toolReference, draft.packageDigest, inputDigest, draft.user, draft.owner,
+                        draft.replayOf,
+                    ])
+                _ = try Self.appendEvent(db, runID: draft.id, type: .runCreated, data: data.canonicalText, atMs: atMs)
             }
         } catch {
-            throw failure("create run \(id)", error)
+            throw failure("create run \(draft.id)", error)
         }
-        return RunRecord(id: id, toolID: toolID, toolVersion: toolVersion, status: .created, input: stored,
-                         createdAtMs: atMs, updatedAtMs: atMs)
+        var record = RunRecord(
+            id: draft.id, toolID: draft.toolID, toolVersion: draft.toolVersion, status: .created, input: stored,
+            createdAtMs: atMs, updatedAtMs: atMs)
+        record.toolReference = draft.toolReference
+        record.packageDigest = draft.packageDigest
+        record.inputDigest = inputDigest
+        record.user = draft.user
+        record.owner = draft.owner
+        record.replayOf = draft.replayOf
+        return record
     }
 
     @discardableResult
@@ -120,7 +198,8 @@ public final class SQLiteRunStore: RunStore {
         let stored = redacted(data)
         do {
             let sequence = try pool.write { db -> Int64 in
-                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [runID]) == true else {
+                guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM runs WHERE id = ?"), arguments: [runID]) == true
+                else {
                     throw RunStoreError(code: "RUN_NOT_FOUND", message: "no run \(runID)")
                 }
                 return try Self.appendEvent(db, runID: runID, type: type, data: stored.canonicalText, atMs: atMs)
@@ -132,21 +211,41 @@ public final class SQLiteRunStore: RunStore {
     }
 
     @discardableResult
-    public func transition(runID: String, to status: RunStatus, event: RunEventType, data: JSONValue, atMs: Int64)
+    public func transition(runID: String, change: RunChange, event: RunEventType, data: JSONValue, atMs: Int64)
         throws(RunStoreError) -> RunEvent
     {
         let stored = redacted(data)
+        let status = change.status
         do {
             let sequence = try pool.write { db -> Int64 in
-                guard let raw = try String.fetchOne(db, sql: "SELECT status FROM runs WHERE id = ?", arguments: [runID])
+                guard
+                    let raw = try String.fetchOne(
+                        db.cachedStatement(sql: "SELECT status FROM runs WHERE id = ?"), arguments: [runID])
                 else { throw RunStoreError(code: "RUN_NOT_FOUND", message: "no run \(runID)") }
                 let current = RunStatus(rawValue: raw) ?? .failed
                 guard current.successors.contains(status) else {
                     throw RunStoreError(
-                        code: "INVALID_TRANSITION", message: "run \(runID) is \(current.rawValue); it cannot become \(status.rawValue)")
+                        code: "INVALID_TRANSITION",
+                        message: "run \(runID) is \(current.rawValue); it cannot become \(status.rawValue)")
                 }
+                var assignments = ["status = ?", "updated_at = ?"]
+                var arguments: [(any DatabaseValueConvertible)?] = [status.rawValue, atMs]
+                if let step = change.step {
+                    assignments.append("step = ?")
+                    arguments.append(step)
+                }
+                if let owner = change.owner {
+                    assignments.append("owner = ?")
+                    arguments.append(owner)
+                }
+                if let result = change.result {
+                    assignments.append("result = ?")
+                    arguments.append(redacted(result).canonicalText)
+                }
+                arguments.append(runID)
                 try db.execute(
-                    sql: "UPDATE runs SET status = ?, updated_at = ? WHERE id = ?", arguments: [status.rawValue, atMs, runID])
+                    sql: "UPDATE runs SET \(assignments.joined(separator: ", ")) WHERE id = ?",
+                    arguments: StatementArguments(arguments))
                 return try Self.appendEvent(db, runID: runID, type: event, data: stored.canonicalText, atMs: atMs)
             }
             return RunEvent(runID: runID, sequence: sequence, type: event, timestampMs: atMs, data: stored)
@@ -157,11 +256,22 @@ public final class SQLiteRunStore: RunStore {
 
     private static func record(_ row: Row) throws -> RunRecord {
         let inputText: String = row["input"]
-        return RunRecord(
+        var record = RunRecord(
             id: row["id"], toolID: row["tool_id"], toolVersion: row["tool_version"],
             status: RunStatus(rawValue: row["status"]) ?? .failed,
             input: (try? JSONParser().parse(inputText)) ?? .null,
             createdAtMs: row["created_at"], updatedAtMs: row["updated_at"])
+        record.toolReference = row["tool_ref"]
+        record.packageDigest = row["package_digest"]
+        record.inputDigest = row["input_digest"]
+        record.user = row["user"]
+        record.step = row["step"]
+        record.owner = row["owner"]
+        let resultText: String? = row["result"]
+        record.result = resultText.flatMap { try? JSONParser().parse($0) }
+        record.replayOf = row["replay_of"]
+        record.cancelRequested = (row["cancel_requested"] as Int64? ?? 0) != 0
+        return record
     }
 
     public func run(id: String) throws(RunStoreError) -> RunRecord? {
@@ -211,20 +321,29 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    public func markInterrupted(atMs: Int64, includePaused: Bool = false) throws(RunStoreError) -> [String] {
+    public func markInterrupted(atMs: Int64, includePaused: Bool, isOwnerAlive: (String) -> Bool)
+        throws(RunStoreError) -> [String]
+    {
         let statuses = [RunStatus.created, .running] + (includePaused ? [.paused] : [])
         do {
             return try pool.write { db in
                 let marks = statuses.map { _ in "?" }.joined(separator: ",")
-                let ids = try String.fetchAll(
-                    db, sql: "SELECT id FROM runs WHERE status IN (\(marks)) ORDER BY created_at",
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT id, owner, status FROM runs WHERE status IN (\(marks)) ORDER BY created_at",
                     arguments: StatementArguments(statuses.map(\.rawValue)))
-                for id in ids {
+                var ids: [String] = []
+                for row in rows {
+                    let owner: String? = row["owner"]
+                    let status: String = row["status"]
+                    // A paused run has no driving process; only `includePaused` ends it.
+                    if status != RunStatus.paused.rawValue, let owner, isOwnerAlive(owner) { continue }
+                    let id: String = row["id"]
                     try db.execute(
-                        sql: "UPDATE runs SET status = ?, updated_at = ? WHERE id = ?",
+                        sql: "UPDATE runs SET status = ?, updated_at = ?, owner = NULL WHERE id = ?",
                         arguments: [RunStatus.interrupted.rawValue, atMs, id])
                     let data: JSONValue = ["reason": "the process running this run ended before it finished"]
                     _ = try Self.appendEvent(db, runID: id, type: .runInterrupted, data: data.canonicalText, atMs: atMs)
+                    ids.append(id)
                 }
                 return ids
             }

@@ -140,7 +140,7 @@ public struct PolicyToolGlob: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether `id` is a well-formed tool id: 1–256 bytes of dot-separated, non-empty `[a-z0-9_-]+`
     /// segments. The engine denies requests for any other id rather than guess how globs apply to it.
-    static func isValidToolID(_ id: String) -> Bool {
+    public static func isValidToolID(_ id: String) -> Bool {
         let bytes = Array(id.utf8)
         guard !bytes.isEmpty, bytes.count <= maximumLength else { return false }
         return bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy {

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Executor
+import Foundation
+import Manifest
+
+/// Parsing of the flags `try`, `runs` and `test` share: `--input JSON|@FILE` and `--env K=V`.
+enum CLIRequestParsing {
+    /// The input document: JSON text, `@FILE`, or `@-` for stdin; `{}` when absent.
+    static func input(_ text: String?) throws(ExecutorError) -> JSONValue {
+        guard let text else { return .object([:]) }
+        var source = text
+        var origin = "--input"
+        if text.hasPrefix("@") {
+            let path = String(text.dropFirst())
+            origin = path == "-" ? "stdin" : path
+            let data: Data?
+            if path == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                data = FileManager.default.contents(atPath: path)
+            }
+            guard let data, let decoded = String(data: data, encoding: .utf8) else {
+                throw ExecutorError(.invalidInput, "--input: cannot read \(origin) as UTF-8 text", details: ["field": "input"])
+            }
+            source = decoded
+        }
+        do {
+            return try JSONParser().parse(source)
+        } catch {
+            throw ExecutorError(
+                .invalidInput, "--input: \(origin) is not one JSON document: \(error)", details: ["field": "input"])
+        }
+    }
+
+    /// `--env K=V` values (names must be environment variable names).
+    static func env(_ pairs: [String]) throws(ExecutorError) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in pairs {
+            guard let equals = pair.firstIndex(of: "=") else {
+                throw ExecutorError(
+                    .invalidInput, "--env: expected NAME=VALUE, got a value without '='", details: ["field": "env"])
+            }
+            let name = String(pair[..<equals])
+            guard CredentialVault.isValidName(name) else {
+                throw ExecutorError(
+                    .invalidInput, "--env: \"\(name)\" is not a variable name (expected [A-Z_][A-Z0-9_]*)",
+                    details: ["field": "env"])
+            }
+            result[name] = String(pair[pair.index(after: equals)...])
+        }
+        return result
+    }
+
+    /// Who approves from this command line: `cli:$USER` (or `cli:uid<uid>`).
+    static var approver: String {
+        if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return "cli:" + user }
+        return "cli:uid\(getuid())"
+    }
+
+    /// Prints `error` as the wire error object on stdout and exits with its code.
+    static func exit(with error: ExecutorError) -> ExitCode {
+        CLIOutput.out(error.json.prettyText + "\n")
+        return ExitCode(ExitCodes.code(for: error.code))
+    }
+}
+
+extension JSONValue {
+    /// Indented JSON text with sorted keys.
+    var prettyText: String { pretty(indent: "") }
+
+    private func pretty(indent: String) -> String {
+        let inner = indent + "  "
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            return "[\n" + items.map { inner + $0.pretty(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+        case .object(let members) where !members.isEmpty:
+            return "{\n"
+                + members.keys.sorted().map { key in
+                    inner + JSONValue.string(key).jsonText + ": " + members[key]!.pretty(indent: inner)
+                }.joined(separator: ",\n") + "\n" + indent + "}"
+        default:
+            return jsonText
+        }
+    }
+}

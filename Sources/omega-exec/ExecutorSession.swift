@@ -1,0 +1,34 @@
+import ArgumentParser
+import Dispatch
+import Executor
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The executor a command uses, with Ctrl-C (SIGINT) and SIGTERM cancelling the runs it drives.
+enum ExecutorSession {
+    /// Opens the executor over `OMEGA_HOME` (and the `OMEGA_*` overrides).
+    static func open() throws -> Executor {
+        do {
+            return try Executor(configuration: .fromEnvironment())
+        } catch {
+            throw CLIRequestParsing.exit(with: error)
+        }
+    }
+
+    /// Runs `body`; a SIGINT or SIGTERM meanwhile cancels every run of `executor` (killing the jailed
+    /// tools) so `body` returns a `CANCELLED` outcome instead of the process dying mid-run.
+    static func withSignalsCancelling<T: Sendable>(_ executor: Executor, _ body: () async -> T) async -> T {
+        let sources = [SIGINT, SIGTERM].map { signalNumber -> any DispatchSourceSignal in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { Task { await executor.cancelAll() } }
+            source.resume()
+            return source
+        }
+        defer { for source in sources { source.cancel() } }
+        return await body()
+    }
+}
