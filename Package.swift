@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: *-dev packages).
@@ -46,6 +47,7 @@ let package = Package(
                 "Jail", "Manifest",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // Planning, approvals, JSON-RPC.
         .target(name: "AgentHost", dependencies: ["Executor"]),
@@ -67,6 +69,7 @@ let package = Package(
                 "Manifest",
                 "Executor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/omega-exec"),
         // pid 1 of every jail: a tiny static C program (fast to execute, nothing of the supervisor).

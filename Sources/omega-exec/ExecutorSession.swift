@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Executor
 import Foundation
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -9,8 +10,19 @@ import Glibc
 
 /// The executor a command uses, with Ctrl-C (SIGINT) and SIGTERM cancelling the runs it drives.
 enum ExecutorSession {
+    /// Logging goes to stderr (stdout is the command's output), at `OMEGA_LOG_LEVEL` (default `warning`).
+    private static let bootstrap: Void = {
+        let level = ProcessInfo.processInfo.environment["OMEGA_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }()
+
     /// Opens the executor over `OMEGA_HOME` (and the `OMEGA_*` overrides).
     static func open() throws -> Executor {
+        _ = bootstrap
         do {
             return try Executor(configuration: .fromEnvironment())
         } catch {

@@ -13,8 +13,8 @@ struct TestCommand: AsyncParsableCommand {
             output validation) as its own recorded run; calls that need an approval are approved as \
             `omega-exec test`. An example passes when the run completes and its output equals the \
             example's output (outputMatch "exact", the default when an output is given) or only \
-            satisfies the output schema ("schema"). Declared environment variables come from --env or \
-            the vault. Exit codes: 0 every example passed; 1 lint errors or a failed example; others as \
+            satisfies the output schema ("schema"). Declared environment variables come from --env (values for \
+            variables the package does not declare are ignored) or the vault. Exit codes: 0 every example passed; 1 lint errors or a failed example; others as \
             for `omega-exec try` when the package cannot be resolved.
             """
     )
@@ -47,6 +47,9 @@ struct TestCommand: AsyncParsableCommand {
             throw CLIRequestParsing.exit(with: error)
         }
         let manifest = resolved.manifest
+        // A harness may be given variables for several packages at once: pass each its own.
+        let declared = Swift.Set(manifest.env.map(\.name))
+        let env = values.filter { declared.contains($0.key) }
         var results: [CaseResult] = []
 
         let lintStart = Date()
@@ -66,7 +69,7 @@ struct TestCommand: AsyncParsableCommand {
                 let outcome = await ExecutorSession.withSignalsCancelling(executor) {
                     await executor.start(
                         ExecutionRequest(
-                            tool: resolved.reference, input: example.input, env: values, approvedBy: "omega-exec test"))
+                            tool: resolved.reference, input: example.input, env: env, approvedBy: "omega-exec test"))
                 }
                 var problem: String?
                 if let error = outcome.error {
