@@ -44,18 +44,18 @@ let package = base + "/tool"
 try FileManager.default.createDirectory(atPath: package, withIntermediateDirectories: true)
 try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: base)
 try """
-    {
-      "schemaVersion": 1, "id": "bench.echo", "version": "1.0.0", "title": "Echo", "description": "Prints ok.",
-      "keywords": ["bench"],
-      "input": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
-                "properties": {"n": {"type": "integer"}}, "additionalProperties": false},
-      "output": {"type": "object", "properties": {"ok": {"const": true}}, "required": ["ok"]},
-      "env": [], "scopes": [], "risk": {"level": "low", "externalWrite": false, "readOnly": true},
-      "execution": {"binding": "sandbox_job", "command": ["/bin/sh", "/tool/run.sh"]},
-      "limits": {"timeoutSeconds": 30, "memoryMB": 64, "pids": 16, "outputBytes": 65536},
-      "examples": [{"name": "basic", "input": {"n": 1}, "output": {"ok": true}}]
-    }
-    """.write(toFile: package + "/omega.json", atomically: true, encoding: .utf8)
+{
+  "schemaVersion": 1, "id": "bench.echo", "version": "1.0.0", "title": "Echo", "description": "Prints ok.",
+  "keywords": ["bench"],
+  "input": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {"n": {"type": "integer"}}, "additionalProperties": false},
+  "output": {"type": "object", "properties": {"ok": {"const": true}}, "required": ["ok"]},
+  "env": [], "scopes": [], "risk": {"level": "low", "externalWrite": false, "readOnly": true},
+  "execution": {"binding": "sandbox_job", "command": ["/bin/sh", "/tool/run.sh"]},
+  "limits": {"timeoutSeconds": 30, "memoryMB": 64, "pids": 16, "outputBytes": 65536},
+  "examples": [{"name": "basic", "input": {"n": 1}, "output": {"ok": true}}]
+}
+""".write(toFile: package + "/omega.json", atomically: true, encoding: .utf8)
 try "cat >/dev/null\necho '{\"ok\":true}'\n".write(toFile: package + "/run.sh", atomically: true, encoding: .utf8)
 defer { try? FileManager.default.removeItem(atPath: base) }
 
@@ -109,7 +109,10 @@ if json {
         """)
 } else {
     print("runs per case: \(runs) (interleaved)")
-    print(String(format: "%-34@ %8@ %8@ %8@", "case" as NSString, "p50 ms" as NSString, "p90 ms" as NSString, "p99 ms" as NSString))
+    print(
+        String(
+            format: "%-34@ %8@ %8@ %8@", "case" as NSString, "p50 ms" as NSString, "p90 ms" as NSString,
+            "p99 ms" as NSString))
     for (name, values) in [("(a) bare jail (reference)", a), ("(b) executor pipeline", b)] {
         print(
             String(
@@ -128,7 +131,9 @@ if !json {
             try body()
             samples.append((now() - start) * 1000)
         }
-        print("  part: \(name.padding(toLength: 44, withPad: " ", startingAt: 0)) p50 \(String(format: "%.3f", percentile(samples, 0.5))) ms")
+        print(
+            "  part: \(name.padding(toLength: 44, withPad: " ", startingAt: 0)) p50 \(String(format: "%.3f", percentile(samples, 0.5))) ms"
+        )
     }
     let resolver = ToolResolver(home: home)
     try time("resolve (manifest decode + package digest)") { _ = try resolver.resolve(package) }
@@ -152,7 +157,9 @@ if !json {
     try time("bare jail run + /work/out bind") { _ = try jail.run(bound) }
     try time("bare jail run on a fresh thread") {
         let done = DispatchSemaphore(value: 0)
-        let thread = Thread { _ = try? jail.run(spec); done.signal() }
+        let thread = Thread {
+            _ = try? jail.run(spec); done.signal()
+        }
         thread.start()
         done.wait()
     }
@@ -191,6 +198,8 @@ if !json {
         }
     }
     for name in order {
-        print("  gap before \(name.padding(toLength: 36, withPad: " ", startingAt: 0)) p50 \(String(format: "%.3f", percentile(gaps[name]!, 0.5))) ms")
+        print(
+            "  gap before \(name.padding(toLength: 36, withPad: " ", startingAt: 0)) p50 \(String(format: "%.3f", percentile(gaps[name]!, 0.5))) ms"
+        )
     }
 }

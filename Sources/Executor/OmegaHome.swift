@@ -52,7 +52,9 @@ public struct OmegaHome: Sendable, Hashable {
         // The jail's unprivileged host id must traverse the home to reach the packages (mounted at /tool)
         // and the run's outbox (mounted at /work/out), so those paths are 0711/0755; the store, the
         // vault and the artifacts stay private (0600/0700).
-        let modes: [(String, Int)] = [(root, 0o711), (root + "/runs", 0o700), (scratchDirectory, 0o711), (packagesDirectory, 0o755)]
+        let modes: [(String, Int)] = [
+            (root, 0o711), (root + "/runs", 0o700), (scratchDirectory, 0o711), (packagesDirectory, 0o755),
+        ]
         for (directory, mode) in modes {
             var isDirectory: ObjCBool = false
             if fm.fileExists(atPath: directory, isDirectory: &isDirectory) {
@@ -84,16 +86,21 @@ public struct OmegaHome: Sendable, Hashable {
         let env = ProcessInfo.processInfo.environment
         if let value = env["OMEGA_POLICY_TEMPLATE"], !value.isEmpty { return value }
         let fm = FileManager.default
-        var directory = (Bundle.main.executablePath.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path })
+        var directory =
+            (Bundle.main.executablePath.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path })
             .map { ($0 as NSString).deletingLastPathComponent } ?? ""
         while !directory.isEmpty && directory != "/" {
-            for candidate in [directory + "/Policies/default.json", directory + "/share/omega-exec/policies/default.json"]
+            for candidate in [
+                directory + "/Policies/default.json", directory + "/share/omega-exec/policies/default.json",
+            ]
             where fm.fileExists(atPath: candidate) {
                 return candidate
             }
             directory = (directory as NSString).deletingLastPathComponent
         }
-        for candidate in ["/usr/local/share/omega-exec/policies/default.json", "/usr/share/omega-exec/policies/default.json"]
+        for candidate in [
+            "/usr/local/share/omega-exec/policies/default.json", "/usr/share/omega-exec/policies/default.json",
+        ]
         where fm.fileExists(atPath: candidate) {
             return candidate
         }

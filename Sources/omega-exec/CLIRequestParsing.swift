@@ -20,7 +20,8 @@ enum CLIRequestParsing {
                 data = FileManager.default.contents(atPath: path)
             }
             guard let data, let decoded = String(data: data, encoding: .utf8) else {
-                throw ExecutorError(.invalidInput, "--input: cannot read \(origin) as UTF-8 text", details: ["field": "input"])
+                throw ExecutorError(
+                    .invalidInput, "--input: cannot read \(origin) as UTF-8 text", details: ["field": "input"])
             }
             source = decoded
         }

@@ -32,7 +32,8 @@ struct CredentialsCommand: ParsableCommand {
     }
 
     struct Set: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Store a credential (value from a hidden prompt or stdin).")
+        static let configuration = CommandConfiguration(
+            abstract: "Store a credential (value from a hidden prompt or stdin).")
         @Argument(help: "The variable name, e.g. FIRECRAWL_API_KEY.") var name: String
         @Option(help: "global, user:NAME or tool:ID.") var scope = "global"
 
@@ -52,19 +53,22 @@ struct CredentialsCommand: ParsableCommand {
                 value = String(data: data, encoding: .utf8).map { $0.hasSuffix("\n") ? String($0.dropLast()) : $0 }
             }
             guard let value, !value.isEmpty else {
-                throw CLIRequestParsing.exit(with: ExecutorError(.invalidInput, "no value given for \(name)", details: ["field": "value"]))
+                throw CLIRequestParsing.exit(
+                    with: ExecutorError(.invalidInput, "no value given for \(name)", details: ["field": "value"]))
             }
             do {
                 try CredentialsCommand.vault().set(name, value: value, scope: try CredentialsCommand.scope(scope))
             } catch let error as VaultError {
-                throw CLIRequestParsing.exit(with: ExecutorError(.invalidInput, error.description, details: ["field": "value"]))
+                throw CLIRequestParsing.exit(
+                    with: ExecutorError(.invalidInput, error.description, details: ["field": "value"]))
             }
             CLIOutput.out("stored \(name) (\(scope))\n")
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List stored credentials (names and scopes, never values).")
+        static let configuration = CommandConfiguration(
+            abstract: "List stored credentials (names and scopes, never values).")
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {

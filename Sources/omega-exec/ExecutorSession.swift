@@ -12,7 +12,8 @@ import Glibc
 enum ExecutorSession {
     /// Logging goes to stderr (stdout is the command's output), at `OMEGA_LOG_LEVEL` (default `warning`).
     private static let bootstrap: Void = {
-        let level = ProcessInfo.processInfo.environment["OMEGA_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
+        let level =
+            ProcessInfo.processInfo.environment["OMEGA_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

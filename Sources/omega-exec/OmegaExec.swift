@@ -10,6 +10,10 @@ struct OmegaExec: AsyncParsableCommand {
         commandName: "omega-exec",
         abstract: "Run untrusted tool packages in a Linux namespace + seccomp jail.",
         version: "0.1.0",
-        subcommands: [JailCommand.self, TryCommand.self, TestCommand.self, RunsCommand.self, CredentialsCommand.self, DoctorCommand.self, PackCommand.self, VerifyCommand.self, InstallCommand.self, KeygenCommand.self, LintCommand.self, YankCommand.self, ValidateCommand.self]
+        subcommands: [
+            JailCommand.self, TryCommand.self, TestCommand.self, RunsCommand.self, CredentialsCommand.self,
+            DoctorCommand.self, PackCommand.self, VerifyCommand.self, InstallCommand.self, KeygenCommand.self,
+            LintCommand.self, YankCommand.self, ValidateCommand.self,
+        ]
     )
 }

@@ -35,7 +35,9 @@ final class RunProgress: Sendable {
         case .stepStarted:
             line("step \(data["step"]?.stringValue ?? "?")")
         case .policyChecked:
-            line("  policy: \(data["decision"]?.stringValue ?? "?")\(data["reason"]?.stringValue.map { " (\($0))" } ?? "")")
+            line(
+                "  policy: \(data["decision"]?.stringValue ?? "?")\(data["reason"]?.stringValue.map { " (\($0))" } ?? "")"
+            )
         case .approvalRequested:
             line("  approval requested: \(data["reason"]?.stringValue ?? "")")
         case .approvalGranted:
@@ -58,7 +60,9 @@ final class RunProgress: Sendable {
             let status = data["status"]?.stringValue ?? "?"
             let wall = data["wallMs"]?.doubleValue.map { String(format: "%.1f", $0) } ?? "?"
             let rss = data["maxRssKb"]?.doubleValue.map { String(Int($0)) } ?? "?"
-            line("  tool finished: \(status), exit \(data["exitCode"]?.doubleValue.map { String(Int($0)) } ?? "-"), \(wall) ms wall, \(rss) KiB peak")
+            line(
+                "  tool finished: \(status), exit \(data["exitCode"]?.doubleValue.map { String(Int($0)) } ?? "-"), \(wall) ms wall, \(rss) KiB peak"
+            )
         case .runPaused:
             line("paused at \(data["step"]?.stringValue ?? "?"): \(data["reason"]?.stringValue ?? "")")
         case .runResumed:
@@ -87,7 +91,9 @@ final class RunProgress: Sendable {
                 try? await Task.sleep(nanoseconds: 100_000_000)
             }
         }
-        state.withLock { $0.ticker?.cancel(); $0.ticker = task }
+        state.withLock {
+            $0.ticker?.cancel(); $0.ticker = task
+        }
     }
 
     private func stopTicker() {

@@ -51,14 +51,16 @@ struct RunsCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
-        @Option(help: "Only runs with this status (created, running, paused, completed, failed, cancelled, interrupted).")
+        @Option(
+            help: "Only runs with this status (created, running, paused, completed, failed, cancelled, interrupted).")
         var status: String?
         @Option(help: "At most this many runs.") var limit = 50
         @Flag(help: "Print a JSON array.") var json = false
 
         func validate() throws {
             if let status, RunStatus(rawValue: status) == nil {
-                throw ValidationError("--status: expected one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "--status: expected one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard limit > 0 else { throw ValidationError("--limit: expected a positive number") }
         }
@@ -77,13 +79,15 @@ struct RunsCommand: AsyncParsableCommand {
             }
             for record in records {
                 CLIOutput.out(
-                    "\(record.id)  \(RunsCommand.time(record.createdAtMs))  \(record.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(record.toolID)@\(record.toolVersion)\(record.step.map { " [\($0)]" } ?? "")\n")
+                    "\(record.id)  \(RunsCommand.time(record.createdAtMs))  \(record.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(record.toolID)@\(record.toolVersion)\(record.step.map { " [\($0)]" } ?? "")\n"
+                )
             }
         }
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one run: its record, timeline and tool executions.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one run: its record, timeline and tool executions.")
         @Argument(help: "The run id.") var id: String
         @Flag(help: "Print JSON.") var json = false
 
@@ -122,7 +126,8 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     struct Events: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a run's events; --follow waits for new ones until it ends.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print a run's events; --follow waits for new ones until it ends.")
         @Argument(help: "The run id.") var id: String
         @Flag(help: "Keep printing events until the run ends.") var follow = false
         @Flag(help: "One JSON object per line.") var json = false
@@ -149,7 +154,9 @@ struct RunsCommand: AsyncParsableCommand {
                 }
                 guard follow else { return }
                 let status = (try? executor.store.run(id: id))?.status
-                if let status, status.isFinal || status == .paused, (try? executor.store.events(runID: id, after: last))?.isEmpty ?? true {
+                if let status, status.isFinal || status == .paused,
+                    (try? executor.store.events(runID: id, after: last))?.isEmpty ?? true
+                {
                     return
                 }
                 try? await Task.sleep(nanoseconds: 100_000_000)

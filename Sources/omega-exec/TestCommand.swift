@@ -78,19 +78,23 @@ struct TestCommand: AsyncParsableCommand {
                     if let schema, !schema.isValid(output) {
                         problem = "the output does not match the output schema"
                     } else if example.outputMatch == .exact, let expected = example.output, expected != output {
-                        problem = "output differs from the example\n  expected: \(expected.jsonText)\n  got:      \(output.jsonText)"
+                        problem =
+                            "output differs from the example\n  expected: \(expected.jsonText)\n  got:      \(output.jsonText)"
                     }
                 }
                 let result = CaseResult(
                     name: example.name, passed: problem == nil, message: problem ?? "", runID: outcome.runID,
                     seconds: Date().timeIntervalSince(began))
                 Terminal.write(
-                    "\(result.passed ? "PASS" : "FAIL")  \(manifest.id) example \(example.name)  (\(String(format: "%.0f", result.seconds * 1000)) ms, run \(outcome.runID))\(problem.map { "\n      " + $0 } ?? "")\n")
+                    "\(result.passed ? "PASS" : "FAIL")  \(manifest.id) example \(example.name)  (\(String(format: "%.0f", result.seconds * 1000)) ms, run \(outcome.runID))\(problem.map { "\n      " + $0 } ?? "")\n"
+                )
                 results.append(result)
             }
         }
         let failed = results.filter { !$0.passed }
-        Terminal.write("\(results.count - failed.count)/\(results.count) passed (lint + \(results.count - 1) example\(results.count == 2 ? "" : "s"))\n")
+        Terminal.write(
+            "\(results.count - failed.count)/\(results.count) passed (lint + \(results.count - 1) example\(results.count == 2 ? "" : "s"))\n"
+        )
         if let junit {
             do {
                 try Self.junitXML(suite: manifest.id, results).write(toFile: junit, atomically: true, encoding: .utf8)
@@ -127,7 +131,9 @@ struct TestCommand: AsyncParsableCommand {
                 case "'": out += "&apos;"
                 default:
                     // XML 1.0 forbids most control characters.
-                    if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" && scalar != "\r" { out += "?" } else {
+                    if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" && scalar != "\r" {
+                        out += "?"
+                    } else {
                         out.unicodeScalars.append(scalar)
                     }
                 }
@@ -137,14 +143,18 @@ struct TestCommand: AsyncParsableCommand {
         let failures = results.filter { !$0.passed }.count
         let total = results.reduce(0) { $0 + $1.seconds }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", total))\">\n"
-        xml += "  <testsuite name=\"\(escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(String(format: "%.3f", total))\">\n"
+        xml +=
+            "<testsuites tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", total))\">\n"
+        xml +=
+            "  <testsuite name=\"\(escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(String(format: "%.3f", total))\">\n"
         for result in results {
-            xml += "    <testcase classname=\"\(escape(suite))\" name=\"\(escape(result.name))\" time=\"\(String(format: "%.3f", result.seconds))\""
+            xml +=
+                "    <testcase classname=\"\(escape(suite))\" name=\"\(escape(result.name))\" time=\"\(String(format: "%.3f", result.seconds))\""
             if result.passed {
                 xml += "/>\n"
             } else {
-                xml += ">\n      <failure message=\"\(escape(String(result.message.prefix(200))))\">\(escape(result.message))</failure>\n    </testcase>\n"
+                xml +=
+                    ">\n      <failure message=\"\(escape(String(result.message.prefix(200))))\">\(escape(result.message))</failure>\n    </testcase>\n"
             }
         }
         xml += "  </testsuite>\n</testsuites>\n"

@@ -49,7 +49,9 @@ struct TryCommand: AsyncParsableCommand {
             await executor.start(request, observer: observer)
         }
         while interactive, outcome.status == .paused, let error = outcome.error {
-            guard let next = await Self.answer(error, outcome: outcome, executor: executor, user: user, observer: observer)
+            guard
+                let next = await Self.answer(
+                    error, outcome: outcome, executor: executor, user: user, observer: observer)
             else { break }
             outcome = next
         }
@@ -85,7 +87,8 @@ struct TryCommand: AsyncParsableCommand {
             for variable in error.details["missingVars"]?.arrayValue ?? [] {
                 guard let name = variable["name"]?.stringValue else { continue }
                 let description = variable["description"]?.stringValue ?? ""
-                guard let value = Terminal.readLine(prompt: "  \(name) (\(description)): ", hidden: true), !value.isEmpty
+                guard let value = Terminal.readLine(prompt: "  \(name) (\(description)): ", hidden: true),
+                    !value.isEmpty
                 else { return nil }
                 values[name] = value
             }
@@ -115,7 +118,9 @@ struct TryCommand: AsyncParsableCommand {
             CLIOutput.out((outcome.output ?? .null).prettyText + "\n")
         }
         if outcome.status == .paused {
-            Terminal.write("run \(outcome.runID) is paused; resume it with: omega-exec runs resume \(outcome.runID) [--env NAME=VALUE] [--approve]\n")
+            Terminal.write(
+                "run \(outcome.runID) is paused; resume it with: omega-exec runs resume \(outcome.runID) [--env NAME=VALUE] [--approve]\n"
+            )
         }
         return ExitCode(ExitCodes.code(for: outcome.error?.code))
     }

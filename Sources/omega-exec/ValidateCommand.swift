@@ -57,7 +57,9 @@ struct ValidateCommand: ParsableCommand {
             CLIOutput.out(JSONValue.object(["valid": .bool(result.isValid), "errors": .array(errors)]).jsonText + "\n")
         } else {
             for error in result.errors {
-                CLIOutput.error("\(error.instancePath.tokens.isEmpty ? "(root)" : error.instancePath.description): \(error.message) (schema \(error.schemaPath))")
+                CLIOutput.error(
+                    "\(error.instancePath.tokens.isEmpty ? "(root)" : error.instancePath.description): \(error.message) (schema \(error.schemaPath))"
+                )
             }
         }
         if !result.isValid { throw ExitCode(1) }

@@ -50,7 +50,9 @@ public final class CredentialVault: Sendable {
         try VaultFiles.makeDirectory(directory)
         switch keySource {
         case .key(let bytes):
-            guard bytes.count == 32 else { throw VaultError(code: "VAULT_KEY_INVALID", message: "the key must be 32 bytes") }
+            guard bytes.count == 32 else {
+                throw VaultError(code: "VAULT_KEY_INVALID", message: "the key must be 32 bytes")
+            }
             keyBytes = bytes
         case .automatic:
             if let encoded = getenv("OMEGA_VAULT_KEY").map({ String(cString: $0) }), !encoded.isEmpty {
@@ -71,7 +73,9 @@ public final class CredentialVault: Sendable {
         do {
             plain = try AES.GCM.open(AES.GCM.SealedBox(combined: Data(sealed)), using: key)
         } catch {
-            throw VaultError(code: "VAULT_CORRUPT", message: "\(path) cannot be decrypted with this key (wrong key or tampered file)")
+            throw VaultError(
+                code: "VAULT_CORRUPT", message: "\(path) cannot be decrypted with this key (wrong key or tampered file)"
+            )
         }
         guard let document = try? JSONParser().parse(bytes: Array(plain)), document["version"] == 1,
             let entries = document["entries"]?.objectValue
@@ -103,9 +107,13 @@ public final class CredentialVault: Sendable {
     /// - Throws: `INVALID_INPUT` for a name that is not an environment variable name or an empty value.
     public func set(_ name: String, value: String, scope: CredentialScope) throws(VaultError) {
         guard Self.isValidName(name) else {
-            throw VaultError(code: "INVALID_INPUT", message: "name: expected an environment variable name like API_KEY, got '\(name)'")
+            throw VaultError(
+                code: "INVALID_INPUT",
+                message: "name: expected an environment variable name like API_KEY, got '\(name)'")
         }
-        guard !value.isEmpty else { throw VaultError(code: "INVALID_INPUT", message: "value: expected a non-empty value for \(name)") }
+        guard !value.isEmpty else {
+            throw VaultError(code: "INVALID_INPUT", message: "value: expected a non-empty value for \(name)")
+        }
         try state.withLock { (entries) throws(VaultError) in
             var updated = entries
             updated[scope.description, default: [:]][name] = value
@@ -156,7 +164,8 @@ public final class CredentialVault: Sendable {
 
     /// Whether `name` is a valid environment variable name (`^[A-Z_][A-Z0-9_]*$`, at most 128 bytes).
     public static func isValidName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, name.utf8.count <= 128, first == UInt8(ascii: "_") || (65...90).contains(first)
+        guard let first = name.utf8.first, name.utf8.count <= 128,
+            first == UInt8(ascii: "_") || (65...90).contains(first)
         else { return false }
         return name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || (65...90).contains($0) || (48...57).contains($0) }
     }

@@ -22,7 +22,9 @@ public struct Redactor: Sendable {
             let encoded = PackageEncoding.base64(Array(value.utf8))
             replacements.append((encoded, label))
             let trimmed = String(encoded.prefix { $0 != "=" })
-            if trimmed != encoded, trimmed.utf8.count >= Self.minimumSecretLength { replacements.append((trimmed, label)) }
+            if trimmed != encoded, trimmed.utf8.count >= Self.minimumSecretLength {
+                replacements.append((trimmed, label))
+            }
             let percent = Self.percentEncoded(value)
             if percent != value { replacements.append((percent, label)) }
         }
@@ -40,7 +42,10 @@ public struct Redactor: Sendable {
 
     /// The well-known formats, in the order they are applied.
     nonisolated(unsafe) static let patterns: [(kind: String, regex: Regex<Substring>)] = [
-        ("private-key", try! Regex(#"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----"#)),
+        (
+            "private-key",
+            try! Regex(#"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----"#)
+        ),
         ("jwt", try! Regex(#"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"#)),
         ("openai-key", try! Regex(#"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"#)),
         ("stripe-key", try! Regex(#"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"#)),

@@ -71,12 +71,15 @@ enum VaultFiles {
             var st = stat()
             guard fstat(fd, &st) == 0 else { throw failure("stat", path, errno) }
             guard st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else {
-                throw VaultError(code: "VAULT_KEY_UNSAFE",
-                                 message: "\(path) must be owned by you and not readable by others (chmod 600)")
+                throw VaultError(
+                    code: "VAULT_KEY_UNSAFE",
+                    message: "\(path) must be owned by you and not readable by others (chmod 600)")
             }
             var key = [UInt8](repeating: 0, count: 33)
             let n = Glibc.read(fd, &key, 33)
-            guard n == 32 else { throw VaultError(code: "VAULT_KEY_INVALID", message: "\(path): expected exactly 32 bytes") }
+            guard n == 32 else {
+                throw VaultError(code: "VAULT_KEY_INVALID", message: "\(path): expected exactly 32 bytes")
+            }
             return Array(key[0..<32])
         }
         guard errno == ENOENT else { throw failure("open", path, errno) }

@@ -21,6 +21,9 @@ public struct ArtifactRecord: Sendable, Equatable {
 
     /// `{"path", "bytes", "sha256", "redacted"}`.
     public var json: JSONValue {
-        ["path": .string(path), "bytes": .integer(Int64(bytes)), "sha256": .string(sha256), "redacted": .bool(redacted)]
+        [
+            "path": .string(path), "bytes": .integer(Int64(bytes)), "sha256": .string(sha256),
+            "redacted": .bool(redacted),
+        ]
     }
 }

@@ -13,7 +13,12 @@ extension Executor {
         for (name, value) in context.providedEnv.sorted(by: { $0.key < $1.key }) {
             if declared[name] == nil {
                 problems.append(
-                    ["path": .string("/env/\(name)"), "message": .string("is not an environment variable the tool declares (declared: \(manifest.env.isEmpty ? "none" : manifest.env.map(\.name).joined(separator: ", ")))")])
+                    [
+                        "path": .string("/env/\(name)"),
+                        "message": .string(
+                            "is not an environment variable the tool declares (declared: \(manifest.env.isEmpty ? "none" : manifest.env.map(\.name).joined(separator: ", ")))"
+                        ),
+                    ])
             } else if value.utf8.contains(0) {
                 problems.append(["path": .string("/env/\(name)"), "message": "must not contain a NUL byte"])
             } else if value.utf8.count > 65_536 {
@@ -22,7 +27,8 @@ extension Executor {
         }
         if !problems.isEmpty {
             throw ExecutorError(
-                .invalidInput, "the request's env names variables the tool does not accept", details: ["errors": .array(problems)])
+                .invalidInput, "the request's env names variables the tool does not accept",
+                details: ["errors": .array(problems)])
         }
         let schema: JSONSchema
         do {
@@ -79,7 +85,8 @@ extension Executor {
             try record(
                 context, .approvalGranted,
                 [
-                    "approvedBy": .string(approver), "inputDigest": .string(request.inputDigest), "reason": .string(reason),
+                    "approvedBy": .string(approver), "inputDigest": .string(request.inputDigest),
+                    "reason": .string(reason),
                     "expiresAt": approval.expiresAt.map { .integer($0.secondsSinceEpoch) } ?? .null,
                 ])
             decision = engine.evaluate(request, approvals: [approval], now: now)
@@ -165,7 +172,8 @@ extension Executor {
                 ])
         }
         guard case .sandboxJob(let command, let network) = manifest.execution, !command.isEmpty else {
-            throw ExecutorError(.toolUnavailable, "\(manifest.id) is not a sandbox job", details: ["reason": "unsupported_binding"])
+            throw ExecutorError(
+                .toolUnavailable, "\(manifest.id) is not a sandbox job", details: ["reason": "unsupported_binding"])
         }
         guard network == .none else {
             throw ExecutorError(
@@ -175,13 +183,16 @@ extension Executor {
 
         try await limiter.acquire(toolID: manifest.id)
         defer { limiter.release(toolID: manifest.id) }
-        if isCancelled(context.runID) { throw ExecutorError(.cancelled, "the run was cancelled before the tool started") }
+        if isCancelled(context.runID) {
+            throw ExecutorError(.cancelled, "the run was cancelled before the tool started")
+        }
 
         let outboxPath = configuration.home.scratchDirectory + "/out-" + context.runID
         let outbox: JailOutbox
         do {
             outbox = try JailOutbox.create(
-                at: outboxPath, capacityBytes: configuration.artifactCapacityBytes, maxFiles: configuration.maxArtifacts,
+                at: outboxPath, capacityBytes: configuration.artifactCapacityBytes,
+                maxFiles: configuration.maxArtifacts,
                 ownerUID: jail.hostUID, ownerGID: jail.hostGID)
         } catch {
             throw ExecutorError(.sandboxFailure, "cannot prepare /work/out: \(error)")
@@ -190,7 +201,8 @@ extension Executor {
 
         var spec = JailSpec(program: command[0], arguments: Self.arguments(command, package: context.tool.directory))
         if command[0].contains("/") && !command[0].hasPrefix("/") { spec.program = "/tool/" + Self.clean(command[0]) }
-        spec.environment = manifest.env.compactMap { variable in context.env[variable.name].map { (variable.name, $0) } }
+        spec.environment = manifest.env.compactMap { variable in context.env[variable.name].map { (variable.name, $0) }
+        }
         spec.limits.wallSeconds = Double(manifest.limits.timeoutSeconds)
         spec.limits.memoryBytes = UInt64(manifest.limits.memoryMB) << 20
         spec.limits.pids = manifest.limits.pids
@@ -223,7 +235,8 @@ extension Executor {
                     }),
                 "limits": [
                     "timeoutSeconds": .integer(Int64(manifest.limits.timeoutSeconds)),
-                    "memoryMB": .integer(Int64(manifest.limits.memoryMB)), "pids": .integer(Int64(manifest.limits.pids)),
+                    "memoryMB": .integer(Int64(manifest.limits.memoryMB)),
+                    "pids": .integer(Int64(manifest.limits.pids)),
                     "outputBytes": .integer(Int64(manifest.limits.outputBytes)),
                 ],
             ])
@@ -233,7 +246,8 @@ extension Executor {
             result = try await JailRunner.run(jail, spec, cancellation: cancellation)
         } catch {
             local.withLock { $0[context.runID]?.jail = nil }
-            throw ExecutorError(.sandboxFailure, "the jail could not start the tool: \(context.redactor.redact(error.description))")
+            throw ExecutorError(
+                .sandboxFailure, "the jail could not start the tool: \(context.redactor.redact(error.description))")
         }
         local.withLock { $0[context.runID]?.jail = nil }
         let finishedAt = Self.nowMs()
@@ -242,7 +256,10 @@ extension Executor {
         if !stderr.isEmpty {
             try record(
                 context, .toolOutput,
-                ["stream": "stderr", "text": .string(String(stderr.suffix(65_536))), "truncated": .bool(result.stderrTruncated)])
+                [
+                    "stream": "stderr", "text": .string(String(stderr.suffix(65_536))),
+                    "truncated": .bool(result.stderrTruncated),
+                ])
         }
         var verdict: [String: JSONValue] = [
             "status": .string(wasCancelled ? "cancelled" : result.status.rawValue),
@@ -258,11 +275,11 @@ extension Executor {
         do {
             try store.recordToolRun(
                 ToolRunRecord(
-                runID: context.runID, attempt: 1, toolID: manifest.id, toolVersion: manifest.version.description,
-                inputDigest: Approval.digest(of: context.input), output: parsedOutput.map(context.redact),
-                status: wasCancelled ? "cancelled" : result.status.rawValue, exitCode: result.exitCode,
-                signal: result.signal, wallMs: result.wallMs, cpuMs: result.cpuMs, maxRssKb: result.maxRssKb,
-                startedAtMs: startedAt, finishedAtMs: finishedAt))
+                    runID: context.runID, attempt: 1, toolID: manifest.id, toolVersion: manifest.version.description,
+                    inputDigest: Approval.digest(of: context.input), output: parsedOutput.map(context.redact),
+                    status: wasCancelled ? "cancelled" : result.status.rawValue, exitCode: result.exitCode,
+                    signal: result.signal, wallMs: result.wallMs, cpuMs: result.cpuMs, maxRssKb: result.maxRssKb,
+                    startedAtMs: startedAt, finishedAtMs: finishedAt))
         } catch {
             logger.warning("could not record the tool run", metadata: ["run": "\(context.runID)", "error": "\(error)"])
         }
@@ -271,7 +288,10 @@ extension Executor {
         // Artifacts are collected whatever the verdict (a failed tool's files help to debug it).
         collectArtifacts(context, outbox: outbox)
 
-        if wasCancelled { throw ExecutorError(.cancelled, "the run was cancelled while the tool ran", details: ["verdict": .object(verdict)]) }
+        if wasCancelled {
+            throw ExecutorError(
+                .cancelled, "the run was cancelled while the tool ran", details: ["verdict": .object(verdict)])
+        }
         let failure: ExecutorError?
         switch result.status {
         case .ok: failure = nil
@@ -281,7 +301,8 @@ extension Executor {
                 details: ["verdict": .object(verdict)])
         case .setupError:
             failure = ExecutorError(
-                .sandboxFailure, "the jail could not be set up: \(context.redactor.redact(result.error ?? "setup error"))",
+                .sandboxFailure,
+                "the jail could not be set up: \(context.redactor.redact(result.error ?? "setup error"))",
                 details: ["verdict": .object(verdict)])
         case .runtimeError, .signaled, .memoryLimit, .outputLimit:
             var details: [String: JSONValue] = ["verdict": .object(verdict)]
@@ -333,7 +354,10 @@ extension Executor {
                     details: [
                         "errors": .array(
                             result.errors.prefix(20).map {
-                                ["path": .string($0.instancePath.description), "message": .string(context.redactor.redact($0.message))]
+                                [
+                                    "path": .string($0.instancePath.description),
+                                    "message": .string(context.redactor.redact($0.message)),
+                                ]
                             })
                     ])
             }
@@ -352,7 +376,9 @@ extension Executor {
         ]
         if !context.refusedArtifacts.isEmpty { data["refusedArtifacts"] = .array(context.refusedArtifacts) }
         try transition(
-            context, RunChange(status: .completed, step: .some(PipelineStep.finish.rawValue), owner: .some(nil), result: outcome.json),
+            context,
+            RunChange(
+                status: .completed, step: .some(PipelineStep.finish.rawValue), owner: .some(nil), result: outcome.json),
             .runCompleted, .object(data))
         return outcome
     }
@@ -365,7 +391,8 @@ extension Executor {
             step: step, error: safe, artifacts: [])
         do {
             try transition(
-                context, RunChange(status: .paused, step: .some(step.rawValue), owner: .some(nil), result: outcome.json),
+                context,
+                RunChange(status: .paused, step: .some(step.rawValue), owner: .some(nil), result: outcome.json),
                 .runPaused, ["step": .string(step.rawValue), "reason": .string(safe.code.rawValue), "error": safe.json])
         } catch {
             return fail(context, at: step, error)
@@ -375,7 +402,9 @@ extension Executor {
 
     func fail(_ context: RunContext, at step: PipelineStep, _ error: ExecutorError) -> ExecutionOutcome {
         let manifest = context.tool.manifest
-        let safe = ExecutorError(error.code, context.redactor.redact(error.message), details: context.redact(.object(error.details)).objectValue ?? [:])
+        let safe = ExecutorError(
+            error.code, context.redactor.redact(error.message),
+            details: context.redact(.object(error.details)).objectValue ?? [:])
         let cancelled = safe.code == .cancelled
         let outcome = ExecutionOutcome(
             runID: context.runID, status: cancelled ? .cancelled : .failed, toolID: manifest.id,
@@ -383,7 +412,9 @@ extension Executor {
             artifacts: context.artifacts)
         _ = try? transition(
             context,
-            RunChange(status: cancelled ? .cancelled : .failed, step: .some(step.rawValue), owner: .some(nil), result: outcome.json),
+            RunChange(
+                status: cancelled ? .cancelled : .failed, step: .some(step.rawValue), owner: .some(nil),
+                result: outcome.json),
             cancelled ? .runCancelled : .runFailed, ["step": .string(step.rawValue), "error": safe.json])
         return outcome
     }

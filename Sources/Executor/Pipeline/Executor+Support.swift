@@ -42,7 +42,9 @@ extension Executor {
                             sha256: ArtifactDigest.sha256(data), redacted: redacted))
                 }
             case .refused(let reason):
-                context.refusedArtifacts.append(["path": .string(context.redactor.redact(item.path)), "reason": .string(reason)])
+                context.refusedArtifacts.append([
+                    "path": .string(context.redactor.redact(item.path)), "reason": .string(reason),
+                ])
             case .skippedOverLimit:
                 context.refusedArtifacts.append(
                     ["path": .string(context.redactor.redact(item.path)), "reason": "over the artifact limits"])
@@ -74,7 +76,8 @@ extension Executor {
                 cooldownMs: Int64(configuration.breakerCooldownSeconds * 1000), atMs: Self.nowMs())
             if !success, health.consecutiveFailures == configuration.breakerThreshold {
                 logger.notice(
-                    "circuit opened", metadata: ["tool": "\(health.toolID)", "failures": "\(health.consecutiveFailures)"])
+                    "circuit opened",
+                    metadata: ["tool": "\(health.toolID)", "failures": "\(health.consecutiveFailures)"])
             }
         } catch {
             logger.warning("could not record the circuit breaker outcome", metadata: ["error": "\(error)"])
@@ -99,7 +102,8 @@ extension Executor {
     @discardableResult
     func record(_ context: RunContext, _ type: RunEventType, _ data: JSONValue) throws(ExecutorError) -> RunEvent {
         do {
-            let event = try store.append(runID: context.runID, type: type, data: context.redact(data), atMs: Self.nowMs())
+            let event = try store.append(
+                runID: context.runID, type: type, data: context.redact(data), atMs: Self.nowMs())
             context.observer?(event)
             return event
         } catch {
@@ -118,7 +122,8 @@ extension Executor {
             context.observer?(event)
         } catch {
             throw ExecutorError(
-                error.code == "INVALID_TRANSITION" ? .invalidState : .internalError, "cannot record \(type.rawValue): \(error)")
+                error.code == "INVALID_TRANSITION" ? .invalidState : .internalError,
+                "cannot record \(type.rawValue): \(error)")
         }
     }
 
@@ -169,7 +174,9 @@ extension Executor {
         do {
             let ids = try store.markInterrupted(
                 atMs: Self.nowMs(), includePaused: false, isOwnerAlive: ProcessIdentity.isAlive)
-            if !ids.isEmpty { logger.notice("marked runs interrupted", metadata: ["runs": "\(ids.joined(separator: ","))"]) }
+            if !ids.isEmpty {
+                logger.notice("marked runs interrupted", metadata: ["runs": "\(ids.joined(separator: ","))"])
+            }
         } catch {
             logger.error("could not mark interrupted runs", metadata: ["error": "\(error)"])
         }

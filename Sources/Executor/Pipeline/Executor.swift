@@ -114,7 +114,9 @@ public final class Executor: Sendable {
         }
         guard record.status == .paused, let raw = record.step, let step = PipelineStep(rawValue: raw) else {
             return detached(
-                runID, ExecutorError(.invalidState, "run \(runID) is \(record.status.rawValue), not paused; nothing to resume"),
+                runID,
+                ExecutorError(
+                    .invalidState, "run \(runID) is \(record.status.rawValue), not paused; nothing to resume"),
                 record: record)
         }
         guard record.inputIsExact else {
@@ -122,7 +124,8 @@ public final class Executor: Sendable {
                 runID,
                 ExecutorError(
                     .invalidState,
-                    "run \(runID) cannot be resumed: its stored input had credentials redacted out of it; start a new call"),
+                    "run \(runID) cannot be resumed: its stored input had credentials redacted out of it; start a new call"
+                ),
                 record: record)
         }
         let tool: ResolvedTool
@@ -138,7 +141,9 @@ public final class Executor: Sendable {
             do {
                 try store.transition(
                     runID: runID, change: RunChange(status: .running, owner: .some(owner)), event: .runResumed,
-                    data: ["step": .string(step.rawValue), "providedEnv": .array(env.keys.sorted().map { .string($0) })],
+                    data: [
+                        "step": .string(step.rawValue), "providedEnv": .array(env.keys.sorted().map { .string($0) }),
+                    ],
                     atMs: Self.nowMs())
             } catch {
                 throw ExecutorError(.invalidState, "run \(runID) cannot be resumed: \(error)")
@@ -169,12 +174,15 @@ public final class Executor: Sendable {
             return detached(runID, ExecutorError(.internalError, "cannot read run \(runID): \(error)"))
         }
         guard !record.toolReference.isEmpty, !record.toolVersion.isEmpty else {
-            return detached(runID, ExecutorError(.invalidState, "run \(runID) never resolved a tool; nothing to replay"), record: record)
+            return detached(
+                runID, ExecutorError(.invalidState, "run \(runID) never resolved a tool; nothing to replay"),
+                record: record)
         }
         guard record.inputIsExact else {
             return detached(
                 runID,
-                ExecutorError(.invalidState, "run \(runID) cannot be replayed: credentials were redacted out of its stored input"),
+                ExecutorError(
+                    .invalidState, "run \(runID) cannot be replayed: credentials were redacted out of its stored input"),
                 record: record)
         }
         let request = ExecutionRequest(
@@ -275,10 +283,14 @@ public final class Executor: Sendable {
                 toolReference: redactor.redact(request.tool), user: request.user, owner: owner, replayOf: replayOf)
             _ = try store.createRun(draft, atMs: Self.nowMs())
             let event = try store.transition(
-                runID: runID, change: RunChange(status: .failed, step: .some(PipelineStep.resolve.rawValue), owner: .some(nil), result: outcome.json),
+                runID: runID,
+                change: RunChange(
+                    status: .failed, step: .some(PipelineStep.resolve.rawValue), owner: .some(nil), result: outcome.json
+                ),
                 event: .runFailed, data: ["step": "resolve", "error": error.json], atMs: Self.nowMs())
             if let observer {
-                for stored in (try? store.events(runID: runID, after: 0)) ?? [] where stored.sequence <= event.sequence {
+                for stored in (try? store.events(runID: runID, after: 0)) ?? [] where stored.sequence <= event.sequence
+                {
                     observer(stored)
                 }
             }

@@ -53,7 +53,8 @@ final class RunContext: @unchecked Sendable {
         case .object(let members):
             // Keys too: a tool may use a secret as a key. Keys that collide once redacted keep one value.
             return .object(
-                Dictionary(members.map { (redactor.redact($0.key), redact($0.value)) }, uniquingKeysWith: { a, _ in a }))
+                Dictionary(members.map { (redactor.redact($0.key), redact($0.value)) }, uniquingKeysWith: { a, _ in a })
+            )
         default: return value
         }
     }

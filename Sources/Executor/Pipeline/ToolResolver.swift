@@ -35,7 +35,9 @@ public struct ToolResolver: Sendable {
     ///   `INVALID_MANIFEST` (malformed manifest, bad signature, hostile archive).
     public func resolve(_ reference: String, expectedDigest: String? = nil) throws(ExecutorError) -> ResolvedTool {
         let trimmed = reference.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { throw ExecutorError(.toolNotFound, "no tool named (expected a folder, a .tar.gz or id[@version])") }
+        guard !trimmed.isEmpty else {
+            throw ExecutorError(.toolNotFound, "no tool named (expected a folder, a .tar.gz or id[@version])")
+        }
         let tool: ResolvedTool
         if looksLikePath(trimmed) {
             guard allowPaths else {
@@ -62,14 +64,16 @@ public struct ToolResolver: Sendable {
             let binding = tool.manifest.execution.binding
             tool.release()
             throw ExecutorError(
-                .toolUnavailable, "\(tool.manifest.id) uses the \(binding) binding, which this appliance does not serve",
+                .toolUnavailable,
+                "\(tool.manifest.id) uses the \(binding) binding, which this appliance does not serve",
                 details: ["reason": "unsupported_binding", "binding": .string(binding)])
         }
         return tool
     }
 
     private func looksLikePath(_ text: String) -> Bool {
-        text.hasPrefix("/") || text.hasPrefix(".") || text.contains("/") || text.hasSuffix(".tar.gz") || text.hasSuffix(".tgz")
+        text.hasPrefix("/") || text.hasPrefix(".") || text.contains("/") || text.hasSuffix(".tar.gz")
+            || text.hasSuffix(".tgz")
     }
 
     private func yankList() -> YankList { (try? YankList.load(path: home.yankListPath)) ?? YankList() }
@@ -98,7 +102,9 @@ public struct ToolResolver: Sendable {
             try PackageExtractor().extract(archive: absolute, into: scratch + "/package")
         } catch let error as PackageError {
             try? FileManager.default.removeItem(atPath: scratch)
-            throw ExecutorError(.invalidManifest, "cannot unpack \(absolute): \(error)", details: ["packageCode": .string(error.code.rawValue)])
+            throw ExecutorError(
+                .invalidManifest, "cannot unpack \(absolute): \(error)",
+                details: ["packageCode": .string(error.code.rawValue)])
         } catch {
             try? FileManager.default.removeItem(atPath: scratch)
             throw ExecutorError(.internalError, "cannot unpack \(absolute): \(error)")
@@ -115,7 +121,8 @@ public struct ToolResolver: Sendable {
         let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
         let id = parts[0]
         guard PolicyToolGlob.isValidToolID(id) else {
-            throw ExecutorError(.toolNotFound, "\"\(text)\" is neither a package path nor an installed tool id (dotted lowercase name)")
+            throw ExecutorError(
+                .toolNotFound, "\"\(text)\" is neither a package path nor an installed tool id (dotted lowercase name)")
         }
         let base = home.packagesDirectory + "/" + id
         let installed = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [])
@@ -127,8 +134,10 @@ public struct ToolResolver: Sendable {
             }
             guard let match = installed.first(where: { $0 == wanted }) else {
                 throw ExecutorError(
-                    .toolNotFound, "\(id)@\(wanted) is not installed"
-                        + (installed.isEmpty ? "" : " (installed: \(installed.sorted().map(\.description).joined(separator: ", ")))"),
+                    .toolNotFound,
+                    "\(id)@\(wanted) is not installed"
+                        + (installed.isEmpty
+                            ? "" : " (installed: \(installed.sorted().map(\.description).joined(separator: ", ")))"),
                     details: ["reference": .string(text)])
             }
             version = match
@@ -155,16 +164,20 @@ public struct ToolResolver: Sendable {
         } catch let error as ManifestError {
             throw ExecutorError(.invalidManifest, "\(reference): \(error)")
         } catch {
-            throw ExecutorError(.toolNotFound, "\(reference) has no readable \(ToolManifest.fileName)", details: ["reference": .string(reference)])
+            throw ExecutorError(
+                .toolNotFound, "\(reference) has no readable \(ToolManifest.fileName)",
+                details: ["reference": .string(reference)])
         }
         if let expectedID, manifest.id != expectedID {
             throw ExecutorError(.invalidManifest, "\(folder) holds \(manifest.id), not \(expectedID)")
         }
         do {
-            verification = try PackageVerifier(trustedKeys: try trustedKeys(), allowUnsigned: true).verify(folder: folder)
+            verification = try PackageVerifier(trustedKeys: try trustedKeys(), allowUnsigned: true).verify(
+                folder: folder)
         } catch let error as PackageError {
             throw ExecutorError(
-                .invalidManifest, "\(reference) does not verify: \(error)", details: ["packageCode": .string(error.code.rawValue)])
+                .invalidManifest, "\(reference) does not verify: \(error)",
+                details: ["packageCode": .string(error.code.rawValue)])
         } catch let error as ExecutorError {
             throw error
         } catch {

@@ -4,11 +4,13 @@ import Manifest
 /// The run store keeps approvals too (DESIGN §4: bound to tool id, version and input digest), so an
 /// approval given in one process counts in another.
 extension SQLiteRunStore {
+    /// The SQLite implementation of this ``ApprovalStore`` requirement (see the protocol for the contract).
     public func approvals(for key: ApprovalKey) throws -> [Approval] {
         try pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM approvals WHERE tool_id = ? AND tool_version = ? AND input_digest = ? ORDER BY granted_at",
+                sql:
+                    "SELECT * FROM approvals WHERE tool_id = ? AND tool_version = ? AND input_digest = ? ORDER BY granted_at",
                 arguments: [key.toolID, key.toolVersion, key.inputDigest]
             ).map { row in
                 let expires: Int64? = row["expires_at"]
@@ -19,6 +21,7 @@ extension SQLiteRunStore {
         }
     }
 
+    /// The SQLite implementation of this ``ApprovalStore`` requirement (see the protocol for the contract).
     public func record(_ approval: Approval) throws {
         try pool.write { db in
             try db.execute(
@@ -33,6 +36,7 @@ extension SQLiteRunStore {
         }
     }
 
+    /// The SQLite implementation of this ``ApprovalStore`` requirement (see the protocol for the contract).
     @discardableResult
     public func revoke(_ key: ApprovalKey) throws -> Int {
         try pool.write { db in
@@ -43,6 +47,7 @@ extension SQLiteRunStore {
         }
     }
 
+    /// The SQLite implementation of this ``ApprovalStore`` requirement (see the protocol for the contract).
     @discardableResult
     public func removeExpired(at now: PolicyTimestamp) throws -> Int {
         try pool.write { db in

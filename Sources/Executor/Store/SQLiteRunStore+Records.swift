@@ -3,6 +3,7 @@ import Manifest
 
 /// Tool executions, credential requests, cancellation requests and the circuit breaker's state.
 extension SQLiteRunStore {
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func requestCancel(runID: String, atMs: Int64) throws(RunStoreError) -> Bool {
         do {
             return try pool.write { db -> Bool in
@@ -11,7 +12,8 @@ extension SQLiteRunStore {
                 guard let status = RunStatus(rawValue: raw), !status.isFinal else { return false }
                 try db.execute(sql: "UPDATE runs SET cancel_requested = 1 WHERE id = ?", arguments: [runID])
                 _ = try Self.appendEvent(
-                    db, runID: runID, type: .cancelRequested, data: (["status": .string(raw)] as JSONValue).canonicalText,
+                    db, runID: runID, type: .cancelRequested,
+                    data: (["status": .string(raw)] as JSONValue).canonicalText,
                     atMs: atMs)
                 return true
             }
@@ -20,6 +22,7 @@ extension SQLiteRunStore {
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func cancelRequested(among runIDs: [String]) throws(RunStoreError) -> [String] {
         guard !runIDs.isEmpty else { return [] }
         do {
@@ -34,6 +37,7 @@ extension SQLiteRunStore {
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func recordToolRun(_ record: ToolRunRecord) throws(RunStoreError) {
         let output = record.output.map { redacted($0).canonicalText }
         do {
@@ -55,26 +59,30 @@ extension SQLiteRunStore {
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func toolRuns(runID: String) throws(RunStoreError) -> [ToolRunRecord] {
         do {
             return try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM tool_runs WHERE run_id = ? ORDER BY attempt", arguments: [runID])
-                    .map { row in
-                        let output: String? = row["output"]
-                        return ToolRunRecord(
-                            runID: row["run_id"], attempt: row["attempt"], toolID: row["tool_id"],
-                            toolVersion: row["tool_version"], inputDigest: row["input_digest"],
-                            output: output.flatMap { try? JSONParser().parse($0) }, status: row["status"],
-                            exitCode: row["exit_code"], signal: row["signal"], wallMs: row["wall_ms"],
-                            cpuMs: row["cpu_ms"], maxRssKb: row["max_rss_kb"], startedAtMs: row["started_at"],
-                            finishedAtMs: row["finished_at"])
-                    }
+                try Row.fetchAll(
+                    db, sql: "SELECT * FROM tool_runs WHERE run_id = ? ORDER BY attempt", arguments: [runID]
+                )
+                .map { row in
+                    let output: String? = row["output"]
+                    return ToolRunRecord(
+                        runID: row["run_id"], attempt: row["attempt"], toolID: row["tool_id"],
+                        toolVersion: row["tool_version"], inputDigest: row["input_digest"],
+                        output: output.flatMap { try? JSONParser().parse($0) }, status: row["status"],
+                        exitCode: row["exit_code"], signal: row["signal"], wallMs: row["wall_ms"],
+                        cpuMs: row["cpu_ms"], maxRssKb: row["max_rss_kb"], startedAtMs: row["started_at"],
+                        finishedAtMs: row["finished_at"])
+                }
             }
         } catch {
             throw failure("read tool runs of \(runID)", error)
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func recordCredentialRequest(runID: String, names: [String], atMs: Int64) throws(RunStoreError) {
         let list = JSONValue.array(names.map { .string($0) }).canonicalText
         do {
@@ -88,6 +96,7 @@ extension SQLiteRunStore {
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func resolveCredentialRequests(runID: String, atMs: Int64) throws(RunStoreError) {
         do {
             try pool.write { db in
@@ -100,6 +109,7 @@ extension SQLiteRunStore {
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func credentialRequests(runID: String) throws(RunStoreError) -> [CredentialRequestRecord] {
         do {
             return try pool.read { db in
@@ -119,10 +129,13 @@ extension SQLiteRunStore {
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func toolHealth(toolID: String) throws(RunStoreError) -> ToolHealth {
         do {
             return try pool.read { db in
-                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tool_health WHERE tool_id = ?", arguments: [toolID])
+                guard
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT * FROM tool_health WHERE tool_id = ?", arguments: [toolID])
                 else { return ToolHealth(toolID: toolID) }
                 return ToolHealth(
                     toolID: toolID, consecutiveFailures: row["consecutive_failures"], openUntilMs: row["open_until"])
@@ -132,6 +145,7 @@ extension SQLiteRunStore {
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     @discardableResult
     public func recordToolOutcome(toolID: String, success: Bool, threshold: Int, cooldownMs: Int64, atMs: Int64)
         throws(RunStoreError) -> ToolHealth

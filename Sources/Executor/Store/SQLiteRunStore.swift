@@ -25,7 +25,9 @@ public final class SQLiteRunStore: RunStore {
             // (only a power loss can drop the last commits), and a commit costs no fsync.
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             let existed = FileManager.default.fileExists(atPath: path)
-            if !existed { FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) }
+            if !existed {
+                FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
         } catch {
@@ -149,6 +151,7 @@ public final class SQLiteRunStore: RunStore {
         return next
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func createRun(_ draft: RunDraft, atMs: Int64) throws(RunStoreError) -> RunRecord {
         let stored = redacted(draft.input)
         var data: JSONValue = ["toolID": .string(draft.toolID), "toolVersion": .string(draft.toolVersion)]
@@ -170,7 +173,8 @@ public final class SQLiteRunStore: RunStore {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        draft.id, draft.toolID, draft.toolVersion, RunStatus.created.rawValue, stored.canonicalText, atMs,
+                        draft.id, draft.toolID, draft.toolVersion, RunStatus.created.rawValue, stored.canonicalText,
+                        atMs,
                         atMs, draft.toolReference, draft.packageDigest, inputDigest, draft.user, draft.owner,
                         draft.replayOf,
                     ])
@@ -191,6 +195,7 @@ public final class SQLiteRunStore: RunStore {
         return record
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     @discardableResult
     public func append(runID: String, type: RunEventType, data: JSONValue, atMs: Int64) throws(RunStoreError)
         -> RunEvent
@@ -198,7 +203,9 @@ public final class SQLiteRunStore: RunStore {
         let stored = redacted(data)
         do {
             let sequence = try pool.write { db -> Int64 in
-                guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM runs WHERE id = ?"), arguments: [runID]) == true
+                guard
+                    try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM runs WHERE id = ?"), arguments: [runID])
+                        == true
                 else {
                     throw RunStoreError(code: "RUN_NOT_FOUND", message: "no run \(runID)")
                 }
@@ -210,6 +217,7 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     @discardableResult
     public func transition(runID: String, change: RunChange, event: RunEventType, data: JSONValue, atMs: Int64)
         throws(RunStoreError) -> RunEvent
@@ -274,6 +282,7 @@ public final class SQLiteRunStore: RunStore {
         return record
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func run(id: String) throws(RunStoreError) -> RunRecord? {
         do {
             return try pool.read { db in
@@ -284,6 +293,7 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func runs(status: RunStatus? = nil, limit: Int = 100) throws(RunStoreError) -> [RunRecord] {
         do {
             return try pool.read { db in
@@ -293,7 +303,8 @@ public final class SQLiteRunStore: RunStore {
                         db, sql: "SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id LIMIT ?",
                         arguments: [status.rawValue, limit])
                 } else {
-                    rows = try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY created_at DESC, id LIMIT ?", arguments: [limit])
+                    rows = try Row.fetchAll(
+                        db, sql: "SELECT * FROM runs ORDER BY created_at DESC, id LIMIT ?", arguments: [limit])
                 }
                 return try rows.map(Self.record)
             }
@@ -302,6 +313,7 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func events(runID: String, after sequence: Int64 = 0) throws(RunStoreError) -> [RunEvent] {
         do {
             return try pool.read { db in
@@ -321,6 +333,7 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func markInterrupted(atMs: Int64, includePaused: Bool, isOwnerAlive: (String) -> Bool)
         throws(RunStoreError) -> [String]
     {
