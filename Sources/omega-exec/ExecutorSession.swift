@@ -41,7 +41,12 @@ enum ExecutorSession {
             source.resume()
             return source
         }
-        defer { for source in sources { source.cancel() } }
+        defer {
+            for source in sources { source.cancel() }
+            // Prompts between runs keep the default: Ctrl-C ends the process (a paused run stays paused).
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
+        }
         return await body()
     }
 }

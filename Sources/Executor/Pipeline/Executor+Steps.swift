@@ -6,7 +6,8 @@ import Synchronization
 
 /// The pipeline's steps: each records its events and throws the error that fails or pauses the run.
 extension Executor {
-    func validateInput(_ context: RunContext) throws(ExecutorError) {
+    /// The caller's `env` may only name variables the tool declares, with sane values.
+    func validateEnv(_ context: RunContext) throws(ExecutorError) {
         let manifest = context.tool.manifest
         var problems: [JSONValue] = []
         let declared = Dictionary(manifest.env.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -27,9 +28,14 @@ extension Executor {
         }
         if !problems.isEmpty {
             throw ExecutorError(
-                .invalidInput, "the request's env names variables the tool does not accept",
+                .invalidInput, "env: \(problems.count == 1 ? "a variable" : "variables") the tool does not accept",
                 details: ["errors": .array(problems)])
         }
+    }
+
+    func validateInput(_ context: RunContext) throws(ExecutorError) {
+        try validateEnv(context)
+        let manifest = context.tool.manifest
         let schema: JSONSchema
         do {
             schema = try SchemaCache.shared.schema(for: manifest.input)

@@ -137,6 +137,12 @@ public final class Executor: Sendable {
         let context = RunContext(
             runID: runID, tool: tool, input: record.input, providedEnv: env, user: user ?? record.user,
             approvedBy: approvedBy, observer: observer)
+        do {
+            try validateEnv(context)
+        } catch {
+            tool.release()
+            return detached(runID, error, record: record)
+        }
         return await drive(context, from: step) { [self] () throws(ExecutorError) in
             do {
                 try store.transition(
