@@ -42,6 +42,7 @@ enum ExecutorSession {
             return source
         }
         defer {
+            executor.drainCleanup()
             for source in sources { source.cancel() }
             // Prompts between runs keep the default: Ctrl-C ends the process (a paused run stays paused).
             signal(SIGINT, SIG_DFL)

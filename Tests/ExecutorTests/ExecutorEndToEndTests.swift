@@ -42,7 +42,7 @@ import Glibc
         #expect(result.status == exit, "\(result)", sourceLocation: sourceLocation)
         let json = try #require(result.json, "stdout is not one JSON document: \(result)", sourceLocation: sourceLocation)
         #expect(json["success"] == false, sourceLocation: sourceLocation)
-        #expect(!(json["error"]?.stringValue ?? "").isEmpty, "error must be a non-empty message", sourceLocation: sourceLocation)
+        #expect(json["error"]?.stringValue?.isEmpty == false, "error must be a non-empty message", sourceLocation: sourceLocation)
         #expect(json["details"]?["code"]?.stringValue == code, "\(result)", sourceLocation: sourceLocation)
         if hasRun {
             #expect(json["runId"]?.stringValue?.hasPrefix("run_") == true, "no runId: \(result)", sourceLocation: sourceLocation)
@@ -337,8 +337,19 @@ import Glibc
         #expect(resumedSteps == ["policy", "credentials"])
         #expect(Self.types(events).contains("approval.granted"))
         #expect(events.last?.type == .runCompleted)
+    }
+
+    @Test func resumingACompletedRunPrintsTheInvalidStateErrorObject() async throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        let done = try await CLI.run(["try", CLI.starter("text_stats"), "--input", #"{"text": "a"}"#, "--json"], home: scratch.home)
+        #expect(done.status == 0, "\(done)")
+        let id = try Self.runID(try #require(done.json))
+        let before = try scratch.store.events(runID: id)
         let again = try await CLI.run(["runs", "resume", id], home: scratch.home)
-        try Self.expectError(again, "INVALID_STATE", exit: 76)
+        let json = try Self.expectError(again, "INVALID_STATE", exit: 76)
+        #expect(json["runId"]?.stringValue == id)
+        #expect(try scratch.store.events(runID: id) == before, "a refused resume must record nothing")
     }
 
     @Test func tryWithApproveAndEnvCompletesInOneGo() async throws {
@@ -524,9 +535,9 @@ import Glibc
         let result = try await CLI.run(["test", tool, "--junit", junit], home: scratch.home)
         #expect(result.status == 1, "\(result)")
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
-        #expect(xml.components(separatedBy: "<testcase ").count - 1 == 3, xml)
-        #expect(xml.components(separatedBy: "<failure").count - 1 == 1, xml)
-        #expect(xml.contains("tests=\"3\" failures=\"1\""), xml)
+        #expect(xml.components(separatedBy: "<testcase ").count - 1 == 3, "\(xml)")
+        #expect(xml.components(separatedBy: "<failure").count - 1 == 1, "\(xml)")
+        #expect(xml.contains("tests=\"3\" failures=\"1\""), "\(xml)")
         #expect(xml.contains("name=\"wrong\""))
     }
 
@@ -546,7 +557,7 @@ import Glibc
         let newID = try Self.runID(copy)
         #expect(newID != id)
         #expect(copy["output"] == original["output"])
-        #expect(original["output"]?["words"] == 6)
+        #expect(original["output"]?["words"] == 5)
         let show = try await CLI.run(["runs", "show", newID, "--json"], home: scratch.home)
         #expect(show.json?["replayOf"]?.stringValue == id)
         #expect(show.json?["input"] == input)
@@ -557,6 +568,8 @@ import Glibc
         let scratch = Scratch()
         defer { scratch.remove() }
         let scope = "tool:notify.webhook_prepare"
+        // Let the executor create the home first (see credentialsSetOnAFreshHomeKeepsItUsableByTheJail).
+        #expect(try await CLI.run(["runs", "list"], home: scratch.home).status == 0)
         let set = try await CLI.run(
             ["credentials", "set", "WEBHOOK_SECRET", "--scope", scope], home: scratch.home, stdin: Self.webhookSecret + "\n")
         #expect(set.status == 0, "\(set)")
@@ -582,6 +595,19 @@ import Glibc
         #expect(!(try await CLI.run(["credentials", "list"], home: scratch.home)).stdout.contains("WEBHOOK_SECRET"))
         let without = try await CLI.run(["try", Self.webhook, "--approve", "--input", example.input.jsonText], home: scratch.home)
         try Self.expectError(without, "MISSING_ENV_VARS", exit: 67)
+    }
+
+    /// `credentials set` as the very first command must not leave `OMEGA_HOME` private: the jail's
+    /// unprivileged uid has to traverse it to reach the run's `/work/out` outbox.
+    @Test func credentialsSetOnAFreshHomeKeepsItUsableByTheJail() async throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        let set = try await CLI.run(["credentials", "set", "SOME_KEY"], home: scratch.home, stdin: "value\n")
+        #expect(set.status == 0, "\(set)")
+        let result = try await CLI.run(["try", CLI.starter("text_stats"), "--input", #"{"text": "a b"}"#], home: scratch.home)
+        #expect(result.status == 0, "a run after `credentials set` on a fresh home failed: \(result)")
+        var info = stat()
+        #expect(stat(scratch.home, &info) == 0 && info.st_mode & 0o011 == 0o011, "OMEGA_HOME is not traversable")
     }
 
     @Test func artifactsAreCollectedWithDigestsAndSymlinksAreNotFollowed() async throws {

@@ -186,7 +186,7 @@ enum Fixture {
         write(script, to: directory + "/" + file, mode: 0o755)
         let program = command ?? (python ? ["python3", "/tool/main.py"] : ["/bin/sh", "/tool/run.sh"])
         var manifest: [String: JSONValue] = [
-            "schemaVersion": 1, "id": .string(id), "version": "1.0.0", "title": "Fixture \(id)",
+            "schemaVersion": 1, "id": .string(id), "version": "1.0.0", "title": .string("Fixture \(id)"),
             "description": "A fixture tool built by the executor's end-to-end tests.", "keywords": ["fixture"],
             "input": input, "env": .array(env), "scopes": .array(scopes.map { .string($0) }), "risk": risk,
             "execution": ["binding": "sandbox_job", "command": .array(program.map { .string($0) })],

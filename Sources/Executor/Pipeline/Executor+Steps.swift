@@ -168,6 +168,7 @@ extension Executor {
             throw ExecutorError(.internalError, "cannot read the circuit breaker: \(error)")
         }
         let now = Self.nowMs()
+        context.healthWasClean = health.consecutiveFailures == 0 && health.openUntilMs == nil
         if health.isOpen(atMs: now) {
             throw ExecutorError(
                 .toolUnavailable,
@@ -203,7 +204,7 @@ extension Executor {
         } catch {
             throw ExecutorError(.sandboxFailure, "cannot prepare /work/out: \(error)")
         }
-        defer { outbox.remove() }
+        defer { reaper.reap(outbox) }
 
         var spec = JailSpec(program: command[0], arguments: Self.arguments(command, package: context.tool.directory))
         if command[0].contains("/") && !command[0].hasPrefix("/") { spec.program = "/tool/" + Self.clean(command[0]) }

@@ -70,6 +70,8 @@ extension Executor {
     }
 
     func recordHealth(_ context: RunContext, success: Bool) {
+        // A success of a tool with a clean record changes nothing: skip the write.
+        if success && context.healthWasClean { return }
         do {
             let health = try store.recordToolOutcome(
                 toolID: context.tool.manifest.id, success: success, threshold: configuration.breakerThreshold,

@@ -38,6 +38,7 @@ public final class Executor: Sendable {
     /// Runs this process drives: their tasks, and the jail cancellation of the one executing.
     let local = Mutex<[String: LocalRun]>([:])
     let poller = Mutex<Task<Void, Never>?>(nil)
+    let reaper = OutboxReaper()
 
     struct LocalRun {
         var task: Task<ExecutionOutcome, Never>?
@@ -234,6 +235,10 @@ public final class Executor: Sendable {
             throw ExecutorError(.internalError, "cannot cancel run \(runID): \(error)")
         }
     }
+
+    /// Waits until the scratch space of finished runs is released (outboxes unmounted and removed).
+    /// Call it before the process exits; a long-lived server need not.
+    public func drainCleanup() { reaper.drain() }
 
     /// Ends every run this process drives (cancelling them) and waits for them to finish.
     public func cancelAll() async {

@@ -23,6 +23,8 @@ final class RunContext: @unchecked Sendable {
     var output: JSONValue?
     var artifacts: [ArtifactRecord] = []
     var refusedArtifacts: [JSONValue] = []
+    /// Whether the tool's circuit had no failures when the tool started (a success then changes nothing).
+    var healthWasClean = false
 
     init(
         runID: String, tool: ResolvedTool, input: JSONValue, providedEnv: [String: String], user: String?,
