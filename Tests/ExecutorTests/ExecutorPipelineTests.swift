@@ -26,7 +26,7 @@ import Testing
             $0.maxQueuedRuns = 0
         }
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let tool = Fixture.package(in: root, id: "fixture.slow", script: "cat >/dev/null\nsleep 81\necho '{}'\n")
+        let tool = Fixture.package(in: root, id: "fixture.slow", script: "cat >/dev/null\nsleep 81.4141\necho '{}'\n")
         let firstRun = Mutex<String?>(nil)
         let slow = Task {
             await executor.start(ExecutionRequest(tool: tool)) { event in
@@ -46,7 +46,7 @@ import Testing
         #expect(try executor.cancel(runID: id))
         let first = await slow.value
         #expect(first.status == .cancelled && first.error?.code == .cancelled)
-        #expect(await OmegaCLI.poll(timeout: 2) { OmegaCLI.processes(matching: "sleep 81").isEmpty })
+        #expect(await OmegaCLI.poll(timeout: 2) { OmegaCLI.processes(matching: "sleep 81.4141").isEmpty })
         // The slot is free again.
         let quick = Fixture.package(in: root, id: "fixture.quick", script: "cat >/dev/null\necho '{}'\n")
         #expect(await executor.start(ExecutionRequest(tool: quick)).succeeded)
