@@ -37,15 +37,21 @@ import Glibc
     /// Checks the error object `{"success": false, "error": …, "details": {"code": …}, "runId": …}` and the exit code.
     @discardableResult
     static func expectError(
-        _ result: CLI.Result, _ code: String, exit: Int32, hasRun: Bool = true, sourceLocation: SourceLocation = #_sourceLocation
+        _ result: CLI.Result, _ code: String, exit: Int32, hasRun: Bool = true,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> JSONValue {
         #expect(result.status == exit, "\(result)", sourceLocation: sourceLocation)
-        let json = try #require(result.json, "stdout is not one JSON document: \(result)", sourceLocation: sourceLocation)
+        let json = try #require(
+            result.json, "stdout is not one JSON document: \(result)", sourceLocation: sourceLocation)
         #expect(json["success"] == false, sourceLocation: sourceLocation)
-        #expect(json["error"]?.stringValue?.isEmpty == false, "error must be a non-empty message", sourceLocation: sourceLocation)
+        #expect(
+            json["error"]?.stringValue?.isEmpty == false, "error must be a non-empty message",
+            sourceLocation: sourceLocation)
         #expect(json["details"]?["code"]?.stringValue == code, "\(result)", sourceLocation: sourceLocation)
         if hasRun {
-            #expect(json["runId"]?.stringValue?.hasPrefix("run_") == true, "no runId: \(result)", sourceLocation: sourceLocation)
+            #expect(
+                json["runId"]?.stringValue?.hasPrefix("run_") == true, "no runId: \(result)",
+                sourceLocation: sourceLocation)
         }
         return json
     }
@@ -55,11 +61,13 @@ import Glibc
     static func types(_ events: [RunEvent]) -> [String] { events.map(\.type.rawValue) }
 
     /// A tool (`/bin/sh`) whose whole job is `body` after draining stdin.
-    static func shellTool(in scratch: Scratch, id: String, _ body: String, timeoutSeconds: Int = 30, output: JSONValue? = nil,
-        env: [JSONValue] = [], scopes: [String] = [], risk: JSONValue? = nil) -> String
-    {
+    static func shellTool(
+        in scratch: Scratch, id: String, _ body: String, timeoutSeconds: Int = 30, output: JSONValue? = nil,
+        env: [JSONValue] = [], scopes: [String] = [], risk: JSONValue? = nil
+    ) -> String {
         Fixture.package(
-            in: scratch.root, id: id, script: "cat >/dev/null\n" + body + "\n", output: output, env: env, scopes: scopes,
+            in: scratch.root, id: id, script: "cat >/dev/null\n" + body + "\n", output: output, env: env,
+            scopes: scopes,
             risk: risk ?? ["level": "low", "externalWrite": false, "readOnly": true], timeoutSeconds: timeoutSeconds)
     }
 
@@ -95,7 +103,8 @@ import Glibc
     @Test func invalidInputNamesTheFailingPathAndExits65() async throws {
         let scratch = Scratch()
         defer { scratch.remove() }
-        let result = try await CLI.run(["try", CLI.starter("text_stats"), "--input", #"{"text": 5}"#], home: scratch.home)
+        let result = try await CLI.run(
+            ["try", CLI.starter("text_stats"), "--input", #"{"text": 5}"#], home: scratch.home)
         let json = try Self.expectError(result, "INVALID_INPUT", exit: 65)
         #expect(json["status"] == "failed")
         let paths = json["details"]?["errors"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
@@ -108,7 +117,8 @@ import Glibc
     @Test func malformedInputJSONIsInvalidInputBeforeAnyRun() async throws {
         let scratch = Scratch()
         defer { scratch.remove() }
-        let result = try await CLI.run(["try", CLI.starter("text_stats"), "--input", #"{"text": "#], home: scratch.home)
+        let result = try await CLI.run(
+            ["try", CLI.starter("text_stats"), "--input", #"{"text": "#], home: scratch.home)
         let json = try Self.expectError(result, "INVALID_INPUT", exit: 65, hasRun: false)
         #expect(json["details"]?["field"] == "input")
     }
@@ -117,7 +127,8 @@ import Glibc
         let scratch = Scratch()
         defer { scratch.remove() }
         let result = try await CLI.run(
-            ["try", CLI.starter("text_stats"), "--input", #"{"text": "a"}"#, "--env", "NOT_DECLARED=1"], home: scratch.home)
+            ["try", CLI.starter("text_stats"), "--input", #"{"text": "a"}"#, "--env", "NOT_DECLARED=1"],
+            home: scratch.home)
         let json = try Self.expectError(result, "INVALID_INPUT", exit: 65)
         let paths = json["details"]?["errors"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
         #expect(paths == ["/env/NOT_DECLARED"], "\(result)")
@@ -168,7 +179,8 @@ import Glibc
         let scratch = Scratch()
         defer { scratch.remove() }
         let input = try Self.example("webhook_prepare").input
-        let result = try await CLI.run(["try", Self.webhook, "--approve", "--input", input.jsonText], home: scratch.home)
+        let result = try await CLI.run(
+            ["try", Self.webhook, "--approve", "--input", input.jsonText], home: scratch.home)
         let json = try Self.expectError(result, "MISSING_ENV_VARS", exit: 67)
         let top = try #require(json.objectValue)
         #expect(Set(top.keys) == ["success", "error", "details", "runId", "status"], "\(result)")
@@ -182,7 +194,8 @@ import Glibc
                 == [
                     [
                         "name": "WEBHOOK_SECRET",
-                        "description": "Shared secret used to sign webhook deliveries (HMAC-SHA256); the receiver verifies X-Signature-256 with it.",
+                        "description":
+                            "Shared secret used to sign webhook deliveries (HMAC-SHA256); the receiver verifies X-Signature-256 with it.",
                     ]
                 ])
         for variable in details["missingVars"]?.arrayValue ?? [] {
@@ -197,7 +210,8 @@ import Glibc
         let scratch = Scratch()
         defer { scratch.remove() }
         let tool = Self.shellTool(in: scratch, id: "fixture.garbage", "echo 'this is not json'")
-        let json = try Self.expectError(try await CLI.run(["try", tool], home: scratch.home), "INVALID_OUTPUT", exit: 71)
+        let json = try Self.expectError(
+            try await CLI.run(["try", tool], home: scratch.home), "INVALID_OUTPUT", exit: 71)
         #expect(json["details"]?["stdoutHead"]?.stringValue?.contains("this is not json") == true)
     }
 
@@ -258,7 +272,10 @@ import Glibc
         defer { scratch.remove() }
         let tool = Self.shellTool(in: scratch, id: "fixture.flaky", "exit 3")
         let env = ["OMEGA_BREAKER_THRESHOLD": "2", "OMEGA_BREAKER_COOLDOWN_SECONDS": "60"]
-        for _ in 0..<2 { try Self.expectError(try await CLI.run(["try", tool], home: scratch.home, env: env), "TOOL_FAILED", exit: 72) }
+        for _ in 0..<2 {
+            try Self.expectError(
+                try await CLI.run(["try", tool], home: scratch.home, env: env), "TOOL_FAILED", exit: 72)
+        }
         let third = try await CLI.run(["try", tool], home: scratch.home, env: env)
         let json = try Self.expectError(third, "TOOL_UNAVAILABLE", exit: 69)
         #expect(json["details"]?["reason"] == "circuit_open")
@@ -294,7 +311,8 @@ import Glibc
         let scratch = Scratch()
         defer { scratch.remove() }
         let example = try Self.example("webhook_prepare")
-        let paused = try await CLI.run(["try", Self.webhook, "--approve", "--input", example.input.jsonText], home: scratch.home)
+        let paused = try await CLI.run(
+            ["try", Self.webhook, "--approve", "--input", example.input.jsonText], home: scratch.home)
         let id = try Self.runID(try Self.expectError(paused, "MISSING_ENV_VARS", exit: 67))
         let before = try scratch.store.events(runID: id)
         #expect(before.last?.type == .runPaused)
@@ -305,7 +323,9 @@ import Glibc
         #expect(resumed.json == example.output, "\(resumed)")
 
         let after = try scratch.store.events(runID: id)
-        #expect(after.map(\.sequence) == Array(1...Int64(after.count)), "sequence numbers have gaps: \(after.map(\.sequence))")
+        #expect(
+            after.map(\.sequence) == Array(1...Int64(after.count)),
+            "sequence numbers have gaps: \(after.map(\.sequence))")
         #expect(Array(after.prefix(before.count)) == before, "events before the pause changed after the resume")
         let types = Self.types(after)
         let pausedAt = try #require(types.firstIndex(of: "run.paused"))
@@ -336,7 +356,8 @@ import Glibc
         let approved = try await CLI.run(["runs", "resume", id, "--approve"], home: scratch.home)
         let json = try Self.expectError(approved, "MISSING_ENV_VARS", exit: 67)
         #expect(json["runId"]?.stringValue == id)
-        let done = try await CLI.run(["runs", "resume", id, "--env", "WEBHOOK_SECRET=\(Self.webhookSecret)"], home: scratch.home)
+        let done = try await CLI.run(
+            ["runs", "resume", id, "--env", "WEBHOOK_SECRET=\(Self.webhookSecret)"], home: scratch.home)
         #expect(done.status == 0, "\(done)")
         #expect(done.json == example.output)
         let events = try scratch.store.events(runID: id)
@@ -350,7 +371,8 @@ import Glibc
     @Test func resumingACompletedRunPrintsTheInvalidStateErrorObject() async throws {
         let scratch = Scratch()
         defer { scratch.remove() }
-        let done = try await CLI.run(["try", CLI.starter("text_stats"), "--input", #"{"text": "a"}"#, "--json"], home: scratch.home)
+        let done = try await CLI.run(
+            ["try", CLI.starter("text_stats"), "--input", #"{"text": "a"}"#, "--json"], home: scratch.home)
         #expect(done.status == 0, "\(done)")
         let id = try Self.runID(try #require(done.json))
         let before = try scratch.store.events(runID: id)
@@ -365,7 +387,10 @@ import Glibc
         defer { scratch.remove() }
         let example = try Self.example("webhook_prepare")
         let result = try await CLI.run(
-            ["try", Self.webhook, "--approve", "--env", "WEBHOOK_SECRET=\(Self.webhookSecret)", "--input", example.input.jsonText],
+            [
+                "try", Self.webhook, "--approve", "--env", "WEBHOOK_SECRET=\(Self.webhookSecret)", "--input",
+                example.input.jsonText,
+            ],
             home: scratch.home)
         #expect(result.status == 0, "\(result)")
         #expect(result.json == example.output)
@@ -384,7 +409,8 @@ import Glibc
         let run = try #require(try scratch.store.run(id: id))
         #expect(run.status == .cancelled)
         #expect(try scratch.store.events(runID: id).last?.type == .runCancelled)
-        try Self.expectError(try await CLI.run(["runs", "resume", id, "--approve"], home: scratch.home), "INVALID_STATE", exit: 76)
+        try Self.expectError(
+            try await CLI.run(["runs", "resume", id, "--approve"], home: scratch.home), "INVALID_STATE", exit: 76)
         #expect(try await CLI.run(["runs", "cancel", id], home: scratch.home).status == 76)
     }
 
@@ -400,7 +426,8 @@ import Glibc
         #expect(cancel.status == 0, "\(cancel)")
         let requested = Date()
         let result = await driver.wait(timeout: 20)
-        #expect(Date().timeIntervalSince(requested) < 3, "the driver took \(Date().timeIntervalSince(requested)) s to stop")
+        #expect(
+            Date().timeIntervalSince(requested) < 3, "the driver took \(Date().timeIntervalSince(requested)) s to stop")
         try Self.expectError(result, "CANCELLED", exit: 130)
         #expect(try scratch.store.run(id: id)?.status == .cancelled)
         let types = Self.types(try scratch.store.events(runID: id))
@@ -411,13 +438,16 @@ import Glibc
     @Test func killingTheDriverKillsTheJailAndTheNextStartMarksTheRunInterrupted() async throws {
         let scratch = Scratch()
         defer { scratch.remove() }
-        let tool = Self.shellTool(in: scratch, id: "fixture.orphan_sleeper", "sleep 79.3939; echo '{}'", timeoutSeconds: 60)
+        let tool = Self.shellTool(
+            in: scratch, id: "fixture.orphan_sleeper", "sleep 79.3939; echo '{}'", timeoutSeconds: 60)
         try await Self.prepareHome(scratch)
         let driver = try CLI.launch(["try", tool], home: scratch.home)
         let id = try #require(try await Self.waitForRunningRun(home: scratch.home))
         let toolRunning = await CLI.poll(timeout: 10) { !CLI.processes(matching: "sleep 79.3939").isEmpty }
         #expect(toolRunning)
-        await CLI.poll(timeout: 5) { (try? scratch.store.events(runID: id).contains { $0.type == .toolStarted }) == true }
+        await CLI.poll(timeout: 5) {
+            (try? scratch.store.events(runID: id).contains { $0.type == .toolStarted }) == true
+        }
         let committed = try scratch.store.events(runID: id)
         #expect(Self.types(committed).contains("tool.started"))
 
@@ -431,7 +461,8 @@ import Glibc
         let entry = list.json?.arrayValue?.first { $0["id"]?.stringValue == id }
         #expect(entry?["status"] == "interrupted", "\(list)")
         let after = try scratch.store.events(runID: id)
-        #expect(Array(after.prefix(committed.count)) == committed, "events committed before the kill were lost or changed")
+        #expect(
+            Array(after.prefix(committed.count)) == committed, "events committed before the kill were lost or changed")
         #expect(after.last?.type == .runInterrupted)
         #expect(after.map(\.sequence) == Array(1...Int64(after.count)))
         #expect(try scratch.store.run(id: id)?.status == .interrupted)
@@ -454,7 +485,9 @@ import Glibc
                 if result.status != 0 { failures.append("round \(round): \(result)") }
             }
         }
-        #expect(failures.isEmpty, "\(failures.count) of 20 commands failed to open a fresh home:\n\(failures.joined(separator: "\n"))")
+        #expect(
+            failures.isEmpty,
+            "\(failures.count) of 20 commands failed to open a fresh home:\n\(failures.joined(separator: "\n"))")
     }
 
     // MARK: - Secrets
@@ -467,7 +500,10 @@ import Glibc
 
         let input = try Self.example("webhook_prepare").input
         let webhook = try await CLI.run(
-            ["try", Self.webhook, "--approve", "--env", "WEBHOOK_SECRET=\(secret)", "--input", input.jsonText, "--json"],
+            [
+                "try", Self.webhook, "--approve", "--env", "WEBHOOK_SECRET=\(secret)", "--input", input.jsonText,
+                "--json",
+            ],
             home: scratch.home)
         #expect(webhook.status == 0, "\(webhook)")
         outputs.append(webhook)
@@ -489,7 +525,8 @@ import Glibc
             env: [["name": "LEAK_TOKEN", "description": "a token", "required": true, "secret": true]])
         for (mode, code) in [("ok", Int32(0)), ("fail", 72), ("garbage", 71)] {
             let result = try await CLI.run(
-                ["try", leak, "--env", "LEAK_TOKEN=\(secret)", "--input", #"{"mode": "\#(mode)"}"#, "--json"], home: scratch.home)
+                ["try", leak, "--env", "LEAK_TOKEN=\(secret)", "--input", #"{"mode": "\#(mode)"}"#, "--json"],
+                home: scratch.home)
             #expect(result.status == code, "\(mode): \(result)")
             outputs.append(result)
         }
@@ -506,7 +543,9 @@ import Glibc
         let needles = [secret, PackageEncoding.base64(Array(secret.utf8))]
         for output in outputs {
             for needle in needles {
-                #expect(!output.stdout.contains(needle) && !output.stderr.contains(needle), "secret in CLI output: \(output)")
+                #expect(
+                    !output.stdout.contains(needle) && !output.stderr.contains(needle),
+                    "secret in CLI output: \(output)")
             }
         }
         let files = Fixture.files(under: scratch.home)
@@ -537,11 +576,14 @@ import Glibc
         for (name, process) in running {
             let result = await process.wait(timeout: 120)
             #expect(result.status == 0, "\(name): \(result)")
-            let manifest = try JSONParser().parse(try String(contentsOfFile: CLI.starter(name) + "/omega.json", encoding: .utf8))
+            let manifest = try JSONParser().parse(
+                try String(contentsOfFile: CLI.starter(name) + "/omega.json", encoding: .utf8))
             let examples = manifest["examples"]?.arrayValue?.count ?? 0
             let xml = try String(contentsOfFile: scratch.root + "/\(name).xml", encoding: .utf8)
             #expect(xml.hasPrefix("<?xml"))
-            #expect(xml.components(separatedBy: "<testcase ").count - 1 == examples + 1, "\(name): lint + \(examples) examples\n\(xml)")
+            #expect(
+                xml.components(separatedBy: "<testcase ").count - 1 == examples + 1,
+                "\(name): lint + \(examples) examples\n\(xml)")
             #expect(xml.contains("tests=\"\(examples + 1)\" failures=\"0\""), "\(name)\n\(xml)")
             #expect(!xml.contains("<failure"))
             #expect(xml.contains("</testsuites>"))
@@ -574,7 +616,8 @@ import Glibc
         let scratch = Scratch()
         defer { scratch.remove() }
         let input: JSONValue = ["text": "Hello world. Hello again, world.", "topWords": 2]
-        let first = try await CLI.run(["try", CLI.starter("text_stats"), "--input", input.jsonText, "--json"], home: scratch.home)
+        let first = try await CLI.run(
+            ["try", CLI.starter("text_stats"), "--input", input.jsonText, "--json"], home: scratch.home)
         #expect(first.status == 0, "\(first)")
         let original = try #require(first.json)
         let id = try Self.runID(original)
@@ -598,7 +641,8 @@ import Glibc
         // Let the executor create the home first (see credentialsSetOnAFreshHomeKeepsItUsableByTheJail).
         #expect(try await CLI.run(["runs", "list"], home: scratch.home).status == 0)
         let set = try await CLI.run(
-            ["credentials", "set", "WEBHOOK_SECRET", "--scope", scope], home: scratch.home, stdin: Self.webhookSecret + "\n")
+            ["credentials", "set", "WEBHOOK_SECRET", "--scope", scope], home: scratch.home,
+            stdin: Self.webhookSecret + "\n")
         #expect(set.status == 0, "\(set)")
         #expect(!set.stdout.contains(Self.webhookSecret))
 
@@ -606,10 +650,13 @@ import Glibc
         #expect(list.status == 0 && list.stdout.contains("WEBHOOK_SECRET") && list.stdout.contains(scope), "\(list)")
         let listJSON = try await CLI.run(["credentials", "list", "--json"], home: scratch.home)
         #expect(listJSON.json == [["name": "WEBHOOK_SECRET", "scope": .string(scope)]], "\(listJSON)")
-        for output in [list, listJSON] { #expect(!output.stdout.contains(Self.webhookSecret) && !output.stderr.contains(Self.webhookSecret)) }
+        for output in [list, listJSON] {
+            #expect(!output.stdout.contains(Self.webhookSecret) && !output.stderr.contains(Self.webhookSecret))
+        }
 
         let example = try Self.example("webhook_prepare")
-        let run = try await CLI.run(["try", Self.webhook, "--approve", "--input", example.input.jsonText, "--json"], home: scratch.home)
+        let run = try await CLI.run(
+            ["try", Self.webhook, "--approve", "--input", example.input.jsonText, "--json"], home: scratch.home)
         #expect(run.status == 0, "\(run)")
         #expect(run.json?["output"] == example.output)
         let events = try scratch.store.events(runID: try Self.runID(try #require(run.json)))
@@ -618,9 +665,12 @@ import Glibc
 
         let remove = try await CLI.run(["credentials", "rm", "WEBHOOK_SECRET", "--scope", scope], home: scratch.home)
         #expect(remove.status == 0, "\(remove)")
-        #expect(try await CLI.run(["credentials", "rm", "WEBHOOK_SECRET", "--scope", scope], home: scratch.home).status == 1)
+        #expect(
+            try await CLI.run(["credentials", "rm", "WEBHOOK_SECRET", "--scope", scope], home: scratch.home).status == 1
+        )
         #expect(!(try await CLI.run(["credentials", "list"], home: scratch.home)).stdout.contains("WEBHOOK_SECRET"))
-        let without = try await CLI.run(["try", Self.webhook, "--approve", "--input", example.input.jsonText], home: scratch.home)
+        let without = try await CLI.run(
+            ["try", Self.webhook, "--approve", "--input", example.input.jsonText], home: scratch.home)
         try Self.expectError(without, "MISSING_ENV_VARS", exit: 67)
     }
 
@@ -631,7 +681,8 @@ import Glibc
         defer { scratch.remove() }
         let set = try await CLI.run(["credentials", "set", "SOME_KEY"], home: scratch.home, stdin: "value\n")
         #expect(set.status == 0, "\(set)")
-        let result = try await CLI.run(["try", CLI.starter("text_stats"), "--input", #"{"text": "a b"}"#], home: scratch.home)
+        let result = try await CLI.run(
+            ["try", CLI.starter("text_stats"), "--input", #"{"text": "a b"}"#], home: scratch.home)
         #expect(result.status == 0, "a run after `credentials set` on a fresh home failed: \(result)")
         var info = stat()
         #expect(stat(scratch.home, &info) == 0 && info.st_mode & 0o011 == 0o011, "OMEGA_HOME is not traversable")
@@ -653,7 +704,9 @@ import Glibc
         #expect(result.status == 0, "\(result)")
         let json = try #require(result.json)
         let id = try Self.runID(json)
-        let artifacts = (json["artifacts"]?.arrayValue ?? []).sorted { ($0["path"]?.stringValue ?? "") < ($1["path"]?.stringValue ?? "") }
+        let artifacts = (json["artifacts"]?.arrayValue ?? []).sorted {
+            ($0["path"]?.stringValue ?? "") < ($1["path"]?.stringValue ?? "")
+        }
         #expect(
             artifacts == [
                 [

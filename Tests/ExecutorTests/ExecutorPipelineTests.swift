@@ -26,7 +26,9 @@ import Testing
             $0.maxQueuedRuns = 0
         }
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let tool = Fixture.package(in: root, id: "fixture.slow", script: "cat >/dev/null\nsleep 81.4141\necho '{}'\n")
+        // A short limit: if the cancellation were lost the run would end on its timeout, not hang the suite.
+        let tool = Fixture.package(
+            in: root, id: "fixture.slow", script: "cat >/dev/null\nsleep 81.4141\necho '{}'\n", timeoutSeconds: 5)
         let firstRun = Mutex<String?>(nil)
         let slow = Task {
             await executor.start(ExecutionRequest(tool: tool)) { event in
@@ -45,11 +47,54 @@ import Testing
         let id = try #require(firstRun.withLock { $0 })
         #expect(try executor.cancel(runID: id))
         let first = await slow.value
-        #expect(first.status == .cancelled && first.error?.code == .cancelled)
+        #expect(
+            first.status == .cancelled && first.error?.code == .cancelled,
+            "\(first.status.rawValue) \(String(describing: first.error)) events: \((try? executor.store.events(runID: id).map { "\($0.sequence) \($0.type.rawValue) \($0.data.jsonText.prefix(300))" }) ?? [])"
+        )
         #expect(await OmegaCLI.poll(timeout: 2) { OmegaCLI.processes(matching: "sleep 81.4141").isEmpty })
         // The slot is free again.
         let quick = Fixture.package(in: root, id: "fixture.quick", script: "cat >/dev/null\necho '{}'\n")
         #expect(await executor.start(ExecutionRequest(tool: quick)).succeeded)
+    }
+
+    /// A cancel that arrives as soon as the tool starts must kill it, however the threads interleave: the
+    /// jail's cancellation token has to stay reachable from `cancel(runID:)` for the whole execute step.
+    @Test func cancellingARunAsSoonAsItsToolStartsAlwaysKillsTheTool() async throws {
+        let (executor, root) = try Self.executor {
+            $0.maxConcurrentRuns = 16
+            $0.maxConcurrentRunsPerTool = 16
+        }
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let tool = Fixture.package(
+            in: root, id: "fixture.cancel_me", script: "cat >/dev/null\nsleep 82.4242\necho '{}'\n", timeoutSeconds: 4)
+        // Busy threads so the scheduler preempts the executor's threads at arbitrary points.
+        let stop = Atomic<Bool>(false)
+        for _ in 0..<3 {
+            Thread.detachNewThread {
+                var x = 0
+                while !stop.load(ordering: .relaxed) { x &+= 1 }
+                _ = x
+            }
+        }
+        defer { stop.store(true, ordering: .relaxed) }
+        let outcomes = await withTaskGroup(of: ExecutionOutcome.self) { group in
+            for _ in 0..<48 {
+                group.addTask {
+                    await executor.start(ExecutionRequest(tool: tool)) { event in
+                        if event.type == .toolStarted { _ = try? executor.cancel(runID: event.runID) }
+                    }
+                }
+            }
+            var all: [ExecutionOutcome] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
+        let missed = outcomes.filter { $0.status != .cancelled }
+        #expect(
+            missed.isEmpty,
+            "\(missed.count) of 48 runs cancelled at tool.started were not cancelled: \(missed.map { "\($0.status.rawValue) \($0.error?.code.rawValue ?? "")" })"
+        )
+        #expect(await OmegaCLI.poll(timeout: 3) { OmegaCLI.processes(matching: "sleep 82.4242").isEmpty })
     }
 
     @Test func theCircuitHalfOpensAfterItsCooldownAndASuccessClosesIt() async throws {

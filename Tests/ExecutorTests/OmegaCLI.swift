@@ -26,7 +26,9 @@ enum OmegaCLI {
         /// stdout parsed as one JSON document (nil when it is not one).
         var json: JSONValue? { try? JSONParser().parse(stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }
 
-        var description: String { "exit \(status) after \(String(format: "%.2f", seconds)) s\nstdout: \(stdout.prefix(2000))\nstderr: \(stderr.prefix(2000))" }
+        var description: String {
+            "exit \(status) after \(String(format: "%.2f", seconds)) s\nstdout: \(stdout.prefix(2000))\nstderr: \(stderr.prefix(2000))"
+        }
     }
 
     /// A command still running.
@@ -51,15 +53,18 @@ enum OmegaCLI {
             let deadline = Date().addingTimeInterval(timeout)
             while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 10_000_000) }
             if process.isRunning {
-                Issue.record("omega-exec \(process.arguments?.joined(separator: " ") ?? "") did not finish within \(timeout) s")
+                Issue.record(
+                    "omega-exec \(process.arguments?.joined(separator: " ") ?? "") did not finish within \(timeout) s")
                 kill(process.processIdentifier, SIGKILL)
             }
             process.waitUntilExit()
             let seconds = Date().timeIntervalSince(started)
             let read = { (name: String) in
-                String(decoding: FileManager.default.contents(atPath: self.scratch + "/" + name) ?? Data(), as: UTF8.self)
+                String(
+                    decoding: FileManager.default.contents(atPath: self.scratch + "/" + name) ?? Data(), as: UTF8.self)
             }
-            let result = Result(status: process.terminationStatus, stdout: read("stdout"), stderr: read("stderr"), seconds: seconds)
+            let result = Result(
+                status: process.terminationStatus, stdout: read("stdout"), stderr: read("stderr"), seconds: seconds)
             try? FileManager.default.removeItem(atPath: scratch)
             return result
         }
@@ -191,7 +196,8 @@ enum Fixture {
             "input": input, "env": .array(env), "scopes": .array(scopes.map { .string($0) }), "risk": risk,
             "execution": ["binding": "sandbox_job", "command": .array(program.map { .string($0) })],
             "limits": [
-                "timeoutSeconds": .integer(Int64(timeoutSeconds)), "memoryMB": 128, "pids": 16, "outputBytes": 1_048_576,
+                "timeoutSeconds": .integer(Int64(timeoutSeconds)), "memoryMB": 128, "pids": 16,
+                "outputBytes": 1_048_576,
             ],
             "examples": .array(examples ?? [["name": "basic", "input": [:]]]),
         ]

@@ -9,11 +9,15 @@ enum VaultFiles {
         VaultError(code: "VAULT_IO", message: "\(step) \(path): \(String(cString: strerror(err)))")
     }
 
+    /// Creates `path` 0700; missing parents are created 0711 (traversable, not listable), because a
+    /// parent may be the appliance's home, which the jail's unprivileged id must traverse.
     static func makeDirectory(_ path: String) throws(VaultError) {
         var prefix = ""
-        for part in path.split(separator: "/") {
+        let parts = path.split(separator: "/")
+        for (index, part) in parts.enumerated() {
             prefix += "/" + part
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw failure("mkdir", prefix, errno) }
+            let mode: mode_t = index == parts.count - 1 ? 0o700 : 0o711
+            if mkdir(prefix, mode) != 0 && errno != EEXIST { throw failure("mkdir", prefix, errno) }
         }
     }
 

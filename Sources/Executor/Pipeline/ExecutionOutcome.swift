@@ -22,8 +22,8 @@ public struct ExecutionOutcome: Sendable {
     /// Files the tool left in `/work/out`.
     public var artifacts: [ArtifactRecord]
 
-    /// Whether the call completed.
-    public var succeeded: Bool { status == .completed }
+    /// Whether the call completed (an error about a completed run, such as resuming it, is not success).
+    public var succeeded: Bool { status == .completed && error == nil }
 
     /// The wire result: `{"success": true, "runId", "output", "artifacts", "verdict"}`, or the error
     /// object of DESIGN §5 with `runId` (and `status`) beside it.

@@ -325,7 +325,8 @@ public final class Executor: Sendable {
         let task = Task { [self] in await pipeline(context, from: first) }
         let registered = local.withLock { runs -> Bool in
             let alreadyCancelled = runs[runID]?.cancelled ?? false
-            runs[runID] = LocalRun(task: task, jail: nil, cancelled: alreadyCancelled)
+            // Update, never replace: the pipeline may already have stored its jail cancellation.
+            runs[runID, default: LocalRun()].task = task
             return !alreadyCancelled
         }
         if !registered { task.cancel() }

@@ -24,6 +24,8 @@ public final class SQLiteRunStore: RunStore {
             // WAL with synchronous=NORMAL: a committed event survives a crash or `kill -9` of the process
             // (only a power loss can drop the last commits), and a commit costs no fsync.
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            let lock = try StoreLock(path: path + ".lock")
+            defer { lock.release() }
             let existed = FileManager.default.fileExists(atPath: path)
             if !existed {
                 FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
