@@ -63,7 +63,8 @@ public struct OmegaHome: Sendable, Hashable {
                 }
                 // The home and the scratch space must stay traversable by the jail's id (another tool may
                 // have created them 0700): add the search bits, never remove any.
-                if mode & 0o011 != 0, let current = (try? fm.attributesOfItem(atPath: directory))?[.posixPermissions] as? Int,
+                if mode & 0o011 != 0,
+                    let current = (try? fm.attributesOfItem(atPath: directory))?[.posixPermissions] as? Int,
                     current & 0o011 != 0o011
                 {
                     try? fm.setAttributes([.posixPermissions: current | 0o011], ofItemAtPath: directory)
@@ -81,7 +82,7 @@ public struct OmegaHome: Sendable, Hashable {
         if let template, !fm.fileExists(atPath: userPolicyPath), fm.fileExists(atPath: template) {
             do {
                 try fm.copyItem(atPath: template, toPath: userPolicyPath)
-            } catch where fm.fileExists(atPath: userPolicyPath) {
+            } catch  where fm.fileExists(atPath: userPolicyPath) {
                 // Another process starting at the same moment installed it first: fine.
             } catch {
                 throw ExecutorError(.internalError, "cannot install the default policy at \(userPolicyPath): \(error)")

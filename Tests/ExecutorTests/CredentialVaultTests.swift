@@ -21,8 +21,9 @@ import Testing
         try vault.set("API_KEY", value: "user-value", scope: .user("ana"))
         try vault.set("API_KEY", value: "tool-value", scope: .tool("web.fetch"))
         try vault.set("OTHER", value: "other-value", scope: .global)
-        #expect(vault.resolve(["API_KEY", "OTHER", "MISSING"], toolID: "web.fetch", user: "ana")
-            == ["API_KEY": "tool-value", "OTHER": "other-value"])
+        #expect(
+            vault.resolve(["API_KEY", "OTHER", "MISSING"], toolID: "web.fetch", user: "ana")
+                == ["API_KEY": "tool-value", "OTHER": "other-value"])
         #expect(vault.resolve(["API_KEY"], toolID: "csv.x", user: "ana") == ["API_KEY": "user-value"])
         #expect(vault.resolve(["API_KEY"], toolID: "csv.x", user: nil) == ["API_KEY": "global-value"])
         // A second vault over the same files sees the same values.
@@ -45,7 +46,9 @@ import Testing
         }
         let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/vault.key")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        #expect((try FileManager.default.attributesOfItem(atPath: dir + "/vault.sealed")[.posixPermissions] as? Int) == 0o600)
+        #expect(
+            (try FileManager.default.attributesOfItem(atPath: dir + "/vault.sealed")[.posixPermissions] as? Int)
+                == 0o600)
     }
 
     @Test func aKeyFileOthersCanReadIsRefused() throws {
@@ -94,7 +97,8 @@ import Testing
     @Test func aMalformedEnvironmentKeyIsRefused() throws {
         setenv("OMEGA_VAULT_KEY", "not-base64!", 1)
         defer { unsetenv("OMEGA_VAULT_KEY") }
-        #expect(throws: VaultError(code: "VAULT_KEY_INVALID", message: "OMEGA_VAULT_KEY: expected 32 bytes in base64")) {
+        #expect(throws: VaultError(code: "VAULT_KEY_INVALID", message: "OMEGA_VAULT_KEY: expected 32 bytes in base64"))
+        {
             try CredentialVault(directory: temporaryDirectory())
         }
     }
@@ -125,7 +129,10 @@ import Testing
         let redactor = Redactor(secrets: ["WEBHOOK_SECRET": "s3cr3t/value+x", "SHORT": "abc"])
         let text = "raw s3cr3t/value+x b64 czNjcjN0L3ZhbHVlK3g= url s3cr3t%2Fvalue%2Bx short abc"
         let redacted = redactor.redact(text)
-        #expect(redacted == "raw [REDACTED:WEBHOOK_SECRET] b64 [REDACTED:WEBHOOK_SECRET] url [REDACTED:WEBHOOK_SECRET] short abc")
+        #expect(
+            redacted
+                == "raw [REDACTED:WEBHOOK_SECRET] b64 [REDACTED:WEBHOOK_SECRET] url [REDACTED:WEBHOOK_SECRET] short abc"
+        )
         #expect(!redactor.containsSecret(redacted))
         #expect(redactor.containsSecret(text))
     }

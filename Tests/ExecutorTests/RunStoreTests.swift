@@ -16,7 +16,8 @@ import Testing
     @Test func aReloadedRunShowsTheSameTimeline() throws {
         let (store, dir) = try temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try store.createRun(id: "r1", toolID: "data.csv_analyze", toolVersion: "1.0.0", input: ["csv": "a,b"], atMs: 1)
+        _ = try store.createRun(
+            id: "r1", toolID: "data.csv_analyze", toolVersion: "1.0.0", input: ["csv": "a,b"], atMs: 1)
         try store.transition(runID: "r1", to: .running, event: .stepStarted, data: ["step": "validate"], atMs: 2)
         try store.append(runID: "r1", type: .toolStarted, data: ["pid": 2], atMs: 3)
         try store.transition(runID: "r1", to: .completed, event: .runCompleted, data: ["ok": true], atMs: 4)
@@ -43,12 +44,16 @@ import Testing
     @Test func fiftyConcurrentWritersLoseAndReorderNothing() async throws {
         let (store, dir) = try temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for run in 0..<5 { _ = try store.createRun(id: "r\(run)", toolID: "a.b", toolVersion: "1.0.0", input: [:], atMs: 0) }
+        for run in 0..<5 {
+            _ = try store.createRun(id: "r\(run)", toolID: "a.b", toolVersion: "1.0.0", input: [:], atMs: 0)
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for writer in 0..<50 {
                 group.addTask {
                     for n in 0..<20 {
-                        try store.append(runID: "r\(writer % 5)", type: .toolOutput, data: ["writer": .integer(Int64(writer)), "n": .integer(Int64(n))], atMs: Int64(n))
+                        try store.append(
+                            runID: "r\(writer % 5)", type: .toolOutput,
+                            data: ["writer": .integer(Int64(writer)), "n": .integer(Int64(n))], atMs: Int64(n))
                     }
                 }
             }
@@ -70,10 +75,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = try store.createRun(id: "r1", toolID: "a.b", toolVersion: "1.0.0", input: [:], atMs: 1)
         try store.transition(runID: "r1", to: .cancelled, event: .runCancelled, data: [:], atMs: 2)
-        #expect(throws: RunStoreError(code: "INVALID_TRANSITION", message: "run r1 is cancelled; it cannot become running")) {
+        #expect(
+            throws: RunStoreError(code: "INVALID_TRANSITION", message: "run r1 is cancelled; it cannot become running")
+        ) {
             try store.transition(runID: "r1", to: .running, event: .runResumed, data: [:], atMs: 3)
         }
-        do { try store.append(runID: "nope", type: .toolOutput, data: [:], atMs: 1) } catch { #expect(error.code == "RUN_NOT_FOUND") }
+        do { try store.append(runID: "nope", type: .toolOutput, data: [:], atMs: 1) } catch {
+            #expect(error.code == "RUN_NOT_FOUND")
+        }
         do {
             _ = try store.createRun(id: "r1", toolID: "a.b", toolVersion: "1.0.0", input: [:], atMs: 1)
             Issue.record("created twice")
@@ -104,7 +113,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
         _ = try store.createRun(id: "r1", toolID: "a.b", toolVersion: "1.0.0", input: ["token": .string(key)], atMs: 1)
-        try store.append(runID: "r1", type: .toolOutput, data: ["stderr": .string("using \(key)"), "nested": [.string(key)]], atMs: 2)
+        try store.append(
+            runID: "r1", type: .toolOutput, data: ["stderr": .string("using \(key)"), "nested": [.string(key)]], atMs: 2
+        )
         #expect(try store.run(id: "r1")?.input == ["token": "[REDACTED:openai-key]"])
         for file in try FileManager.default.contentsOfDirectory(atPath: dir) {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + file))
