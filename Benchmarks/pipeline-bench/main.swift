@@ -164,6 +164,8 @@ if !json {
         done.wait()
     }
     fixed.remove()
+    try time("seccomp program lookup") { _ = try SeccompPolicy.program(named: "default") }
+    try time("tool-relative argument check") { _ = Executor.arguments(["/bin/sh", "/tool/run.sh"], package: package) }
     let store = executor.store
     _ = try store.createRun(id: "bench-events", toolID: "bench.echo", toolVersion: "1.0.0", input: [:], atMs: 0)
     try time("12 event appends (SQLite WAL)") {

@@ -54,7 +54,7 @@ extension Executor {
 
     /// The command's arguments, with relative paths that name files of the package made absolute
     /// under `/tool` (so `["python3", "main.py"]` works from the `/work` working directory).
-    static func arguments(_ command: [String], package: String) -> [String] {
+    public static func arguments(_ command: [String], package: String) -> [String] {
         command.dropFirst().map { argument in
             guard !argument.hasPrefix("/"), !argument.hasPrefix("-"), !argument.isEmpty else { return argument }
             let cleaned = clean(argument)
