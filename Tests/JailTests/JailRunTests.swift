@@ -1,4 +1,6 @@
+import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 @testable import Jail
@@ -66,25 +68,42 @@ import Testing
         #expect(missing.error == "execve /no/such/program: ENOENT")
     }
 
-    /// The network-namespace pool must give every run its own namespace, never the host's. The runs
-    /// overlap (each holds its namespace while reporting it): the kernel recycles namespace inode
-    /// numbers once a namespace is freed, so only namespaces alive together can be compared.
-    @Test(.enabled(if: canJail)) func concurrentRunsNeverShareANetworkNamespace() async throws {
+    /// The network-namespace pool must give every run its own namespace, never the host's. The kernel
+    /// recycles namespace inode numbers once a namespace is freed, so only namespaces alive together
+    /// can be compared: each run (on its own thread, so all six really overlap) writes its namespace
+    /// into a shared host directory and then waits until all six have written theirs.
+    @Test(.enabled(if: canJail)) func concurrentRunsNeverShareANetworkNamespace() throws {
         let host = Syscalls.readlink("/proc/self/ns/net")
         let jail = Self.jail
         let seccomp = Self.seccomp
-        let namespaces = try await withThrowingTaskGroup(of: String.self) { group in
-            for _ in 0..<6 {
-                group.addTask {
-                    var spec = JailSpec(program: "/bin/sh", arguments: ["-c", "readlink /proc/self/ns/net; sleep 1"])
-                    spec.seccompProgram = seccomp
-                    let result = try jail.run(spec)
-                    #expect(result.status == .ok, "\(result)")
-                    return result.stdout.trimmed
-                }
+        let board = NSTemporaryDirectory() + "omega-netns-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: board, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: board)
+        defer { try? FileManager.default.removeItem(atPath: board) }
+        let count = 6
+        let results = Mutex<[String]>([])
+        let group = DispatchGroup()
+        for index in 0..<count {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                var spec = JailSpec(
+                    program: "/bin/sh",
+                    arguments: [
+                        "-c",
+                        "ns=$(readlink /proc/self/ns/net); echo \"$ns\" > /board/\(index); echo \"$ns\"; "
+                            + "i=0; while [ $(ls /board | wc -l) -lt \(count) ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done",
+                    ])
+                spec.binds = [JailSpec.Bind(source: board, destination: "/board", writable: true)]
+                spec.seccompProgram = seccomp
+                let result = try? jail.run(spec)
+                results.withLock { $0.append(result.map { $0.status == .ok ? $0.stdout.trimmed : "failed: \($0)" } ?? "threw") }
             }
-            return try await group.reduce(into: [String]()) { $0.append($1) }
+            thread.start()
         }
+        group.wait()
+        let namespaces = results.withLock { $0 }
+        #expect(namespaces.count == count)
         #expect(namespaces.allSatisfy { $0.hasPrefix("net:[") && $0 != host }, "\(namespaces)")
         #expect(Set(namespaces).count == namespaces.count, "runs shared a network namespace: \(namespaces)")
     }
