@@ -67,9 +67,10 @@ struct TestCommand: AsyncParsableCommand {
             for example in manifest.examples {
                 let began = Date()
                 let outcome = await ExecutorSession.withSignalsCancelling(executor) {
-                    await executor.start(
-                        ExecutionRequest(
-                            tool: resolved.reference, input: example.input, env: env, approvedBy: "omega-exec test"))
+                    var request = ExecutionRequest(
+                        tool: resolved.reference, input: example.input, env: env, approvedBy: "omega-exec test")
+                    request.keepApproval = false
+                    return await executor.start(request)
                 }
                 var problem: String?
                 if let error = outcome.error {
@@ -89,6 +90,7 @@ struct TestCommand: AsyncParsableCommand {
                     "\(result.passed ? "PASS" : "FAIL")  \(manifest.id) example \(example.name)  (\(String(format: "%.0f", result.seconds * 1000)) ms, run \(outcome.runID))\(problem.map { "\n      " + $0 } ?? "")\n"
                 )
                 results.append(result)
+                if outcome.error?.code == .cancelled { break }  // Ctrl-C stops the whole test, not one example
             }
         }
         let failed = results.filter { !$0.passed }

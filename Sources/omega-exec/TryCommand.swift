@@ -51,7 +51,7 @@ struct TryCommand: AsyncParsableCommand {
         while interactive, outcome.status == .paused, let error = outcome.error {
             guard
                 let next = await Self.answer(
-                    error, outcome: outcome, executor: executor, user: user, observer: observer)
+                    error, outcome: outcome, executor: executor, env: request.env, user: user, observer: observer)
             else { break }
             outcome = next
         }
@@ -61,7 +61,7 @@ struct TryCommand: AsyncParsableCommand {
 
     /// Asks the human what the pause needs, then resumes; nil when they decline.
     static func answer(
-        _ error: ExecutorError, outcome: ExecutionOutcome, executor: Executor, user: String?,
+        _ error: ExecutorError, outcome: ExecutionOutcome, executor: Executor, env: [String: String], user: String?,
         observer: Executor.EventObserver?
     ) async -> ExecutionOutcome? {
         switch error.code {
@@ -79,10 +79,11 @@ struct TryCommand: AsyncParsableCommand {
                 """)
             guard Terminal.confirm("Approve this exact call?") else { return nil }
             return await ExecutorSession.withSignalsCancelling(executor) {
-                await executor.resume(runID: outcome.runID, approvedBy: CLIRequestParsing.approver, observer: observer)
+                await executor.resume(
+                    runID: outcome.runID, env: env, approvedBy: CLIRequestParsing.approver, observer: observer)
             }
         case .missingEnvVars:
-            var values: [String: String] = [:]
+            var values: [String: String] = env
             Terminal.write("\nThe tool needs credentials (input is hidden):\n")
             for variable in error.details["missingVars"]?.arrayValue ?? [] {
                 guard let name = variable["name"]?.stringValue else { continue }
@@ -92,10 +93,11 @@ struct TryCommand: AsyncParsableCommand {
                 else { return nil }
                 values[name] = value
             }
-            if Terminal.confirm("Save \(values.count == 1 ? "it" : "them") in the vault for \(outcome.toolID)?") {
+            let prompted = values.filter { env[$0.key] == nil }
+            if Terminal.confirm("Save \(prompted.count == 1 ? "it" : "them") in the vault for \(outcome.toolID)?") {
                 do {
                     let vault = try CredentialVault(directory: executor.configuration.home.vaultDirectory)
-                    for (name, value) in values { try vault.set(name, value: value, scope: .tool(outcome.toolID)) }
+                    for (name, value) in prompted { try vault.set(name, value: value, scope: .tool(outcome.toolID)) }
                     Terminal.write("  saved (scope tool:\(outcome.toolID))\n")
                 } catch {
                     Terminal.write("  could not save: \(error)\n")

@@ -655,8 +655,16 @@ import Glibc
         }
 
         let example = try Self.example("webhook_prepare")
-        let run = try await CLI.run(
+        // A package named by path could claim any id: it does not get the tool's own credentials.
+        let byPath = try await CLI.run(
             ["try", Self.webhook, "--approve", "--input", example.input.jsonText, "--json"], home: scratch.home)
+        try Self.expectError(byPath, "MISSING_ENV_VARS", exit: 67)
+        // Installed, its id is vouched for.
+        let install = try await CLI.run(["install", Self.webhook, "--allow-unsigned"], home: scratch.home)
+        #expect(install.status == 0, "\(install)")
+        let run = try await CLI.run(
+            ["try", "notify.webhook_prepare", "--approve", "--input", example.input.jsonText, "--json"],
+            home: scratch.home)
         #expect(run.status == 0, "\(run)")
         #expect(run.json?["output"] == example.output)
         let events = try scratch.store.events(runID: try Self.runID(try #require(run.json)))
@@ -670,7 +678,7 @@ import Glibc
         )
         #expect(!(try await CLI.run(["credentials", "list"], home: scratch.home)).stdout.contains("WEBHOOK_SECRET"))
         let without = try await CLI.run(
-            ["try", Self.webhook, "--approve", "--input", example.input.jsonText], home: scratch.home)
+            ["try", "notify.webhook_prepare", "--approve", "--input", example.input.jsonText], home: scratch.home)
         try Self.expectError(without, "MISSING_ENV_VARS", exit: 67)
     }
 

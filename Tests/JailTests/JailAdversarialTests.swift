@@ -271,7 +271,7 @@ struct JailAdversarialTests {
     @Test func timeoutKillsDetachedDaemons() throws {
         let harness = try Harness.shared()
         let marker = Self.marker()
-        let mountsBefore = readText("/proc/self/mounts")
+        let mountsBefore = hostMountsOfOthers()
         let start = Date()
         let outcome = try run(harness.jailArguments(["--timeout", "1"], hostile: ["busy-daemon", marker, "stay"]))
         defer { killProcesses(named: marker) }
@@ -282,7 +282,7 @@ struct JailAdversarialTests {
         #expect(processes(named: marker).isEmpty, "daemon \(marker) survived: \(processes(named: marker))")
         let leftovers = cgroupDirectories(ofSupervisor: outcome.pid)
         #expect(leftovers.isEmpty, "cgroup directories left behind: \(leftovers)")
-        let mountsAfter = readText("/proc/self/mounts")
+        let mountsAfter = hostMountsOfOthers()
         #expect(mountsBefore == mountsAfter, "host mounts changed:\n\(lineDiff(mountsBefore, mountsAfter))")
     }
 
@@ -624,6 +624,14 @@ private func firstNumber(after prefix: String, in text: String) -> Int? {
 
 private func readText(_ path: String) -> String {
     (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+}
+
+/// The host's mounts without the artifact outboxes other test suites mount and unmount meanwhile
+/// (tmpfs on `…/work/out-run_…` and `/tmp/omega-outbox-test-…`): this jail run mounts none of them.
+private func hostMountsOfOthers() -> String {
+    readText("/proc/self/mounts").split(separator: "\n")
+        .filter { !$0.contains("/work/out-run_") && !$0.contains("/omega-outbox-test-") }
+        .joined(separator: "\n")
 }
 
 private func lineDiff(_ before: String, _ after: String) -> String {

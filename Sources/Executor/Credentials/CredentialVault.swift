@@ -111,8 +111,12 @@ public final class CredentialVault: Sendable {
                 code: "INVALID_INPUT",
                 message: "name: expected an environment variable name like API_KEY, got '\(name)'")
         }
-        guard !value.isEmpty else {
-            throw VaultError(code: "INVALID_INPUT", message: "value: expected a non-empty value for \(name)")
+        guard value.utf8.count >= Redactor.minimumSecretLength else {
+            throw VaultError(
+                code: "INVALID_INPUT",
+                message:
+                    "value: expected at least \(Redactor.minimumSecretLength) bytes for \(name) (shorter values could not be redacted)"
+            )
         }
         try state.withLock { (entries) throws(VaultError) in
             var updated = entries
@@ -146,10 +150,18 @@ public final class CredentialVault: Sendable {
 
     /// The values for `names` a run of `toolID` by `user` may use: the tool's own first, then the
     /// user's, then global ones. Names not stored are absent from the result.
-    public func resolve(_ names: [String], toolID: String, user: String?) -> [String: String] {
+    ///
+    /// - Parameter includeToolScope: false skips `tool:<toolID>` entries (for a package whose id
+    ///   nothing vouches for).
+    public func resolve(_ names: [String], toolID: String, user: String?, includeToolScope: Bool = true)
+        -> [String: String]
+    {
         state.withLock { entries in
             var result: [String: String] = [:]
-            let scopes = [CredentialScope.tool(toolID)] + (user.map { [CredentialScope.user($0)] } ?? []) + [.global]
+            let scopes =
+                (includeToolScope ? [CredentialScope.tool(toolID)] : [])
+                + (user.map { [CredentialScope.user($0)] } ?? [])
+                + [.global]
             for name in names {
                 for scope in scopes {
                     if let value = entries[scope.description]?[name] {

@@ -70,6 +70,38 @@ public struct Redactor: Sendable {
         return result
     }
 
+    /// `bytes` with every secret value (and its encoded forms) replaced by its label, searched as raw
+    /// bytes so binary files are covered; nil when none occurs.
+    public func redactSecretValues(in bytes: [UInt8]) -> [UInt8]? {
+        var current = bytes
+        var changed = false
+        for (needle, label) in replacements {
+            let pattern = Array(needle.utf8)
+            guard !pattern.isEmpty, current.count >= pattern.count else { continue }
+            var out: [UInt8] = []
+            out.reserveCapacity(current.count)
+            var index = 0
+            var found = false
+            while index < current.count {
+                if current[index] == pattern[0], index + pattern.count <= current.count,
+                    current[index..<(index + pattern.count)].elementsEqual(pattern)
+                {
+                    out.append(contentsOf: label.utf8)
+                    index += pattern.count
+                    found = true
+                } else {
+                    out.append(current[index])
+                    index += 1
+                }
+            }
+            if found {
+                current = out
+                changed = true
+            }
+        }
+        return changed ? current : nil
+    }
+
     /// Whether `text` still holds any secret value or well-known credential.
     public func containsSecret(_ text: String) -> Bool {
         replacements.contains { text.contains($0.needle) }

@@ -12,6 +12,9 @@ public struct ExecutionRequest: Sendable {
     public var user: String?
     /// When set, an approval this exact call needs is granted by this principal on the spot.
     public var approvedBy: String?
+    /// Whether such an approval is kept for later calls (false: it counts for this run only, as for
+    /// the contract-test harness, which is not a human deciding).
+    public var keepApproval = true
 
     /// A request.
     ///

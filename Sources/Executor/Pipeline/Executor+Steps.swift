@@ -24,11 +24,22 @@ extension Executor {
                 problems.append(["path": .string("/env/\(name)"), "message": "must not contain a NUL byte"])
             } else if value.utf8.count > 65_536 {
                 problems.append(["path": .string("/env/\(name)"), "message": "is longer than 64 KiB"])
+            } else if declared[name]?.secret == true, value.utf8.count < Redactor.minimumSecretLength {
+                problems.append(
+                    [
+                        "path": .string("/env/\(name)"),
+                        "message": .string(
+                            "is a secret shorter than \(Redactor.minimumSecretLength) bytes, which could not be redacted"
+                        ),
+                    ])
             }
         }
         if !problems.isEmpty {
+            let first = problems[0]
             throw ExecutorError(
-                .invalidInput, "env: \(problems.count == 1 ? "a variable" : "variables") the tool does not accept",
+                .invalidInput,
+                "env: \(first["path"]?.stringValue ?? "") \(first["message"]?.stringValue ?? "")"
+                    + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""),
                 details: ["errors": .array(problems)])
         }
     }
@@ -57,10 +68,13 @@ extension Executor {
 
     func policyRequest(_ context: RunContext) -> PolicyRequest {
         let manifest = context.tool.manifest
-        return PolicyRequest(
+        var request = PolicyRequest(
             toolID: manifest.id, toolVersion: manifest.version.description, scopes: manifest.scopes,
             risk: PolicyRequest.RiskLevel(rawValue: manifest.risk.level.rawValue) ?? .high,
             externalWrite: manifest.risk.externalWrite, readOnly: manifest.risk.readOnly, input: context.input)
+        // Approvals are bound to this exact package too: a look-alike claiming the id cannot reuse them.
+        request.packageDigest = context.tool.packageDigest
+        return request
     }
 
     func checkPolicy(_ context: RunContext) throws(ExecutorError) {
@@ -83,15 +97,19 @@ extension Executor {
         let manifest = context.tool.manifest
         if case .needsApproval(let reason, _) = decision, let approver = context.approvedBy {
             let approval = engine.approval(for: request, approvedBy: approver, at: now)
-            do {
-                try store.record(approval)
-            } catch {
-                throw ExecutorError(.internalError, "cannot record the approval: \(error)")
+            // A harness's approval (omega-exec test) counts for this run only; a human's is kept.
+            if context.keepsApproval {
+                do {
+                    try store.record(approval)
+                } catch {
+                    throw ExecutorError(.internalError, "cannot record the approval: \(error)")
+                }
             }
             try record(
                 context, .approvalGranted,
                 [
                     "approvedBy": .string(approver), "inputDigest": .string(request.inputDigest),
+                    "packageDigest": .string(request.packageDigest), "kept": .bool(context.keepsApproval),
                     "reason": .string(reason),
                     "expiresAt": approval.expiresAt.map { .integer($0.secondsSinceEpoch) } ?? .null,
                 ])
@@ -113,7 +131,8 @@ extension Executor {
         case .needsApproval(let reason, _):
             let details: [String: JSONValue] = [
                 "toolId": .string(manifest.id), "toolVersion": .string(manifest.version.description),
-                "inputDigest": .string(request.inputDigest), "scopes": .array(manifest.scopes.map { .string($0) }),
+                "inputDigest": .string(request.inputDigest), "packageDigest": .string(request.packageDigest),
+                "scopes": .array(manifest.scopes.map { .string($0) }),
                 "risk": .string(manifest.risk.level.rawValue), "externalWrite": .bool(manifest.risk.externalWrite),
                 "reason": .string(reason),
             ]
@@ -137,7 +156,12 @@ extension Executor {
         }
         let wanted = manifest.env.map(\.name).filter { values[$0] == nil }
         if !wanted.isEmpty, let vault = try openVault(required: false) {
-            for (name, value) in vault.resolve(wanted, toolID: manifest.id, user: context.user) {
+            // `tool:<id>` credentials go only to a package whose id is vouched for (installed, or signed
+            // by a trusted key); a folder or archive named by path could claim any id.
+            let vouched = context.tool.isInstalled || context.tool.signer != nil
+            for (name, value) in vault.resolve(
+                wanted, toolID: manifest.id, user: context.user, includeToolScope: vouched)
+            {
                 values[name] = value
                 sources[name] = "vault"
             }
@@ -163,7 +187,7 @@ extension Executor {
         let manifest = context.tool.manifest
         let health: ToolHealth
         do {
-            health = try store.toolHealth(toolID: manifest.id)
+            health = try store.toolHealth(toolID: context.breakerKey)
         } catch {
             throw ExecutorError(.internalError, "cannot read the circuit breaker: \(error)")
         }
@@ -325,7 +349,8 @@ extension Executor {
             failure = ExecutorError(.toolFailed, "\(manifest.id) \(what)", details: details)
         }
         if let failure {
-            recordHealth(context, success: false)
+            // A jail that could not be set up says nothing about the tool's health.
+            if result.status != .setupError { recordHealth(context, success: false) }
             throw failure
         }
     }

@@ -28,17 +28,37 @@ extension Executor {
         for item in found {
             switch item.status {
             case .copied:
-                let path = destination + "/" + item.path
+                var path = destination + "/" + item.path
                 var redacted = false
+                // A name that holds a secret is renamed on disk, not only in the record.
+                let keptName = context.redactor.redact(item.path)
+                if keptName != item.path {
+                    let renamed = destination + "/" + keptName.replacingOccurrences(of: "/", with: "_")
+                    if (try? FileManager.default.moveItem(atPath: path, toPath: renamed)) != nil {
+                        path = renamed
+                    } else {
+                        try? FileManager.default.removeItem(atPath: path)
+                        context.refusedArtifacts.append([
+                            "path": .string(keptName), "reason": "its name holds a secret",
+                        ])
+                        continue
+                    }
+                    redacted = true
+                }
                 if var data = FileManager.default.contents(atPath: path) {
-                    if let text = String(data: data, encoding: .utf8), context.redactor.containsSecret(text) {
+                    // Bytes, not text: binary files are searched for secret values too.
+                    if let clean = context.redactor.redactSecretValues(in: Array(data)) {
+                        data = Data(clean)
+                        try? data.write(to: URL(fileURLWithPath: path))
+                        redacted = true
+                    } else if let text = String(data: data, encoding: .utf8), context.redactor.containsSecret(text) {
                         data = Data(context.redactor.redact(text).utf8)
                         try? data.write(to: URL(fileURLWithPath: path))
                         redacted = true
                     }
                     context.artifacts.append(
                         ArtifactRecord(
-                            path: context.redactor.redact(item.path), bytes: UInt64(data.count),
+                            path: String(path.dropFirst(destination.count + 1)), bytes: UInt64(data.count),
                             sha256: ArtifactDigest.sha256(data), redacted: redacted))
                 }
             case .refused(let reason):
@@ -74,7 +94,7 @@ extension Executor {
         if success && context.healthWasClean { return }
         do {
             let health = try store.recordToolOutcome(
-                toolID: context.tool.manifest.id, success: success, threshold: configuration.breakerThreshold,
+                toolID: context.breakerKey, success: success, threshold: configuration.breakerThreshold,
                 cooldownMs: Int64(configuration.breakerCooldownSeconds * 1000), atMs: Self.nowMs())
             if !success, health.consecutiveFailures == configuration.breakerThreshold {
                 logger.notice(
@@ -86,18 +106,16 @@ extension Executor {
         }
     }
 
+    /// Opens the vault as it is now (credentials stored by another process since the last run count):
+    /// it is read for each run that needs a stored credential, never cached.
     func openVault(required: Bool) throws(ExecutorError) -> CredentialVault? {
-        try vaultBox.withLock { (box: inout CredentialVault?) throws(ExecutorError) -> CredentialVault? in
-            if let box { return box }
-            let directory = configuration.home.vaultDirectory
-            // Do not create a key just to find nothing: no vault yet means no stored credentials.
-            if !required && !FileManager.default.fileExists(atPath: directory + "/vault.sealed") { return nil }
-            do {
-                box = try CredentialVault(directory: directory)
-            } catch {
-                throw ExecutorError(.internalError, "cannot open the credential vault: \(error)")
-            }
-            return box
+        let directory = configuration.home.vaultDirectory
+        // Do not create a key just to find nothing: no vault yet means no stored credentials.
+        if !required && !FileManager.default.fileExists(atPath: directory + "/vault.sealed") { return nil }
+        do {
+            return try CredentialVault(directory: directory)
+        } catch {
+            throw ExecutorError(.internalError, "cannot open the credential vault: \(error)")
         }
     }
 
@@ -191,6 +209,12 @@ extension Executor {
                 if status == nil || status!.isFinal || status == .paused {
                     JailOutbox.removeStale(at: path)
                 }
+            } else if name.hasPrefix("pkg-"),
+                let pid = name.split(separator: "-").dropFirst().first.flatMap({ Int32($0) }),
+                ProcessIdentity.identity(of: pid) == nil
+            {
+                // A package copy whose process is gone.
+                try? FileManager.default.removeItem(atPath: path)
             }
         }
     }

@@ -34,11 +34,12 @@ public final class Executor: Sendable {
     public let logger: Logger
     let resolver: ToolResolver
     let limiter: ConcurrencyLimiter
-    let vaultBox = Mutex<CredentialVault?>(nil)
     /// Runs this process drives: their tasks, and the jail cancellation of the one executing.
     let local = Mutex<[String: LocalRun]>([:])
     let poller = Mutex<Task<Void, Never>?>(nil)
     let reaper = OutboxReaper()
+    /// Set by ``cancelAll()``: runs that start (or finish resolving) afterwards are cancelled at once.
+    let stopping = Mutex(false)
 
     struct LocalRun {
         var task: Task<ExecutionOutcome, Never>?
@@ -144,12 +145,17 @@ public final class Executor: Sendable {
             tool.release()
             return detached(runID, error, record: record)
         }
-        return await drive(context, from: step) { [self] () throws(ExecutorError) in
+        // The policy may have changed (a scope revoked, safe mode on, an approval expired) since the run
+        // paused: a run paused after the policy step checks it again before going on.
+        let from = min(step, .policy)
+        return await drive(context, from: from) { [self] () throws(ExecutorError) in
             do {
                 try store.transition(
-                    runID: runID, change: RunChange(status: .running, owner: .some(owner)), event: .runResumed,
+                    runID: runID, change: RunChange(status: .running, owner: .some(owner), expected: [.paused]),
+                    event: .runResumed,
                     data: [
-                        "step": .string(step.rawValue), "providedEnv": .array(env.keys.sorted().map { .string($0) }),
+                        "step": .string(step.rawValue), "policyRecheck": .bool(from != step),
+                        "providedEnv": .array(env.keys.sorted().map { .string($0) }),
                     ],
                     atMs: Self.nowMs())
             } catch {
@@ -224,11 +230,18 @@ public final class Executor: Sendable {
                     runID: runID, status: .cancelled, toolID: record.toolID, toolVersion: record.toolVersion,
                     step: record.step.flatMap(PipelineStep.init) ?? .resolve, error: error, artifacts: [])
                 outcome.status = .cancelled
-                try store.transition(
-                    runID: runID, change: RunChange(status: .cancelled, owner: .some(nil), result: outcome.json),
-                    event: .runCancelled, data: ["step": .string(record.step ?? ""), "error": error.json],
-                    atMs: Self.nowMs())
-                return true
+                do {
+                    // Compare-and-set: if another process resumed the run meanwhile, ask it to stop instead.
+                    try store.transition(
+                        runID: runID,
+                        change: RunChange(
+                            status: .cancelled, owner: .some(nil), result: outcome.json, expected: [record.status]),
+                        event: .runCancelled, data: ["step": .string(record.step ?? ""), "error": error.json],
+                        atMs: Self.nowMs())
+                    return true
+                } catch  where error.code == "INVALID_TRANSITION" {
+                    return try store.requestCancel(runID: runID, atMs: Self.nowMs())
+                }
             }
             return try store.requestCancel(runID: runID, atMs: Self.nowMs())
         } catch {
@@ -242,6 +255,7 @@ public final class Executor: Sendable {
 
     /// Ends every run this process drives (cancelling them) and waits for them to finish.
     public func cancelAll() async {
+        stopping.withLock { $0 = true }
         let tasks = local.withLock { runs in runs.keys.map { $0 } }
         for id in tasks { _ = cancelLocal(id) }
         for id in tasks {
@@ -265,18 +279,36 @@ public final class Executor: Sendable {
         let context = RunContext(
             runID: runID, tool: tool, input: request.input, providedEnv: request.env, user: request.user,
             approvedBy: request.approvedBy, observer: observer)
+        context.keepsApproval = request.keepApproval
         return await drive(context, from: .validateInput) { [self] () throws(ExecutorError) in
             let manifest = tool.manifest
-            let draft = RunDraft(
-                id: runID, toolID: manifest.id, toolVersion: manifest.version.description, input: request.input,
-                toolReference: tool.reference, packageDigest: tool.packageDigest, user: request.user, owner: owner,
-                replayOf: replayOf)
+            // A secret given for this call never lands in the stored input (then it is not the exact
+            // input any more: its digest, of the original, tells resume and replay so).
+            var draft = RunDraft(
+                id: runID, toolID: manifest.id, toolVersion: manifest.version.description,
+                input: context.redact(request.input), toolReference: tool.reference, packageDigest: tool.packageDigest,
+                user: request.user, owner: owner, replayOf: replayOf)
+            draft.inputDigest = Approval.digest(of: request.input)
             do {
                 _ = try store.createRun(draft, atMs: Self.nowMs())
             } catch {
                 throw ExecutorError(.internalError, "cannot record the run: \(error)")
             }
             observe(context)
+        }
+    }
+
+    /// `value` with `redactor` applied to every string.
+    func redactJSON(_ value: JSONValue, _ redactor: Redactor) -> JSONValue {
+        switch value {
+        case .string(let s): return .string(redactor.redact(s))
+        case .array(let items): return .array(items.map { redactJSON($0, redactor) })
+        case .object(let members):
+            return .object(
+                Dictionary(
+                    members.map { (redactor.redact($0.key), redactJSON($0.value, redactor)) },
+                    uniquingKeysWith: { a, _ in a }))
+        default: return value
         }
     }
 
@@ -290,7 +322,8 @@ public final class Executor: Sendable {
             runID: runID, status: .failed, toolID: "", toolVersion: "", step: .resolve, error: error, artifacts: [])
         do {
             let draft = RunDraft(
-                id: runID, toolID: redactor.redact(request.tool), toolVersion: "", input: request.input,
+                id: runID, toolID: redactor.redact(request.tool), toolVersion: "",
+                input: redactJSON(request.input, redactor),
                 toolReference: redactor.redact(request.tool), user: request.user, owner: owner, replayOf: replayOf)
             _ = try store.createRun(draft, atMs: Self.nowMs())
             let event = try store.transition(
@@ -324,12 +357,13 @@ public final class Executor: Sendable {
         }
         let task = Task { [self] in await pipeline(context, from: first) }
         let registered = local.withLock { runs -> Bool in
-            let alreadyCancelled = runs[runID]?.cancelled ?? false
+            let alreadyCancelled = (runs[runID]?.cancelled ?? false) || stopping.withLock { $0 }
             // Update, never replace: the pipeline may already have stored its jail cancellation.
             runs[runID, default: LocalRun()].task = task
+            if alreadyCancelled { runs[runID]!.cancelled = true }
             return !alreadyCancelled
         }
-        if !registered { task.cancel() }
+        if !registered { _ = cancelLocal(runID) }
         startPoller()
         let outcome = await withTaskCancellationHandler {
             await task.value

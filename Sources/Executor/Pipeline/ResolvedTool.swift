@@ -14,6 +14,8 @@ public final class ResolvedTool: Sendable {
     public let packageDigest: String
     /// The key id that signed it, nil when unsigned.
     public let signer: String?
+    /// Whether it is an installed package (its id was checked at install time).
+    public var isInstalled: Bool { !reference.hasPrefix("/") }
     private let temporary: String?
 
     init(

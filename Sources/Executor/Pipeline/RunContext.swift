@@ -10,6 +10,8 @@ final class RunContext: @unchecked Sendable {
     let providedEnv: [String: String]
     let user: String?
     let approvedBy: String?
+    /// Whether an approval granted by `approvedBy` is recorded for later calls (false for harnesses).
+    var keepsApproval = true
     let observer: Executor.EventObserver?
     /// The resolved environment (after the credentials step).
     var env: [String: String] = [:]
@@ -23,6 +25,11 @@ final class RunContext: @unchecked Sendable {
     var output: JSONValue?
     var artifacts: [ArtifactRecord] = []
     var refusedArtifacts: [JSONValue] = []
+    /// The circuit breaker's key: the tool id and version bound to the exact package, so a look-alike
+    /// package claiming the id cannot open (or close) the real tool's circuit.
+    var breakerKey: String {
+        "\(tool.manifest.id)@\(tool.manifest.version)#\(tool.packageDigest.prefix(16))"
+    }
     /// Whether the tool's circuit had no failures when the tool started (a success then changes nothing).
     var healthWasClean = false
 
@@ -41,10 +48,15 @@ final class RunContext: @unchecked Sendable {
         redactor = Redactor(secrets: providedEnv.filter { secretNames.contains($0.key) })
     }
 
-    /// Makes the redactor know the secrets resolved so far.
+    /// Makes the redactor know the secrets resolved so far: values of variables the manifest marks
+    /// secret, and every value that came from the vault whatever the manifest says (a package cannot
+    /// opt a stored credential out of redaction).
     func learnSecrets() {
         let secretNames = Set(tool.manifest.env.filter(\.secret).map(\.name))
-        redactor = Redactor(secrets: env.merging(providedEnv) { a, _ in a }.filter { secretNames.contains($0.key) })
+        redactor = Redactor(
+            secrets: env.merging(providedEnv) { a, _ in a }.filter {
+                secretNames.contains($0.key) || envSources[$0.key] == "vault"
+            })
     }
 
     /// `value` with every secret of the run (and every well-known credential format) replaced.

@@ -93,13 +93,33 @@ public struct ToolResolver: Sendable {
             throw ExecutorError(.toolNotFound, "no package at \(absolute)", details: ["reference": .string(path)])
         }
         if isDirectory.boolValue {
-            return try load(folder: absolute, reference: absolute, temporary: nil)
+            var manifestIsDirectory: ObjCBool = false
+            guard
+                FileManager.default.fileExists(
+                    atPath: absolute + "/" + ToolManifest.fileName, isDirectory: &manifestIsDirectory),
+                !manifestIsDirectory.boolValue
+            else {
+                throw ExecutorError(
+                    .toolNotFound, "\(absolute) is not a package (no \(ToolManifest.fileName))",
+                    details: ["reference": .string(path)])
+            }
         }
-        let scratch = home.scratchDirectory + "/pkg-" + Self.randomSuffix()
+        // Folders and archives are both unpacked into a private copy that is verified and then mounted:
+        // what runs is exactly what was hashed, whatever happens to the original meanwhile. The copy is
+        // traversable (0711, files 0644/0755) by the jail's unprivileged id.
+        let scratch = home.scratchDirectory + "/pkg-\(getpid())-" + Self.randomSuffix()
         do {
             try FileManager.default.createDirectory(
-                atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try PackageExtractor().extract(archive: absolute, into: scratch + "/package")
+                atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            try FileManager.default.setAttributes([.posixPermissions: 0o711], ofItemAtPath: scratch)
+            if isDirectory.boolValue {
+                try PackageCopy.copy(folder: absolute, to: scratch + "/package")
+            } else {
+                try PackageExtractor().extract(archive: absolute, into: scratch + "/package")
+            }
+        } catch let error as ExecutorError {
+            try? FileManager.default.removeItem(atPath: scratch)
+            throw error
         } catch let error as PackageError {
             try? FileManager.default.removeItem(atPath: scratch)
             throw ExecutorError(

@@ -10,6 +10,8 @@ public struct RunChange: Sendable, Equatable {
     public var owner: String??
     /// The final outcome to keep, if any.
     public var result: JSONValue?
+    /// When set, the change applies only if the run is in one of these statuses (compare-and-set).
+    public var expected: Set<RunStatus>?
 
     /// A change.
     ///
@@ -18,7 +20,12 @@ public struct RunChange: Sendable, Equatable {
     ///   - step: The new step (`.some(nil)` clears it; nil keeps it).
     ///   - owner: The new owner (`.some(nil)` clears it; nil keeps it).
     ///   - result: The final outcome.
-    public init(status: RunStatus, step: String?? = nil, owner: String?? = nil, result: JSONValue? = nil) {
+    ///   - expected: Apply only from these statuses (nil: any status the life cycle allows).
+    public init(
+        status: RunStatus, step: String?? = nil, owner: String?? = nil, result: JSONValue? = nil,
+        expected: Set<RunStatus>? = nil
+    ) {
+        self.expected = expected
         self.status = status
         self.step = step
         self.owner = owner

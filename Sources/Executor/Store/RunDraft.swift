@@ -20,6 +20,8 @@ public struct RunDraft: Sendable, Equatable {
     public var owner: String?
     /// The run this one replays.
     public var replayOf: String?
+    /// SHA-256 of the input as given, when `input` is already a redacted copy (nil: computed from `input`).
+    public var inputDigest: String?
 
     /// A draft.
     ///

@@ -9,9 +9,12 @@ extension SQLiteRunStore {
         try pool.read { db in
             try Row.fetchAll(
                 db,
-                sql:
-                    "SELECT * FROM approvals WHERE tool_id = ? AND tool_version = ? AND input_digest = ? ORDER BY granted_at",
-                arguments: [key.toolID, key.toolVersion, key.inputDigest]
+                sql: """
+                    SELECT * FROM approvals
+                    WHERE tool_id = ? AND tool_version = ? AND input_digest = ? AND package_digest = ?
+                    ORDER BY granted_at
+                    """,
+                arguments: [key.toolID, key.toolVersion, key.inputDigest, key.packageDigest]
             ).map { row in
                 let expires: Int64? = row["expires_at"]
                 return Approval(
@@ -26,11 +29,12 @@ extension SQLiteRunStore {
         try pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO approvals (tool_id, tool_version, input_digest, granted_at, expires_at, approved_by)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO approvals (tool_id, tool_version, input_digest, package_digest, granted_at, expires_at,
+                        approved_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    approval.key.toolID, approval.key.toolVersion, approval.key.inputDigest,
+                    approval.key.toolID, approval.key.toolVersion, approval.key.inputDigest, approval.key.packageDigest,
                     approval.grantedAt.secondsSinceEpoch, approval.expiresAt?.secondsSinceEpoch, approval.approvedBy,
                 ])
         }
@@ -41,8 +45,10 @@ extension SQLiteRunStore {
     public func revoke(_ key: ApprovalKey) throws -> Int {
         try pool.write { db in
             try db.execute(
-                sql: "DELETE FROM approvals WHERE tool_id = ? AND tool_version = ? AND input_digest = ?",
-                arguments: [key.toolID, key.toolVersion, key.inputDigest])
+                sql: """
+                    DELETE FROM approvals WHERE tool_id = ? AND tool_version = ? AND input_digest = ? AND package_digest = ?
+                    """,
+                arguments: [key.toolID, key.toolVersion, key.inputDigest, key.packageDigest])
             return db.changesCount
         }
     }

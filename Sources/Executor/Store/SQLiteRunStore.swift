@@ -123,6 +123,14 @@ public final class SQLiteRunStore: RunStore {
                     );
                     """)
         }
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE approvals ADD COLUMN package_digest TEXT NOT NULL DEFAULT '';
+                    DROP INDEX approvals_by_key;
+                    CREATE INDEX approvals_by_key ON approvals(tool_id, tool_version, input_digest, package_digest);
+                    """)
+        }
         return migrator
     }
 
@@ -162,7 +170,7 @@ public final class SQLiteRunStore: RunStore {
             if let replayOf = draft.replayOf { members["replayOf"] = .string(replayOf) }
             data = .object(members)
         }
-        let inputDigest = Approval.digest(of: draft.input)
+        let inputDigest = draft.inputDigest ?? Approval.digest(of: draft.input)
         do {
             try pool.write { db in
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [draft.id]) == true {
@@ -206,10 +214,14 @@ public final class SQLiteRunStore: RunStore {
         do {
             let sequence = try pool.write { db -> Int64 in
                 guard
-                    try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM runs WHERE id = ?"), arguments: [runID])
-                        == true
+                    let raw = try String.fetchOne(
+                        db.cachedStatement(sql: "SELECT status FROM runs WHERE id = ?"), arguments: [runID])
                 else {
                     throw RunStoreError(code: "RUN_NOT_FOUND", message: "no run \(runID)")
+                }
+                // A final run's timeline is closed: nothing may be written after its last event.
+                if let status = RunStatus(rawValue: raw), status.isFinal {
+                    throw RunStoreError(code: "RUN_FINAL", message: "run \(runID) is \(raw); its timeline is closed")
                 }
                 return try Self.appendEvent(db, runID: runID, type: type, data: stored.canonicalText, atMs: atMs)
             }
@@ -233,6 +245,13 @@ public final class SQLiteRunStore: RunStore {
                         db.cachedStatement(sql: "SELECT status FROM runs WHERE id = ?"), arguments: [runID])
                 else { throw RunStoreError(code: "RUN_NOT_FOUND", message: "no run \(runID)") }
                 let current = RunStatus(rawValue: raw) ?? .failed
+                if let expected = change.expected, !expected.contains(current) {
+                    throw RunStoreError(
+                        code: "INVALID_TRANSITION",
+                        message:
+                            "run \(runID) is \(current.rawValue), not \(expected.map(\.rawValue).sorted().joined(separator: " or "))"
+                    )
+                }
                 guard current.successors.contains(status) else {
                     throw RunStoreError(
                         code: "INVALID_TRANSITION",

@@ -1,6 +1,8 @@
 import Crypto
 
-/// What an approval is bound to: one tool id, one exact version, one exact (canonical) input.
+/// What an approval is bound to: one tool id, one exact version, one exact (canonical) input and,
+/// when the caller knows it, one exact package (the digest of its signed description), so a
+/// look-alike package claiming the same id and version cannot reuse the approval.
 public struct ApprovalKey: Sendable, Hashable, CustomStringConvertible {
     /// The tool's id.
     public var toolID: String
@@ -8,6 +10,8 @@ public struct ApprovalKey: Sendable, Hashable, CustomStringConvertible {
     public var toolVersion: String
     /// Lowercase hex SHA-256 of the canonical input (see ``Approval/digest(of:)``).
     public var inputDigest: String
+    /// SHA-256 of the package's description; empty when the approval is not bound to a package.
+    public var packageDigest: String
 
     /// A key. `inputDigest` is compared case-insensitively (it is stored lowercased).
     ///
@@ -15,14 +19,18 @@ public struct ApprovalKey: Sendable, Hashable, CustomStringConvertible {
     ///   - toolID: The tool's id.
     ///   - toolVersion: The tool's version.
     ///   - inputDigest: Hex SHA-256 of the canonical input.
-    public init(toolID: String, toolVersion: String, inputDigest: String) {
+    ///   - packageDigest: Hex SHA-256 of the package description (empty: not bound to a package).
+    public init(toolID: String, toolVersion: String, inputDigest: String, packageDigest: String = "") {
         self.toolID = toolID
         self.toolVersion = toolVersion
         self.inputDigest = inputDigest.lowercased()
+        self.packageDigest = packageDigest.lowercased()
     }
 
-    /// `web.fetch@1.2.0 sha256:ab12…`.
-    public var description: String { "\(toolID)@\(toolVersion) sha256:\(inputDigest)" }
+    /// `web.fetch@1.2.0 sha256:ab12…` (and ` package:cd34…` when bound to a package).
+    public var description: String {
+        "\(toolID)@\(toolVersion) sha256:\(inputDigest)" + (packageDigest.isEmpty ? "" : " package:\(packageDigest)")
+    }
 }
 
 /// A human's permission to run one tool version on one exact input, possibly until a deadline.

@@ -192,7 +192,9 @@ public struct PolicyEngine: Sendable, Hashable {
     /// The decision before approvals: deny, needsApproval or allow; plus the request's approval key.
     private func judge(_ request: PolicyRequest) -> (PolicyDecision, ApprovalKey) {
         let digest = request.inputDigest
-        let key = ApprovalKey(toolID: request.toolID, toolVersion: request.toolVersion, inputDigest: digest)
+        let key = ApprovalKey(
+            toolID: request.toolID, toolVersion: request.toolVersion, inputDigest: digest,
+            packageDigest: request.packageDigest)
 
         var seen = Set<String>()
         let scopes = request.scopes.filter { seen.insert($0).inserted }

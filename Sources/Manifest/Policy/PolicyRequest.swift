@@ -29,6 +29,8 @@ public struct PolicyRequest: Sendable, Hashable {
     public var readOnly: Bool
     /// The call's input; approvals are bound to the SHA-256 of its canonical form.
     public var input: JSONValue
+    /// The digest of the package that would run (empty when unknown); approvals are bound to it too.
+    public var packageDigest: String = ""
 
     /// A request.
     ///
@@ -59,6 +61,6 @@ public struct PolicyRequest: Sendable, Hashable {
 
     /// The identity an approval must carry to cover this request.
     public var approvalKey: ApprovalKey {
-        ApprovalKey(toolID: toolID, toolVersion: toolVersion, inputDigest: inputDigest)
+        ApprovalKey(toolID: toolID, toolVersion: toolVersion, inputDigest: inputDigest, packageDigest: packageDigest)
     }
 }
