@@ -137,6 +137,16 @@ if !json {
     }
     let resolver = ToolResolver(home: home)
     try time("resolve (manifest decode + package digest)") { _ = try resolver.resolve(package) }
+    var k = 0
+    try time("package folder copy + remove") {
+        k += 1
+        let target = home.scratchDirectory + "/bench-copy-\(k)"
+        try PackageFolderCopy.copy(folder: package, to: target, durable: false)
+        PackageFolderCopy.remove(target)
+    }
+    try time("package verify (digest)") {
+        _ = try PackageVerifier(trustedKeys: TrustedKeys(), allowUnsigned: true).verify(folder: package)
+    }
     try time("policy files load") {
         _ = try PolicyLoader().load(workspace: nil, project: nil, user: home.userPolicyPath)
     }

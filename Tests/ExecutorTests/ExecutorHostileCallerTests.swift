@@ -163,6 +163,7 @@ import Testing
         let ran = await executor.start(ExecutionRequest(tool: archive))
         #expect(ran.succeeded, "\(ran.json.jsonText)")
         #expect(ran.output == ["ok": true])
+        executor.drainCleanup()  // package copies are removed off the critical path
         let scratch = try FileManager.default.contentsOfDirectory(atPath: executor.configuration.home.scratchDirectory)
         #expect(scratch.filter { $0.hasPrefix("pkg-") }.isEmpty, "package copies left behind: \(scratch)")
     }

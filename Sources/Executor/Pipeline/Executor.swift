@@ -371,7 +371,7 @@ public final class Executor: Sendable {
             _ = self.cancelLocal(runID)
         }
         local.withLock { _ = $0.removeValue(forKey: runID) }
-        context.tool.release()
+        reaper.reap(context.tool)
         return outcome
     }
 

@@ -1,7 +1,7 @@
 import Dispatch
 import Jail
 
-/// Removes used outboxes off the run's critical path. Detaching a tmpfs waits for an RCU grace
+/// Removes used outboxes (and package copies) off the run's critical path. Detaching a tmpfs waits for an RCU grace
 /// period (milliseconds on a busy host), and nothing a caller sees depends on it: the artifacts were
 /// copied out before. ``drain()`` waits for pending removals (the CLI calls it before exiting);
 /// whatever a dead process left is removed at the next start.
@@ -12,6 +12,11 @@ final class OutboxReaper: Sendable {
     /// Queues `outbox` for removal.
     func reap(_ outbox: JailOutbox) {
         queue.async(group: group) { outbox.remove() }
+    }
+
+    /// Queues the removal of a run's private package copy.
+    func reap(_ tool: ResolvedTool) {
+        queue.async(group: group) { tool.release() }
     }
 
     /// Waits until every queued removal is done.

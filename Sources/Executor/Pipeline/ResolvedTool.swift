@@ -32,7 +32,7 @@ public final class ResolvedTool: Sendable {
 
     /// Removes the unpacked copy of an archive (nothing for folders and installed packages).
     public func release() {
-        if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
+        if let temporary { PackageFolderCopy.remove(temporary) }
     }
 
     deinit { release() }

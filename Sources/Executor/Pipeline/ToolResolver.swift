@@ -113,7 +113,7 @@ public struct ToolResolver: Sendable {
                 atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
             try FileManager.default.setAttributes([.posixPermissions: 0o711], ofItemAtPath: scratch)
             if isDirectory.boolValue {
-                try PackageCopy.copy(folder: absolute, to: scratch + "/package")
+                try PackageFolderCopy.copy(folder: absolute, to: scratch + "/package", durable: false)
             } else {
                 try PackageExtractor().extract(archive: absolute, into: scratch + "/package")
             }

@@ -68,7 +68,7 @@ public struct PackageInstaller: Sendable {
         defer { PackageFS.removeTree(staging) }
         let unpacked = staging + "/package"
         if info.kind == .directory {
-            try copyFolder(package, to: unpacked)
+            try PackageFolderCopy.copy(folder: package, to: unpacked, limits: limits)
         } else {
             try PackageExtractor(limits: limits).extract(archive: package, into: unpacked)
         }
@@ -120,23 +120,5 @@ public struct PackageInstaller: Sendable {
         }
         return Installation(
             manifest: manifest, path: target, verification: verification, warnings: report.warnings, replaced: replaced)
-    }
-
-    /// Copies a package folder's files (regular files only; links and special files refused) into
-    /// a fresh `destination`, normalizing modes to 0644/0755.
-    private func copyFolder(_ folder: String, to destination: String) throws(PackageError) {
-        var files = try PackageContents.scan(folder: folder, limits: limits).map(\.path)
-        if try PackageFS.lstat(folder + "/" + PackageDigest.signatureFile) != nil {
-            files.append(PackageDigest.signatureFile)
-        }
-        try PackageFS.makeDirectories(destination)
-        for path in files {
-            let source = folder + "/" + path
-            let bytes = try PackageFS.readFile(source, limit: Int(limits.maxFileBytes))
-            let mode: PackageFS.Mode =
-                (try PackageFS.lstat(source)).map { $0.mode & 0o111 != 0 } == true ? 0o755 : 0o644
-            try PackageFS.makeDirectories(PackageFS.parentDirectory(destination + "/" + path))
-            try PackageFS.createExclusive(destination + "/" + path, bytes, mode: mode)
-        }
     }
 }

@@ -162,7 +162,9 @@ enum PackageFS {
 
     /// Creates `path` with `O_CREAT|O_EXCL|O_NOFOLLOW` and `mode` and writes `bytes`; never
     /// overwrites (an existing file is `KEY_EXISTS`-style `EEXIST`, reported as `IO_ERROR` with errno).
-    static func createExclusive(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(PackageError) {
+    static func createExclusive(_ path: String, _ bytes: [UInt8], mode: mode_t, sync: Bool = true)
+        throws(PackageError)
+    {
         let fd = try open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode)
         defer { close(fd) }
         try fchmod(fd, mode, display: path)  // the umask does not weaken or widen it
@@ -171,7 +173,7 @@ enum PackageFS {
             do throws(PackageError) { try writeAll(fd, buffer, display: path) } catch { failure = error }
         }
         if let failure { throw failure }
-        if fsync(fd) != 0 { throw ioError("fsync", path: path) }
+        if sync, fsync(fd) != 0 { throw ioError("fsync", path: path) }
     }
 
     /// Writes `bytes` to a temporary file beside `path`, then `rename(2)`s it over `path`.
