@@ -75,6 +75,7 @@ struct TryCommand: AsyncParsableCommand {
                   scopes:       \(details["scopes"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ", ") ?? "")
                   risk:         \(details["risk"]?.stringValue ?? "")\(details["externalWrite"]?.boolValue == true ? " (writes outside the jail)" : "")
                   input digest: sha256:\(details["inputDigest"]?.stringValue ?? "")
+                  package:      sha256:\(details["packageDigest"]?.stringValue ?? "")
 
                 """)
             guard Terminal.confirm("Approve this exact call?") else { return nil }

@@ -253,7 +253,8 @@ public final class Executor: Sendable {
     /// Call it before the process exits; a long-lived server need not.
     public func drainCleanup() { reaper.drain() }
 
-    /// Ends every run this process drives (cancelling them) and waits for them to finish.
+    /// Shuts the executor down: cancels every run this process drives and waits for them to finish;
+    /// runs started (or still resolving) from then on are cancelled at once.
     public func cancelAll() async {
         stopping.withLock { $0 = true }
         let tasks = local.withLock { runs in runs.keys.map { $0 } }
