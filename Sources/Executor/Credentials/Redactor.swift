@@ -70,6 +70,19 @@ public struct Redactor: Sendable {
         return result
     }
 
+    /// `value` with every string (keys too: a tool may use a secret as a key) redacted. Keys that
+    /// collide once redacted keep one value.
+    public func redact(json value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let s): return .string(redact(s))
+        case .array(let items): return .array(items.map { redact(json: $0) })
+        case .object(let members):
+            return .object(
+                Dictionary(members.map { (redact($0.key), redact(json: $0.value)) }, uniquingKeysWith: { a, _ in a }))
+        default: return value
+        }
+    }
+
     /// `bytes` with every secret value (and its encoded forms) replaced by its label, searched as raw
     /// bytes so binary files are covered; nil when none occurs.
     public func redactSecretValues(in bytes: [UInt8]) -> [UInt8]? {

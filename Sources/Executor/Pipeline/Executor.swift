@@ -106,13 +106,9 @@ public final class Executor: Sendable {
         observer: EventObserver? = nil
     ) async -> ExecutionOutcome {
         let record: RunRecord
-        do {
-            guard let found = try store.run(id: runID) else {
-                return detached(runID, ExecutorError(.invalidState, "no run \(runID)"))
-            }
-            record = found
-        } catch {
-            return detached(runID, ExecutorError(.internalError, "cannot read run \(runID): \(error)"))
+        switch loadRun(runID) {
+        case .success(let found): record = found
+        case .failure(let error): return detached(runID, error)
         }
         guard record.status == .paused, let raw = record.step, let step = PipelineStep(rawValue: raw) else {
             return detached(
@@ -178,13 +174,9 @@ public final class Executor: Sendable {
         runID: String, env: [String: String] = [:], approvedBy: String? = nil, observer: EventObserver? = nil
     ) async -> ExecutionOutcome {
         let record: RunRecord
-        do {
-            guard let found = try store.run(id: runID) else {
-                return detached(runID, ExecutorError(.invalidState, "no run \(runID)"))
-            }
-            record = found
-        } catch {
-            return detached(runID, ExecutorError(.internalError, "cannot read run \(runID): \(error)"))
+        switch loadRun(runID) {
+        case .success(let found): record = found
+        case .failure(let error): return detached(runID, error)
         }
         guard !record.toolReference.isEmpty, !record.toolVersion.isEmpty else {
             return detached(
@@ -299,17 +291,15 @@ public final class Executor: Sendable {
         }
     }
 
-    /// `value` with `redactor` applied to every string.
-    func redactJSON(_ value: JSONValue, _ redactor: Redactor) -> JSONValue {
-        switch value {
-        case .string(let s): return .string(redactor.redact(s))
-        case .array(let items): return .array(items.map { redactJSON($0, redactor) })
-        case .object(let members):
-            return .object(
-                Dictionary(
-                    members.map { (redactor.redact($0.key), redactJSON($0.value, redactor)) },
-                    uniquingKeysWith: { a, _ in a }))
-        default: return value
+    /// The stored run: `INVALID_STATE` when there is none, `INTERNAL_ERROR` when the store fails.
+    func loadRun(_ runID: String) -> Result<RunRecord, ExecutorError> {
+        do {
+            guard let found = try store.run(id: runID) else {
+                return .failure(ExecutorError(.invalidState, "no run \(runID)"))
+            }
+            return .success(found)
+        } catch {
+            return .failure(ExecutorError(.internalError, "cannot read run \(runID): \(error)"))
         }
     }
 
@@ -324,7 +314,7 @@ public final class Executor: Sendable {
         do {
             let draft = RunDraft(
                 id: runID, toolID: redactor.redact(request.tool), toolVersion: "",
-                input: redactJSON(request.input, redactor),
+                input: redactor.redact(json: request.input),
                 toolReference: redactor.redact(request.tool), user: request.user, owner: owner, replayOf: replayOf)
             _ = try store.createRun(draft, atMs: Self.nowMs())
             let event = try store.transition(

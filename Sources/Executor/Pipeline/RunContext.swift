@@ -60,16 +60,5 @@ final class RunContext: @unchecked Sendable {
     }
 
     /// `value` with every secret of the run (and every well-known credential format) replaced.
-    func redact(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .string(let s): return .string(redactor.redact(s))
-        case .array(let items): return .array(items.map(redact))
-        case .object(let members):
-            // Keys too: a tool may use a secret as a key. Keys that collide once redacted keep one value.
-            return .object(
-                Dictionary(members.map { (redactor.redact($0.key), redact($0.value)) }, uniquingKeysWith: { a, _ in a })
-            )
-        default: return value
-        }
-    }
+    func redact(_ value: JSONValue) -> JSONValue { redactor.redact(json: value) }
 }

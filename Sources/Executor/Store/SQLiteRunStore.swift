@@ -140,14 +140,7 @@ public final class SQLiteRunStore: RunStore {
     }
 
     /// `value` with every well-known credential in its strings replaced.
-    func redacted(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .string(let s): return .string(redactor.redact(s))
-        case .array(let items): return .array(items.map(redacted))
-        case .object(let members): return .object(members.mapValues(redacted))
-        default: return value
-        }
-    }
+    func redacted(_ value: JSONValue) -> JSONValue { redactor.redact(json: value) }
 
     static func appendEvent(_ db: Database, runID: String, type: RunEventType, data: String, atMs: Int64)
         throws -> Int64
