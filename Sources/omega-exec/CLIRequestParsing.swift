@@ -52,6 +52,15 @@ enum CLIRequestParsing {
         return result
     }
 
+    /// ``env(_:)``, or the error object printed and its exit code thrown.
+    static func envOrExit(_ pairs: [String]) throws -> [String: String] {
+        do {
+            return try env(pairs)
+        } catch {
+            throw exit(with: error)
+        }
+    }
+
     /// Who approves from this command line: `cli:$USER` (or `cli:uid<uid>`).
     static var approver: String {
         if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return "cli:" + user }

@@ -176,12 +176,7 @@ struct RunsCommand: AsyncParsableCommand {
         @Option(help: "The user for vault lookups (default: the run's).") var user: String?
 
         func run() async throws {
-            let values: [String: String]
-            do {
-                values = try CLIRequestParsing.env(env)
-            } catch {
-                throw CLIRequestParsing.exit(with: error)
-            }
+            let values = try CLIRequestParsing.envOrExit(env)
             let executor = try ExecutorSession.open()
             let outcome = await ExecutorSession.withSignalsCancelling(executor) {
                 await executor.resume(
@@ -201,12 +196,7 @@ struct RunsCommand: AsyncParsableCommand {
         @Flag(help: "Print the whole result object as JSON.") var json = false
 
         func run() async throws {
-            let values: [String: String]
-            do {
-                values = try CLIRequestParsing.env(env)
-            } catch {
-                throw CLIRequestParsing.exit(with: error)
-            }
+            let values = try CLIRequestParsing.envOrExit(env)
             let executor = try ExecutorSession.open()
             let outcome = await ExecutorSession.withSignalsCancelling(executor) {
                 await executor.replay(

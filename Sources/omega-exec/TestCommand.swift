@@ -33,12 +33,7 @@ struct TestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let values: [String: String]
-        do {
-            values = try CLIRequestParsing.env(env)
-        } catch {
-            throw CLIRequestParsing.exit(with: error)
-        }
+        let values = try CLIRequestParsing.envOrExit(env)
         let executor = try ExecutorSession.open()
         let resolved: ResolvedTool
         do {
