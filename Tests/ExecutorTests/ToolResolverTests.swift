@@ -117,17 +117,28 @@ import Testing
     }
 
     @Test func aHostileArchiveIsRefusedAndLeavesNoScratch() throws {
-        // A tar whose entry climbs out of the destination.
+        // A tar of a valid package whose one extra entry climbs out of the destination: only the
+        // traversal can make it fail, and it must fail for exactly that reason.
         let archive = root + "/evil.tar"
-        let staging = root + "/evil"
-        try FileManager.default.createDirectory(atPath: staging + "/a", withIntermediateDirectories: true)
-        try "x".write(toFile: staging + "/a/omega.json", atomically: true, encoding: .utf8)
+        let staging = try package()
+        try "pwned".write(toFile: staging + "/escape.txt", atomically: true, encoding: .utf8)
         let tar = Process()
         tar.executableURL = URL(fileURLWithPath: "/bin/tar")
-        tar.arguments = ["-cf", archive, "-C", staging + "/a", "--transform", "s,^,../../,", "omega.json"]
+        tar.arguments = [
+            "-cf", archive, "-C", staging, "--transform", "s,^escape,../../escape,", "omega.json", "run.sh",
+            "escape.txt",
+        ]
         try tar.run()
         tar.waitUntilExit()
-        expectError(.invalidManifest) { _ = try ToolResolver(home: home).resolve(archive) }
+        #expect(tar.terminationStatus == 0)
+        do {
+            _ = try ToolResolver(home: home).resolve(archive)
+            Issue.record("an archive with a ../ entry resolved")
+        } catch {
+            #expect(error.code == .invalidManifest)
+            #expect(error.details["packageCode"] == "ARCHIVE_PATH_TRAVERSAL", "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: home.root + "/escape.txt"))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: home.scratchDirectory)
         #expect(leftovers.isEmpty, "scratch left behind: \(leftovers)")
     }
