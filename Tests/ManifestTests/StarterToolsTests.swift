@@ -377,7 +377,7 @@ private enum StarterTools {
 
         let manifest = package.manifest
         let limits = manifest["limits"]
-        let timeout = Int(limits?["timeoutSeconds"]?.doubleValue ?? 60)
+        let timeout = Int(limits?["timeoutSeconds"]?.doubleValue ?? 300)
         let memory = Int(limits?["memoryMB"]?.doubleValue ?? 256)
         let pids = Int(limits?["pids"]?.doubleValue ?? 64)
         let outputBytes = Int(limits?["outputBytes"]?.doubleValue ?? Double(1 << 20))

@@ -18,7 +18,7 @@ import Testing
         "scopes": ["read_web"],
         "risk": ["level": "low", "externalWrite": false, "readOnly": true],
         "execution": ["binding": "sandbox_job", "command": ["python3", "main.py"]],
-        "limits": ["timeoutSeconds": 60, "memoryMB": 256, "pids": 64, "outputBytes": 1_048_576],
+        "limits": ["timeoutSeconds": 300, "memoryMB": 256, "pids": 64, "outputBytes": 1_048_576],
         "examples": [["name": "basic", "input": ["url": "https://example.com"], "output": [:]]],
     ]
 
@@ -41,6 +41,7 @@ import Testing
         #expect(m.title == m.id)
         #expect(m.env.isEmpty && m.scopes.isEmpty && m.examples.isEmpty && m.output == nil)
         #expect(m.limits == .defaults)
+        #expect(m.limits.timeoutSeconds == 300, "a tool without a timeout gets the 5-minute default (issue 4)")
     }
 
     /// (pointer tokens to change, new value or nil to delete, expected dotted path, expected text).

@@ -238,11 +238,9 @@ extension Executor {
         spec.limits.memoryBytes = UInt64(manifest.limits.memoryMB) << 20
         spec.limits.pids = manifest.limits.pids
         spec.limits.outputBytes = manifest.limits.outputBytes
-        spec.network = .loopback
         spec.toolDirectory = context.tool.directory
         spec.binds = [JailSpec.Bind(source: outbox.path, destination: "/work/out", writable: true)]
         spec.stdinData = Array(context.input.jsonText.utf8)
-        spec.hostname = "omega"
         do {
             spec.seccompProgram = try SeccompPolicy.program(named: "default").bytes
         } catch {
@@ -307,7 +305,7 @@ extension Executor {
             try store.recordToolRun(
                 ToolRunRecord(
                     runID: context.runID, attempt: 1, toolID: manifest.id, toolVersion: manifest.version.description,
-                    inputDigest: Approval.digest(of: context.input), output: parsedOutput.map(context.redact),
+                    inputDigest: context.inputDigest, output: parsedOutput.map(context.redact),
                     status: wasCancelled ? "cancelled" : result.status.rawValue, exitCode: result.exitCode,
                     signal: result.signal, wallMs: result.wallMs, cpuMs: result.cpuMs, maxRssKb: result.maxRssKb,
                     startedAtMs: startedAt, finishedAtMs: finishedAt))

@@ -281,7 +281,7 @@ public final class Executor: Sendable {
                 id: runID, toolID: manifest.id, toolVersion: manifest.version.description,
                 input: context.redact(request.input), toolReference: tool.reference, packageDigest: tool.packageDigest,
                 user: request.user, owner: owner, replayOf: replayOf)
-            draft.inputDigest = Approval.digest(of: request.input)
+            draft.inputDigest = context.inputDigest
             do {
                 _ = try store.createRun(draft, atMs: Self.nowMs())
             } catch {

@@ -23,8 +23,6 @@ public struct ExecutorConfiguration: Sendable {
     public var breakerThreshold = 5
     /// How long an open circuit refuses calls (`OMEGA_BREAKER_COOLDOWN_SECONDS`, default 30).
     public var breakerCooldownSeconds: Double = 30
-    /// Wall-clock limit of a tool whose manifest sets none, in seconds (5 minutes).
-    public var defaultTimeoutSeconds = 300
     /// Most bytes a run may leave in `/work/out` (default 64 MiB).
     public var artifactCapacityBytes: UInt64 = 64 << 20
     /// Most files a run may leave in `/work/out` (default 1,000).

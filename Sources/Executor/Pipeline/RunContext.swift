@@ -6,6 +6,8 @@ final class RunContext: @unchecked Sendable {
     let runID: String
     let tool: ResolvedTool
     let input: JSONValue
+    /// SHA-256 of the canonical input, computed once for the store, the tool run and the events.
+    let inputDigest: String
     /// Values the caller gave for declared variables.
     let providedEnv: [String: String]
     let user: String?
@@ -40,6 +42,7 @@ final class RunContext: @unchecked Sendable {
         self.runID = runID
         self.tool = tool
         self.input = input
+        self.inputDigest = Approval.digest(of: input)
         self.providedEnv = providedEnv
         self.user = user
         self.approvedBy = approvedBy

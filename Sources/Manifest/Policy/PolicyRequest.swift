@@ -28,7 +28,7 @@ public struct PolicyRequest: Sendable, Hashable {
     /// (a read-only tool asking for an elevated scope still needs approval).
     public var readOnly: Bool
     /// The call's input; approvals are bound to the SHA-256 of its canonical form.
-    public var input: JSONValue
+    public var input: JSONValue { didSet { inputDigest = Approval.digest(of: input) } }
     /// The digest of the package that would run (empty when unknown); approvals are bound to it too.
     public var packageDigest: String = ""
 
@@ -53,11 +53,13 @@ public struct PolicyRequest: Sendable, Hashable {
         self.externalWrite = externalWrite
         self.readOnly = readOnly
         self.input = input
+        self.inputDigest = Approval.digest(of: input)
     }
 
     /// The lowercase hex SHA-256 of the input's canonical (RFC 8785) UTF-8 text: equal for inputs
     /// that differ only in key order or whitespace, different for any changed value.
-    public var inputDigest: String { Approval.digest(of: input) }
+    /// (Computed once, when the input is set: every decision and approval about the request reads it.)
+    public private(set) var inputDigest: String
 
     /// The identity an approval must carry to cover this request.
     public var approvalKey: ApprovalKey {

@@ -132,7 +132,7 @@ public struct ToolManifest: Sendable, Hashable {
 
     /// Resource limits of one run.
     public struct Limits: Sendable, Hashable {
-        /// Wall-clock limit, 1…3600 seconds (default 60).
+        /// Wall-clock limit, 1…3600 seconds (default 300, the jail's own default).
         public var timeoutSeconds: Int
         /// Memory limit, 16…65536 MiB (default 256).
         public var memoryMB: Int
@@ -142,7 +142,7 @@ public struct ToolManifest: Sendable, Hashable {
         public var outputBytes: Int
 
         /// The defaults used for absent fields.
-        public static let defaults = Limits(timeoutSeconds: 60, memoryMB: 256, pids: 64, outputBytes: 1 << 20)
+        public static let defaults = Limits(timeoutSeconds: 300, memoryMB: 256, pids: 64, outputBytes: 1 << 20)
 
         /// The accepted range of each field, by field name.
         public static let ranges: [(name: String, range: ClosedRange<Int>)] = [
