@@ -95,25 +95,8 @@ public struct OmegaHome: Sendable, Hashable {
     public static var defaultPolicyTemplate: String? {
         let env = ProcessInfo.processInfo.environment
         if let value = env["OMEGA_POLICY_TEMPLATE"], !value.isEmpty { return value }
-        let fm = FileManager.default
-        var directory =
-            (Bundle.main.executablePath.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path })
-            .map { ($0 as NSString).deletingLastPathComponent } ?? ""
-        while !directory.isEmpty && directory != "/" {
-            for candidate in [
-                directory + "/Policies/default.json", directory + "/share/omega-exec/policies/default.json",
-            ]
-            where fm.fileExists(atPath: candidate) {
-                return candidate
-            }
-            directory = (directory as NSString).deletingLastPathComponent
-        }
-        for candidate in [
-            "/usr/local/share/omega-exec/policies/default.json", "/usr/share/omega-exec/policies/default.json",
-        ]
-        where fm.fileExists(atPath: candidate) {
-            return candidate
-        }
-        return nil
+        return JailPaths.shippedDirectories(checkout: "Policies", installed: "policies")
+            .map { $0 + "/default.json" }
+            .first { FileManager.default.fileExists(atPath: $0) }
     }
 }

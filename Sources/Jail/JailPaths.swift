@@ -23,18 +23,30 @@ public enum JailPaths {
     public static var seccompSearchDirectories: [String] {
         var directories: [String] = []
         if let value = environment("OMEGA_SECCOMP_DIR"), !value.isEmpty { directories.append(value) }
+        return directories + shippedDirectories(checkout: "Policies/seccomp", installed: "seccomp")
+    }
+
+    /// Where a shipped folder is found, in order: `<checkout>` in a directory above the running
+    /// executable (a source checkout), `share/omega-exec/<installed>` beside the executable's prefix,
+    /// then `/usr/local/share/omega-exec/<installed>` and `/usr/share/omega-exec/<installed>`. Only
+    /// the walk's hits are returned; the two system locations always are.
+    ///
+    /// - Parameters:
+    ///   - checkout: The folder's path in the source tree (`Policies/seccomp`).
+    ///   - installed: Its path under `share/omega-exec` once installed (`seccomp`).
+    public static func shippedDirectories(checkout: String, installed: String) -> [String] {
+        var directories: [String] = []
         if let exe = Syscalls.readlink("/proc/self/exe") {
             var dir = Path.normalize(exe + "/..")
             while dir != "/" {
-                for candidate in [dir + "/Policies/seccomp", dir + "/share/omega-exec/seccomp"]
+                for candidate in [dir + "/" + checkout, dir + "/share/omega-exec/" + installed]
                 where Syscalls.isDirectory(candidate) {
                     directories.append(candidate)
                 }
                 dir = Path.normalize(dir + "/..")
             }
         }
-        directories += ["/usr/local/share/omega-exec/seccomp", "/usr/share/omega-exec/seccomp"]
-        return directories
+        return directories + ["/usr/local/share/omega-exec/" + installed, "/usr/share/omega-exec/" + installed]
     }
 
     /// The `omega-jail-init` executable: `$OMEGA_JAIL_INIT`, beside the running executable, or in
