@@ -1,6 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Modules by job, one straight dependency line (docs/ARCHITECTURE.md):
+//   surfaces (omega-exec, JailCLI) → Service → ToolRuntime
+//     → {Jail, ToolPackage, Schema, Policy, Credentials, RunStorage} → {JSON, SystemCalls}
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
 let package = Package(
     name: "omega-exec",
     platforms: [.macOS(.v14)],
@@ -9,6 +15,7 @@ let package = Package(
         .executable(name: "omega-exec-suite", targets: ["omega-exec-suite"]),
         .executable(name: "omega-jail-init", targets: ["omega-jail-init"]),
         .library(name: "Jail", targets: ["Jail"]),
+        .library(name: "Service", targets: ["Service"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,49 +34,62 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
-        .systemLibrary(
-            name: "CSQLite", pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"])]),
 
-        // The only code that runs between clone and execve: async-signal-safe C.
+        // The bottom: JSON (value, parser, writers, pointer, canonical form) and the one system-call
+        // layer (EINTR retries, a typed errno error).
+        .target(name: "JSON"),
+        .target(name: "CSystemCalls"),
+        .target(name: "SystemCalls", dependencies: ["CSystemCalls"]),
+
+        // The jail's C: the async-signal-safe child code (clone → execve) and the threaded spawner
+        // and network-namespace pool, in separate files.
         .target(name: "CJail"),
 
-        // Namespaces, seccomp, cgroups, supervision.
-        .target(name: "Jail", dependencies: ["CJail", "CSeccomp", "CCap"]),
-        // Manifests, schemas, policy, packages.
+        // Leaves.
+        .target(name: "Jail", dependencies: ["CJail", "CSeccomp", "CCap", "JSON", "SystemCalls"]),
+        .target(name: "Schema", dependencies: ["JSON"]),
+        .target(name: "ToolPackage", dependencies: ["JSON", "Schema", "SystemCalls", "CArchive", crypto]),
+        .target(name: "Policy", dependencies: ["JSON", crypto]),
+        .target(name: "Credentials", dependencies: ["JSON", "SystemCalls", crypto]),
         .target(
-            name: "Manifest",
-            dependencies: ["CArchive", .product(name: "Crypto", package: "swift-crypto")]),
-        // The pipeline and the run store.
-        .target(
-            name: "Executor",
+            name: "RunStorage",
             dependencies: [
-                "Jail", "Manifest",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
+                "JSON", "Policy", "Credentials", "SystemCalls", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
-        // Planning, approvals, JSON-RPC.
-        .target(name: "AgentHost", dependencies: ["Executor"]),
 
+        // The tool runtime: the pipeline, where manifests, policy, credentials, the store and the jail meet.
+        .target(
+            name: "ToolRuntime",
+            dependencies: [
+                "Jail", "ToolPackage", "Schema", "Policy", "Credentials", "RunStorage", "JSON", "SystemCalls",
+                crypto, logging,
+            ]),
+        // The service layer: the use cases every surface shares.
+        .target(
+            name: "Service",
+            dependencies: [
+                "ToolRuntime", "Jail", "ToolPackage", "Schema", "Policy", "Credentials", "RunStorage", "JSON",
+                logging,
+            ]),
+        // Planning, approvals, JSON-RPC (a later issue).
+        .target(name: "AgentHost", dependencies: ["Service"]),
+
+        // Surfaces.
         // The jail's command-line glue, shared by the two executables below.
-        .target(name: "JailCLI", dependencies: ["Jail"]),
+        .target(name: "JailCLI", dependencies: ["Jail", "JSON"]),
         // `omega-exec`: runs `jail` itself (lean: no dependency of any other command) and executes
         // `omega-exec-suite` beside it for everything else.
         .executableTarget(
             name: "omega-exec",
             dependencies: ["Jail", "JailCLI"],
             path: "Sources/omega-exec-front"),
-        // Every command, through swift-argument-parser.
+        // Every command, through swift-argument-parser: parsing and rendering over the service layer.
         .executableTarget(
             name: "omega-exec-suite",
             dependencies: [
-                "Jail",
-                "JailCLI",
-                "Manifest",
-                "Executor",
+                "Service", "JailCLI", "Jail", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                logging,
             ],
             path: "Sources/omega-exec"),
         // pid 1 of every jail: a tiny static C program (fast to execute, nothing of the supervisor).
@@ -77,24 +97,45 @@ let package = Package(
             name: "omega-jail-init",
             dependencies: ["CJail"],
             linkerSettings: [.unsafeFlags(["-static-executable"])]),
+
         .executableTarget(
             name: "schema-bench",
-            dependencies: ["Manifest"],
+            dependencies: ["Schema", "JSON"],
             path: "Benchmarks/schema-bench"),
         .executableTarget(
             name: "pipeline-bench",
-            dependencies: ["Executor", "Jail", "Manifest"],
+            dependencies: ["Service", "ToolRuntime", "RunStorage", "Jail", "JSON", "ToolPackage", "Schema", "Policy"],
             path: "Benchmarks/pipeline-bench"),
         .executableTarget(
             name: "omega-bench",
             dependencies: ["Jail"],
             path: "Benchmarks/omega-bench"),
 
-        .testTarget(name: "JailTests", dependencies: ["Jail"], exclude: ["Fixtures"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest"], exclude: ["Fixtures"]),
-        .testTarget(name: "ExecutorTests", dependencies: ["Executor"]),
-        // Runs the official JSON-Schema-Test-Suite from ../shared (skips, saying so, when absent).
-        .testTarget(name: "SchemaConformanceTests", dependencies: ["Manifest"]),
+        // Tests: one target per module, one shared support target.
+        .target(name: "TestSupport", dependencies: ["JSON", "Jail"], path: "Tests/TestSupport"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "TestSupport"]),
+        .testTarget(name: "JailTests", dependencies: ["Jail", "JSON", "TestSupport"], exclude: ["Fixtures"]),
+        // Includes the official JSON-Schema-Test-Suite from ../shared (skips, saying so, when absent).
+        .testTarget(name: "SchemaTests", dependencies: ["Schema", "JSON", "TestSupport"]),
+        .testTarget(
+            name: "ToolPackageTests", dependencies: ["ToolPackage", "Schema", "JSON", "TestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "JSON", "TestSupport"]),
+        .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "JSON", "TestSupport"]),
+        .testTarget(name: "RunStorageTests", dependencies: ["RunStorage", "Policy", "JSON", "TestSupport"]),
+        .testTarget(
+            name: "ToolRuntimeTests",
+            dependencies: [
+                "ToolRuntime", "RunStorage", "Credentials", "ToolPackage", "Policy", "Jail", "JSON", "TestSupport",
+            ]),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: ["Service", "ToolRuntime", "RunStorage", "ToolPackage", "JSON", "TestSupport"]),
+        // End-to-end: the built binaries, run as a user would.
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["Service", "RunStorage", "ToolPackage", "Credentials", "JSON", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

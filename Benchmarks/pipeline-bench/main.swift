@@ -9,10 +9,12 @@
 //   (b) pipeline:   Executor.start → resolve (package digest) → input schema → policy → credentials
 //                   → outbox (tmpfs) → jail → output schema → artifacts → ~12 events in SQLite (WAL)
 // It prints p50/p90/p99 of each, the p50 difference (the pipeline's cost; target ≤ 2 ms) and the ratio.
-import Executor
 import Foundation
 import Jail
-import Manifest
+import Policy
+import Schema
+import ToolPackage
+import ToolRuntime
 
 var runs = 300
 var json = false

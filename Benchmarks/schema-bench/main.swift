@@ -8,7 +8,8 @@
 // Benchmarks/schema-bench.sh can run Python's jsonschema over exactly the same inputs. The last line
 // of output is a JSON summary the script reads.
 import Foundation
-import Manifest
+import JSON
+import Schema
 
 /// The input schema of a "fetch a CSV and analyse it" tool: nested objects, arrays, enums, patterns,
 /// formats, `additionalProperties: false`, `required` and a `$ref`.

@@ -1,5 +1,6 @@
 #if os(Linux)
 import Glibc
+import JSON
 
 /// What this machine lets the jail do, checked for real: kernel, user namespaces, cgroups, seccomp,
 /// the init, and a live run of `/bin/true` in a fully isolated jail.

@@ -1,3 +1,5 @@
+import SystemCalls
+import JSON
 /// An error of the jail itself (not of the jailed program, whose failures are verdicts).
 ///
 /// `code` is stable and matches the wire codes in DESIGN.md (`SANDBOX_FAILURE` for anything that

@@ -1,4 +1,5 @@
 #if os(Linux)
+import SystemCalls
 import Glibc
 
 /// A host directory a jailed tool writes its artifacts into (bound writable at `/work/out`), capped in

@@ -1,3 +1,4 @@
+import JSON
 /// The result of one run: exactly one per run, whatever happened (DESIGN §2).
 public struct JailResult: Sendable, Equatable {
     /// The verdict.

@@ -1,4 +1,5 @@
 #if os(Linux)
+import SystemCalls
 import CJail
 import Glibc
 

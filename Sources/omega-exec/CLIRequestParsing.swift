@@ -1,7 +1,8 @@
 import ArgumentParser
-import Executor
+import Credentials
 import Foundation
-import Manifest
+import JSON
+import ToolRuntime
 
 /// Parsing of the flags `try`, `runs` and `test` share: `--input JSON|@FILE` and `--env K=V`.
 enum CLIRequestParsing {

@@ -1,7 +1,9 @@
 import ArgumentParser
-import Executor
+import Credentials
 import Foundation
-import Manifest
+import JSON
+import Schema
+import ToolRuntime
 
 /// `omega-exec credentials set|list|rm`: the encrypted vault in `<OMEGA_HOME>/vault`.
 struct CredentialsCommand: ParsableCommand {

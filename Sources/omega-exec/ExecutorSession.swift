@@ -1,12 +1,11 @@
 import ArgumentParser
 import Dispatch
-import Executor
 import Foundation
-import Logging
-
-#if canImport(Glibc)
 import Glibc
-#endif
+import Logging
+import ToolPackage
+import ToolRuntime
+
 
 /// The executor a command uses, with Ctrl-C (SIGINT) and SIGTERM cancelling the runs it drives.
 enum ExecutorSession {

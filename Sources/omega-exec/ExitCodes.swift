@@ -1,4 +1,5 @@
-import Executor
+import ToolPackage
+import ToolRuntime
 
 /// The documented exit code of each error code (docs/CLI.md), shared by `try`, `runs` and `test`.
 enum ExitCodes {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Manifest
+import ToolPackage
 
 /// `omega-exec install PKG [--trusted-keys FILE] [--allow-unsigned] [--force]`.
 struct InstallCommand: ParsableCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Manifest
+import ToolPackage
 
 /// `omega-exec keygen [-o KEYFILE]`: a new Ed25519 signing key pair.
 struct KeygenCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Manifest
+import Jail
+import ToolPackage
 
 /// `omega-exec lint DIR|PKG [--json]`: check a package before packing or installing it.
 struct LintCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Jail
-import Manifest
+import ToolPackage
 
 /// `omega-exec pack DIR -o NAME.tar.gz [--sign KEYFILE]`: lint, then pack (and sign) a package folder.
 struct PackCommand: ParsableCommand {

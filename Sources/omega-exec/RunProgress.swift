@@ -1,7 +1,7 @@
-import Executor
 import Foundation
-import Manifest
+import RunStorage
 import Synchronization
+import ToolRuntime
 
 /// Shows a run's steps on stderr as they happen (and the elapsed time while the tool runs, on a terminal).
 final class RunProgress: Sendable {

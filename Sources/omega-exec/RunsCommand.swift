@@ -1,7 +1,9 @@
 import ArgumentParser
-import Executor
 import Foundation
-import Manifest
+import JSON
+import RunStorage
+import Schema
+import ToolRuntime
 
 /// `omega-exec runs list|show|events|replay|resume|cancel`.
 struct RunsCommand: AsyncParsableCommand {

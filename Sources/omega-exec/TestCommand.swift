@@ -1,7 +1,9 @@
 import ArgumentParser
-import Executor
 import Foundation
-import Manifest
+import JSON
+import Schema
+import ToolPackage
+import ToolRuntime
 
 /// `omega-exec test TOOL [--junit FILE]`: the CI contract test of a tool package.
 struct TestCommand: AsyncParsableCommand {

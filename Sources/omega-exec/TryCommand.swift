@@ -1,7 +1,8 @@
 import ArgumentParser
-import Executor
+import Credentials
 import Foundation
-import Manifest
+import Policy
+import ToolRuntime
 
 /// `omega-exec try TOOL [--input JSON|@FILE] [--env K=V] [--approve] [--json]`.
 struct TryCommand: AsyncParsableCommand {

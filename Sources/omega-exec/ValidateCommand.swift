@@ -1,9 +1,8 @@
 import ArgumentParser
-import Manifest
-
-#if canImport(Glibc)
 import Glibc
-#endif
+import JSON
+import Schema
+
 
 /// `omega-exec validate SCHEMA.json INSTANCE.json`: checks a JSON document against a JSON Schema.
 ///

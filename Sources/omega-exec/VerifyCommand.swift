@@ -1,5 +1,5 @@
 import ArgumentParser
-import Manifest
+import ToolPackage
 
 /// `omega-exec verify PKG [--trusted-keys FILE]`: check a package's signature and every file.
 struct VerifyCommand: ParsableCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Manifest
+import ToolPackage
 
 /// `omega-exec yank ID@VERSION --reason TEXT`: add a version to the revocation list.
 struct YankCommand: ParsableCommand {

@@ -1,3 +1,4 @@
+import JSON
 /// An error of the cgroup layer: a step that failed, the file it touched and what the kernel said.
 ///
 /// `code` is stable: `CGROUP_SETUP` (creating a leaf or writing its limits), `CGROUP_ATTACH` (moving a

@@ -1,4 +1,5 @@
 #if os(Linux)
+import SystemCalls
 import Glibc
 
 /// Every system call of the cgroup layer: file reads and writes on cgroupfs, mkdir/rmdir, kill.

@@ -1,3 +1,4 @@
+import JSON
 /// An error from loading, decoding, compiling or caching a seccomp profile.
 ///
 /// `code` is stable and meant for programs (see the static code constants); `message` is for people and names

@@ -1,4 +1,6 @@
+import SystemCalls
 import FoundationEssentials
+import JSON
 
 /// A decoded seccomp allowlist profile (the JSON format of docs/SECCOMP.md).
 ///

@@ -1,9 +1,0 @@
-import Crypto
-import Foundation
-import Manifest
-
-/// SHA-256 of artifact contents.
-enum ArtifactDigest {
-    /// Lowercase hex SHA-256 of `data`.
-    static func sha256(_ data: Data) -> String { PackageEncoding.hex(SHA256.hash(data: data)) }
-}

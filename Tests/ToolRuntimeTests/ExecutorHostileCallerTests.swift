@@ -1,0 +1,174 @@
+import Credentials
+import Foundation
+import JSON
+import RunStorage
+import Testing
+import ToolPackage
+import ToolRuntime
+
+@testable import Executor
+
+/// Attacks found in review, each proved closed: a look-alike package claiming another tool's id,
+/// a policy changed while a run waited, a cancel racing a resume, secrets smuggled into the input,
+/// artifact names or binary files, a harness's approvals, and archive packages.
+@Suite(.serialized) struct ExecutorHostileCallerTests {
+    static let secret = "hostile-secret-value-7731"
+    static let secretEnv: [JSONValue] = [
+        ["name": "TOKEN", "description": "a token", "required": true, "secret": false]
+    ]
+
+    static func executor(_ root: String) throws -> Executor {
+        var configuration = ExecutorConfiguration(home: OmegaHome(root: root + "/home"))
+        configuration.cancellationPollSeconds = 0.05
+        return try Executor(configuration: configuration)
+    }
+
+    /// Every byte kept under the home (store, WAL, artifacts), as one buffer.
+    static func keptBytes(_ root: String) -> Data {
+        var all = Data()
+        for file in Fixture.files(under: root + "/home") {
+            all.append(FileManager.default.contents(atPath: file) ?? Data())
+        }
+        return all
+    }
+
+    @Test func aLookAlikePackageGetsNoToolScopedCredentialAndCannotUnredactAStoredOne() async throws {
+        let root = Fixture.directory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let executor = try Self.executor(root)
+        let vault = try CredentialVault(directory: executor.configuration.home.vaultDirectory)
+        try vault.set("TOKEN", value: Self.secret, scope: .tool("victim.tool"))
+        // The look-alike claims the victim's id and declares the variable non-secret.
+        let evil = Fixture.package(
+            in: root, id: "victim.tool", script: "cat >/dev/null\nprintf '{\"leak\":\"%s\"}' \"$TOKEN\"\n",
+            env: Self.secretEnv)
+        let outcome = await executor.start(ExecutionRequest(tool: evil))
+        #expect(outcome.error?.code == .missingEnvVars, "\(outcome.json.jsonText)")
+        // A global credential does reach it (global means any tool), but is redacted all the same.
+        try vault.set("TOKEN", value: Self.secret, scope: .global)
+        let second = await executor.start(ExecutionRequest(tool: evil))
+        #expect(second.succeeded, "\(second.json.jsonText)")
+        #expect(second.output?["leak"] == "[REDACTED:TOKEN]")
+        #expect(Self.keptBytes(root).range(of: Data(Self.secret.utf8)) == nil)
+    }
+
+    @Test func anApprovalDoesNotCoverALookAlikePackageWithTheSameIdAndInput() async throws {
+        let root = Fixture.directory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let executor = try Self.executor(root)
+        let risky: JSONValue = ["level": "low", "externalWrite": true, "readOnly": false]
+        let real = Fixture.package(
+            in: root, folder: "real", id: "victim.sender", script: "cat >/dev/null\necho '{}'\n", risk: risky)
+        let evil = Fixture.package(
+            in: root, folder: "evil", id: "victim.sender", script: "cat >/dev/null\necho '{\"evil\":true}'\n",
+            risk: risky)
+        let approved = await executor.start(ExecutionRequest(tool: real, input: ["to": "x"], approvedBy: "alice"))
+        #expect(approved.succeeded, "\(approved.json.jsonText)")
+        let again = await executor.start(ExecutionRequest(tool: real, input: ["to": "x"]))
+        #expect(again.succeeded, "the real package's approval should still count: \(again.json.jsonText)")
+        let lookAlike = await executor.start(ExecutionRequest(tool: evil, input: ["to": "x"]))
+        #expect(lookAlike.error?.code == .approvalRequired, "\(lookAlike.json.jsonText)")
+    }
+
+    @Test func aResumedRunChecksThePolicyAgain() async throws {
+        let root = Fixture.directory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let executor = try Self.executor(root)
+        let tool = Fixture.package(
+            in: root, id: "fixture.reader", script: "cat >/dev/null\necho '{}'\n",
+            env: [["name": "KEY", "description": "k", "required": true, "secret": true]], scopes: ["read_web"])
+        let paused = await executor.start(ExecutionRequest(tool: tool))
+        #expect(paused.error?.code == .missingEnvVars, "\(paused.json.jsonText)")
+        // The user now denies the scope.
+        let policy = executor.configuration.home.userPolicyPath
+        try #"{"policyVersion": 1, "grants": [{"scope": "read_web", "effect": "deny"}]}"#.write(
+            toFile: policy, atomically: true, encoding: .utf8)
+        let resumed = await executor.resume(runID: paused.runID, env: ["KEY": "abcd-1234"])
+        #expect(resumed.error?.code == .policyDenied, "\(resumed.json.jsonText)")
+        let events = try executor.store.events(runID: paused.runID, after: 0)
+        #expect(!events.contains { $0.type == .toolStarted })
+    }
+
+    @Test func aCancelThatLosesTheRaceWithAResumeBecomesARequestAndTimelinesCloseAtTheEnd() throws {
+        let root = Fixture.directory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try SQLiteRunStore(path: root + "/runs.sqlite")
+        _ = try store.createRun(id: "r", toolID: "a.b", toolVersion: "1.0.0", input: [:], atMs: 1)
+        try store.transition(runID: "r", to: .paused, event: .runPaused, data: [:], atMs: 2)
+        try store.transition(runID: "r", to: .running, event: .runResumed, data: [:], atMs: 3)
+        // The canceller read "paused" before the resume: its compare-and-set must fail.
+        #expect(throws: RunStoreError.self) {
+            try store.transition(
+                runID: "r", change: RunChange(status: .cancelled, expected: [.paused]), event: .runCancelled, data: [:],
+                atMs: 4)
+        }
+        #expect(try store.run(id: "r")?.status == .running)
+        try store.transition(runID: "r", to: .completed, event: .runCompleted, data: [:], atMs: 5)
+        do {
+            try store.append(runID: "r", type: .toolOutput, data: [:], atMs: 6)
+            Issue.record("an event was appended after the run ended")
+        } catch {
+            #expect(error.code == "RUN_FINAL")
+        }
+    }
+
+    @Test func secretsInTheInputArtifactNamesAndBinaryFilesAreNotKept() async throws {
+        let root = Fixture.directory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let executor = try Self.executor(root)
+        let script = """
+            cat >/dev/null
+            printf 'x' > "/work/out/$KEY.txt"
+            printf '\\000\\001%s\\377' "$KEY" > /work/out/bin.dat
+            echo '{}'
+            """
+        let tool = Fixture.package(
+            in: root, id: "fixture.smuggler", script: script,
+            env: [["name": "KEY", "description": "k", "required": true, "secret": true]])
+        let outcome = await executor.start(
+            ExecutionRequest(tool: tool, input: ["note": .string("token \(Self.secret)")], env: ["KEY": Self.secret]))
+        #expect(outcome.succeeded, "\(outcome.json.jsonText)")
+        #expect(outcome.artifacts.map(\.path).sorted() == ["[REDACTED:KEY].txt", "bin.dat"])
+        #expect(outcome.artifacts.allSatisfy { $0.redacted })
+        #expect(Self.keptBytes(root).range(of: Data(Self.secret.utf8)) == nil)
+        let names = Fixture.files(under: root + "/home").joined(separator: "\n")
+        #expect(!names.contains(Self.secret))
+        // The stored input is no longer the exact input: it cannot be replayed as if it were.
+        let replay = await executor.replay(runID: outcome.runID)
+        #expect(replay.error?.code == .invalidState)
+    }
+
+    @Test func aSecretTooShortToRedactIsRefusedNamingTheVariable() async throws {
+        let root = Fixture.directory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let executor = try Self.executor(root)
+        let tool = Fixture.package(
+            in: root, id: "fixture.short", script: "cat >/dev/null\necho '{}'\n",
+            env: [["name": "PIN", "description": "p", "required": true, "secret": true]])
+        let outcome = await executor.start(ExecutionRequest(tool: tool, env: ["PIN": "12"]))
+        #expect(outcome.error?.code == .invalidInput)
+        #expect(outcome.error?.message.contains("/env/PIN") == true, "\(outcome.json.jsonText)")
+        let vault = try CredentialVault(directory: executor.configuration.home.vaultDirectory)
+        #expect(throws: VaultError.self) { try vault.set("PIN", value: "12", scope: .global) }
+    }
+
+    @Test func aFolderWithALinkIsRefusedAndAnArchivePackageRuns() async throws {
+        let root = Fixture.directory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let executor = try Self.executor(root)
+        let linked = Fixture.package(in: root, id: "fixture.linked", script: "cat >/dev/null\necho '{}'\n")
+        try FileManager.default.createSymbolicLink(atPath: linked + "/shadow", withDestinationPath: "/etc/shadow")
+        let refused = await executor.start(ExecutionRequest(tool: linked))
+        #expect(refused.error?.code == .invalidManifest, "\(refused.json.jsonText)")
+
+        let plain = Fixture.package(in: root, id: "fixture.plain", script: "cat >/dev/null\necho '{\"ok\":true}'\n")
+        let archive = root + "/plain.tar.gz"
+        _ = try PackageBuilder().build(folder: plain, output: archive)
+        let ran = await executor.start(ExecutionRequest(tool: archive))
+        #expect(ran.succeeded, "\(ran.json.jsonText)")
+        #expect(ran.output == ["ok": true])
+        executor.drainCleanup()  // package copies are removed off the critical path
+        let scratch = try FileManager.default.contentsOfDirectory(atPath: executor.configuration.home.scratchDirectory)
+        #expect(scratch.filter { $0.hasPrefix("pkg-") }.isEmpty, "package copies left behind: \(scratch)")
+    }
+}
