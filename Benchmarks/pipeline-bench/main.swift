@@ -6,7 +6,7 @@
 // see the same machine noise:
 //   (a) bare jail:  Jail.run with the same spec the executor builds (tool at /tool, input on stdin,
 //                   default seccomp profile), no store, no policy
-//   (b) pipeline:   Executor.start → resolve (package digest) → input schema → policy → credentials
+//   (b) pipeline:   ToolRunner.start → resolve (package digest) → input schema → policy → credentials
 //                   → outbox (tmpfs) → jail → output schema → artifacts → ~12 events in SQLite (WAL)
 // It prints p50/p90/p99 of each, the p50 difference (the pipeline's cost; target ≤ 2 ms) and the ratio.
 import Foundation
@@ -62,7 +62,7 @@ try "cat >/dev/null\necho '{\"ok\":true}'\n".write(toFile: package + "/run.sh", 
 defer { try? FileManager.default.removeItem(atPath: base) }
 
 let home = OmegaHome(root: base + "/home")
-let executor = try Executor(configuration: ExecutorConfiguration(home: home))
+let executor = try ToolRunner(configuration: RuntimeConfiguration(home: home))
 let jail = executor.jail
 
 let spec: JailSpec = try {
@@ -177,7 +177,7 @@ if !json {
     }
     fixed.remove()
     try time("seccomp program lookup") { _ = try SeccompPolicy.program(named: "default") }
-    try time("tool-relative argument check") { _ = Executor.arguments(["/bin/sh", "/tool/run.sh"], package: package) }
+    try time("tool-relative argument check") { _ = ToolJailSpec.arguments(["/bin/sh", "/tool/run.sh"], package: package) }
     let store = executor.store
     _ = try store.createRun(id: "bench-events", toolID: "bench.echo", toolVersion: "1.0.0", input: [:], atMs: 0)
     try time("12 event appends (SQLite WAL)") {

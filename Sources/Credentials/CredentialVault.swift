@@ -1,9 +1,8 @@
 import Crypto
 import FoundationEssentials
-import Glibc
 import JSON
 import Synchronization
-
+import SystemCalls
 
 /// Credentials encrypted at rest with AES-256-GCM (swift-crypto).
 ///
@@ -53,7 +52,7 @@ public final class CredentialVault: Sendable {
             }
             keyBytes = bytes
         case .automatic:
-            if let encoded = getenv("OMEGA_VAULT_KEY").map({ String(cString: $0) }), !encoded.isEmpty {
+            if let encoded = SystemCall.environment("OMEGA_VAULT_KEY"), !encoded.isEmpty {
                 guard let bytes = ByteEncoding.base64Decode(encoded), bytes.count == 32 else {
                     throw VaultError(code: "VAULT_KEY_INVALID", message: "OMEGA_VAULT_KEY: expected 32 bytes in base64")
                 }

@@ -1,4 +1,5 @@
 import JSON
+
 /// A failure of the credential vault. Messages name files and fields, never a secret value.
 public struct VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Stable code: `VAULT_KEY_INVALID`, `VAULT_KEY_UNSAFE`, `VAULT_CORRUPT`, `VAULT_IO`, `INVALID_INPUT`.

@@ -21,7 +21,7 @@ extension JSONValue {
         case .bool(let b): out += b ? "true" : "false"
         case .integer(let i): out += String(i)
         case .number(let d): out += JSONValue.format(d)
-        case .string(let s): JSONValue.appendQuoted(s, to: &out)
+        case .string(let s): JSONWriter.appendQuoted(s, to: &out)
         case .array(let items):
             out += "["
             for (i, item) in items.enumerated() {
@@ -37,7 +37,7 @@ extension JSONValue {
                 : members.keys.sorted()
             for (i, key) in keys.enumerated() {
                 if i > 0 { out += "," }
-                JSONValue.appendQuoted(key, to: &out)
+                JSONWriter.appendQuoted(key, to: &out)
                 out += ":"
                 members[key]!.write(to: &out, canonical: canonical)
             }
@@ -62,26 +62,5 @@ extension JSONValue {
             text = mantissa + "e" + sign + (exponent.isEmpty ? "0" : exponent)
         }
         return text
-    }
-
-    /// Appends `value` as a JSON string literal (minimal escaping, as RFC 8785 requires).
-    static func appendQuoted(_ value: String, to out: inout String) {
-        out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }

@@ -1,7 +1,6 @@
 #if os(Linux)
 import CCap
 import CJail
-import Glibc
 
 /// Runs programs in a Linux namespace + seccomp jail and reports each run as a verdict.
 ///
@@ -75,7 +74,7 @@ public final class Jail: Sendable {
         netnsPool =
             !rootless && configuration.networkNamespacePool > 0
             && cj_netns_pool_start(Int32(configuration.networkNamespacePool)) == 0
-        initFD = configuration.useInit ? JailPaths.initExecutable.map { cj_open_path($0) } ?? -1 : -1
+        initFD = configuration.useInit ? JailPaths.initExecutable.map(Syscalls.openPath) ?? -1 : -1
     }
 
     deinit {

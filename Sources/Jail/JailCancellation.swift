@@ -1,5 +1,5 @@
 #if os(Linux)
-import Glibc
+import Glibc  // SIGKILL only: the pipe's calls go through Syscalls
 import Synchronization
 
 /// A token that stops a running jail from another thread: `cancel()` makes `Jail.run` kill the whole
@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// The token wraps a non-blocking, close-on-exec pipe the supervisor polls beside the run's other
 /// descriptors, so a cancellation is noticed at once. (An eventfd would do the same; Swift's Glibc
-/// module does not expose `eventfd(2)`, and the jail keeps every raw call in Swift.) A token passed to
+/// module does not expose `eventfd(2)`, and every raw call goes through the SystemCalls module.) A token passed to
 /// `run` when it is already cancelled makes `run` return that verdict without starting anything.
 /// One token may serve several runs: once cancelled, it stays cancelled.
 public final class JailCancellation: Sendable {

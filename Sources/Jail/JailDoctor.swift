@@ -1,6 +1,6 @@
 #if os(Linux)
-import Glibc
 import JSON
+import SystemCalls
 
 /// What this machine lets the jail do, checked for real: kernel, user namespaces, cgroups, seccomp,
 /// the init, and a live run of `/bin/true` in a fully isolated jail.
@@ -28,10 +28,7 @@ public struct JailDoctor: Sendable {
     /// Runs every check (including one real jailed run).
     public static func examine() -> JailDoctor {
         var report = JailDoctor()
-        var name = utsname()
-        uname(&name)
-        let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let machine = withUnsafeBytes(of: name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let (release, machine) = SystemCall.kernel()
         let major = Int(release.split(separator: ".").first ?? "") ?? 0
         let minor = Int(release.split(separator: ".").dropFirst().first ?? "") ?? 0
         report.checks.append(
@@ -39,7 +36,7 @@ public struct JailDoctor: Sendable {
                 name: "kernel", ok: (major, minor) >= (5, 12),
                 detail: "Linux \(release) \(machine) (5.12+ wanted for mount_setattr and close_range)"))
 
-        let root = geteuid() == 0
+        let root = SystemCall.effectiveUserID == 0
         let maxNS = Syscalls.readFile("/proc/sys/user/max_user_namespaces").flatMap { Int($0.trimmed) } ?? -1
         let unprivileged = Syscalls.readFile("/proc/sys/kernel/unprivileged_userns_clone").map { $0.trimmed }
         let apparmor = Syscalls.readFile("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").map { $0.trimmed }
@@ -99,7 +96,7 @@ public struct JailDoctor: Sendable {
         let has = { (controller: String) in cgroup != nil && support.controllers.contains(controller) }
         report.enforced.append("namespaces: user, pid, mount, network (loopback only), ipc, uts, cgroup")
         report.enforced.append(
-            "identity: uid/gid \(configuration.innerID) inside, mapped to host id \(root ? "\(configuration.hostID)" : "\(geteuid()) (your own)")"
+            "identity: uid/gid \(configuration.innerID) inside, mapped to host id \(root ? "\(configuration.hostID)" : "\(SystemCall.effectiveUserID) (your own)")"
         )
         report.enforced.append("capabilities: none in any set, securebits locked, no_new_privs")
         report.enforced.append(

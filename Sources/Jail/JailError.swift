@@ -1,5 +1,6 @@
-import SystemCalls
 import JSON
+import SystemCalls
+
 /// An error of the jail itself (not of the jailed program, whose failures are verdicts).
 ///
 /// `code` is stable and matches the wire codes in DESIGN.md (`SANDBOX_FAILURE` for anything that
@@ -27,6 +28,11 @@ public struct JailError: Error, Sendable, CustomStringConvertible, Equatable {
     /// A system call of the supervisor that failed.
     public static func system(_ step: String, errno: Int32) -> JailError {
         JailError(code: "SANDBOX_FAILURE", message: "\(step): \(Errno.name(errno))", errno: errno)
+    }
+
+    /// A system call of the supervisor that failed: its step and errno (`open /dev/null: ENOENT`).
+    static func system(_ error: SystemCallError) -> JailError {
+        .system(error.step, errno: error.errno.rawValue)
     }
 
     /// The error as one line.

@@ -1,6 +1,5 @@
 #if os(Linux)
 import SystemCalls
-import Glibc
 
 /// A host directory a jailed tool writes its artifacts into (bound writable at `/work/out`), capped in
 /// size, and collected without following anything the tool planted.
@@ -55,8 +54,7 @@ public struct JailOutbox: Sendable, Equatable {
             defer { Syscalls.close(dir) }
             let options =
                 "size=\(capacityBytes),nr_inodes=\(maxFiles + 16),mode=0700,uid=\(ownerUID),gid=\(ownerGID)"
-            try Syscalls.mountTmpfs(
-                onDirectory: dir, options: options, flags: UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), step: path)
+            try Syscalls.mountTmpfs(onDirectory: dir, options: options, step: path)
         } catch {
             try? Syscalls.rmdir(path)
             throw error
@@ -157,7 +155,7 @@ public struct JailOutbox: Sendable, Equatable {
     private static func removeEntry(at dir: Int32, _ name: [UInt8], depth: Int) {
         let step = "remove"
         guard let st = try? Syscalls.statNoFollow(at: dir, name, step: step) else { return }
-        guard st.st_mode & S_IFMT == S_IFDIR else {
+        guard st.kind == .directory else {
             try? Syscalls.unlink(at: dir, name, directory: false, step: step)
             return
         }
@@ -285,15 +283,15 @@ private struct OutboxCollection {
                 continue
             }
             let relative = prefix + text
-            let st: stat
+            let st: FileStatus
             do {
                 st = try Syscalls.statNoFollow(at: source, name, step: relative)
             } catch {
                 refuse(relative, Self.reason(error))
                 continue
             }
-            switch st.st_mode & S_IFMT {
-            case S_IFDIR:
+            switch st.kind {
+            case .directory:
                 guard depth < JailOutbox.maxDepth else {
                     refuse(relative, "deeper than \(JailOutbox.maxDepth) directories")
                     continue
@@ -308,21 +306,21 @@ private struct OutboxCollection {
                 defer { Syscalls.close(child) }
                 let target = DestinationDirectory(parent: destination, name: name)
                 try collect(directory: child, into: target, prefix: relative + "/", depth: depth + 1)
-            case S_IFREG:
+            case .regular:
                 try copy(name, from: source, found: st, into: destination, relative: relative)
-            case S_IFLNK: refuse(relative, "symbolic link")
-            case S_IFIFO: refuse(relative, "fifo")
-            case S_IFSOCK: refuse(relative, "socket")
-            case S_IFCHR: refuse(relative, "character device")
-            case S_IFBLK: refuse(relative, "block device")
-            default: refuse(relative, "unknown file type")
+            case .symbolicLink: refuse(relative, "symbolic link")
+            case .fifo: refuse(relative, "fifo")
+            case .socket: refuse(relative, "socket")
+            case .characterDevice: refuse(relative, "character device")
+            case .blockDevice: refuse(relative, "block device")
+            case .unknown: refuse(relative, "unknown file type")
             }
         }
     }
 
     /// Copies the regular file `name` of `source` (as `found` by `fstatat`), within the limits.
     private mutating func copy(
-        _ name: [UInt8], from source: Int32, found: stat, into destination: DestinationDirectory, relative: String
+        _ name: [UInt8], from source: Int32, found: FileStatus, into destination: DestinationDirectory, relative: String
     ) throws(JailError) {
         let input: Int32
         do {
@@ -332,13 +330,13 @@ private struct OutboxCollection {
             return
         }
         defer { Syscalls.close(input) }
-        guard let st = try? Syscalls.fileStatus(input, step: relative), st.st_mode & S_IFMT == S_IFREG,
-            st.st_ino == found.st_ino, st.st_dev == found.st_dev
+        guard let st = try? Syscalls.fileStatus(input, step: relative), st.kind == .regular,
+            st.inode == found.inode, st.device == found.device
         else {
             refuse(relative, "changed while collecting")
             return
         }
-        let size = UInt64(max(0, st.st_size))
+        let size = UInt64(max(0, st.size))
         guard artifacts.count < maxFiles, size <= maxBytes - copiedBytes else {
             return overLimit(relative, bytes: size)
         }

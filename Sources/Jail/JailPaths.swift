@@ -1,5 +1,5 @@
 #if os(Linux)
-import Glibc
+import SystemCalls
 
 /// Where the jail finds its policies and keeps its caches.
 ///
@@ -9,7 +9,7 @@ public enum JailPaths {
     /// The appliance's home directory.
     public static var home: String {
         if let value = environment("OMEGA_HOME"), !value.isEmpty { return value }
-        if geteuid() == 0 { return "/var/lib/omega-exec" }
+        if SystemCall.effectiveUserID == 0 { return "/var/lib/omega-exec" }
         if let data = environment("XDG_DATA_HOME"), data.hasPrefix("/") { return data + "/omega-exec" }
         return (environment("HOME") ?? "/tmp") + "/.local/share/omega-exec"
     }
@@ -61,8 +61,6 @@ public enum JailPaths {
         return candidates.first { Syscalls.exists($0) && !Syscalls.isDirectory($0) }
     }
 
-    static func environment(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }
-    }
+    static func environment(_ name: String) -> String? { SystemCall.environment(name) }
 }
 #endif

@@ -1,6 +1,5 @@
 #if os(Linux)
 import CJail
-import Glibc
 
 /// The launch blob `omega-jail-init` reads from fd 4 (layout: `struct cj_launch_header`).
 enum LaunchBlob {
@@ -27,9 +26,9 @@ enum LaunchBlob {
         blob += strings
         while blob.count % 8 != 0 { blob.append(0) }
         blob += seccomp
-        let fd = blob.withUnsafeBytes { cj_memfd_with($0.baseAddress, $0.count) }
-        guard fd >= 0 else { throw .system("memfd_create launch blob", errno: errno) }
-        return try Syscalls.dupHigh(fd, closingOriginal: true)
+        return try blob.withUnsafeBytes { bytes in
+            Result { () throws(JailError) in try Syscalls.memoryFile(bytes, step: "launch blob") }
+        }.get()
     }
 }
 #endif

@@ -1,7 +1,7 @@
 #if os(Linux)
-import SystemCalls
 import CJail
-import Glibc
+import Glibc  // errno numbers only: every call goes through Syscalls
+import SystemCalls
 
 /// One run between spawn and verdict: its descriptors, cgroup lease and the child.
 struct PreparedRun {
@@ -33,9 +33,9 @@ struct PreparedRun {
 
     private static func openStdin(_ spec: JailSpec) throws(JailError) -> Int32 {
         if let data = spec.stdinData {
-            let fd = data.withUnsafeBytes { cj_memfd_with($0.baseAddress, $0.count) }
-            guard fd >= 0 else { throw .system("memfd_create stdin", errno: errno) }
-            return try Syscalls.dupHigh(fd, closingOriginal: true)
+            return try data.withUnsafeBytes { bytes in
+                Result { () throws(JailError) in try Syscalls.memoryFile(bytes, step: "stdin") }
+            }.get()
         }
         let fd = try Syscalls.openRead(spec.stdinPath ?? "/dev/null", step: "open stdin")
         return try Syscalls.dupHigh(fd, closingOriginal: true)
@@ -45,7 +45,7 @@ struct PreparedRun {
     /// and reaped first: its stack and spec must outlive it.
     mutating func closeAll() {
         if child.pid > 0 {
-            cj_kill_and_reap(child.pidfd)
+            SystemCall.killAndReap(processDescriptor: child.pidfd)
             child.pid = 0
         }
         for fd in [
@@ -84,7 +84,7 @@ struct PreparedRun {
         Syscalls.close(blobFD); blobFD = -1
 
         if let failure = configureChild() {
-            cj_kill_and_reap(child.pidfd)
+            SystemCall.killAndReap(processDescriptor: child.pidfd)
             child.pid = 0
             return JailResult(
                 status: .setupError, wallMs: Self.ms(since: started), error: failure,
@@ -104,7 +104,8 @@ struct PreparedRun {
         // itself need it (so the C copies are made only then).
         let argv = [spec.program] + spec.arguments
         let environment = spec.effectiveEnvironment
-        let searchPath = environment.first { $0.hasPrefix("PATH=") }
+        let searchPath =
+            environment.first { $0.hasPrefix("PATH=") }
             .map { $0.dropFirst(5).split(separator: ":").map(String.init) } ?? []
         if jail.initFD >= 0 {
             blobFD = try LaunchBlob.memfd(

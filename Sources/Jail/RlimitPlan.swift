@@ -1,6 +1,5 @@
 #if os(Linux)
 import CJail
-import Glibc
 
 /// The rlimits every jailed process gets (DESIGN §2): CPU, file size, open files, stack, no core
 /// dumps, little locked memory, processes; and address space when no cgroup caps memory.

@@ -1,7 +1,7 @@
 #if os(Linux)
-import SystemCalls
 import CJail
-import Glibc
+import Glibc  // signal numbers only: every call goes through Syscalls
+import SystemCalls
 
 /// Watches one released child: collects output within its caps, enforces the wall and CPU limits,
 /// reads the status pipe, reaps the jail's init and turns it all into a verdict.
@@ -32,7 +32,7 @@ struct Supervisor {
         let cpuLimitNs = UInt64(limits.effectiveCPUSeconds * 1e9)
         let checksCPU = run.lease != nil && limits.cpuSeconds != nil
         var nextCPUCheck = started + 50_000_000
-        var reaped: (status: Int32, userUs: Int64, sysUs: Int64, maxRssKb: Int64)?
+        var reaped: SystemCall.ProcessExit?
         var open = (stdout: true, stderr: true, status: true)
         let pidfd = run.child.pidfd
         let cancelFD = cancellation?.readFD ?? -1
@@ -47,13 +47,14 @@ struct Supervisor {
                 nextCPUCheck = now + 50_000_000
                 if let used = run.lease?.usage().cpuNanoseconds, used >= cpuLimitNs { kill(.cpu) }
             }
-            var fds: [pollfd] = []
-            if open.stdout { fds.append(pollfd(fd: run.stdoutRead, events: Int16(POLLIN), revents: 0)) }
-            if open.stderr { fds.append(pollfd(fd: run.stderrRead, events: Int16(POLLIN), revents: 0)) }
-            if open.status { fds.append(pollfd(fd: run.child.status_fd, events: Int16(POLLIN), revents: 0)) }
-            if reaped == nil { fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
+            var fds: [SystemCall.PollDescriptor] = []
+            let readable = SystemCall.pollReadable
+            if open.stdout { fds.append(.init(fd: run.stdoutRead, events: readable, revents: 0)) }
+            if open.stderr { fds.append(.init(fd: run.stderrRead, events: readable, revents: 0)) }
+            if open.status { fds.append(.init(fd: run.child.status_fd, events: readable, revents: 0)) }
+            if reaped == nil { fds.append(.init(fd: pidfd, events: readable, revents: 0)) }
             let watchesCancel = cancellation != nil && killReason == nil && reaped == nil
-            if watchesCancel && cancelFD >= 0 { fds.append(pollfd(fd: cancelFD, events: Int16(POLLIN), revents: 0)) }
+            if watchesCancel && cancelFD >= 0 { fds.append(.init(fd: cancelFD, events: readable, revents: 0)) }
             var waitNs: UInt64 = reaped == nil ? (deadline > now ? deadline - now : 0) : 1_000_000_000
             if checksCPU && reaped == nil { waitNs = min(waitNs, nextCPUCheck > now ? nextCPUCheck - now : 0) }
             if killReason != nil { waitNs = min(waitNs, 100_000_000) }
@@ -154,17 +155,17 @@ struct Supervisor {
         return (setupError, toolStatus)
     }
 
-    private func verdict(reaped: (status: Int32, userUs: Int64, sysUs: Int64, maxRssKb: Int64), wallMs: Double)
-        -> JailResult
-    {
+    private func verdict(reaped: SystemCall.ProcessExit, wallMs: Double) -> JailResult {
         let usage = run.lease?.usage()
         let (setupError, toolStatus) = reports()
         let (exitCode, signal) = Syscalls.decode(waitStatus: toolStatus ?? reaped.status)
         var result = JailResult(
             status: .ok, exitCode: exitCode, signal: signal, wallMs: wallMs,
             cgroup: run.jail.cgroupVersion)
-        result.cpuMs = usage?.cpuNanoseconds.map { Double($0) / 1e6 } ?? Double(reaped.userUs + reaped.sysUs) / 1000
-        result.maxRssKb = usage?.peakMemoryBytes.map { Int64($0 / 1024) } ?? reaped.maxRssKb
+        result.cpuMs =
+            usage?.cpuNanoseconds.map { Double($0) / 1e6 }
+            ?? Double(reaped.userMicroseconds + reaped.systemMicroseconds) / 1000
+        result.maxRssKb = usage?.peakMemoryBytes.map { Int64($0 / 1024) } ?? reaped.maxResidentKilobytes
         result.stdout = String(decoding: stdoutBytes, as: UTF8.self)
         result.stderr = String(decoding: stderrBytes, as: UTF8.self)
         result.stdoutTruncated = stdoutTruncated

@@ -1,156 +1,136 @@
 #if os(Linux)
-import CJail
-import Glibc
+import Glibc  // signal numbers only: every call goes through SystemCalls
+import SystemCalls
 
-/// The supervisor's system calls: each retries `EINTR` and throws a `JailError` naming the step.
-/// No other file of the jail calls Glibc for raw system calls.
+/// The supervisor's vocabulary of system calls, over the `SystemCalls` module: which flags the jail
+/// uses, which failures are not failures (`EAGAIN` on a non-blocking pipe, a reader that left), and
+/// `JailError` (`SANDBOX_FAILURE`, `step: ENAME`) for the rest. No file of the jail calls Glibc for
+/// a file, descriptor or process system call (threads, signal numbers and `malloc` aside); the child
+/// side of a run is C (`CJail`).
 public enum Syscalls {
+    /// Runs `body`, turning its ``SystemCallError`` into `JailError.system`.
+    @inline(__always)
+    static func mapped<T>(_ body: () throws(SystemCallError) -> T) throws(JailError) -> T {
+        do throws(SystemCallError) { return try body() } catch { throw .system(error) }
+    }
+
     /// `pipe2(O_CLOEXEC)`; returns (read, write).
     static func pipe() throws(JailError) -> (Int32, Int32) {
-        var fds: [Int32] = [-1, -1]
-        guard cj_pipe(&fds) == 0 else { throw .system("pipe2", errno: errno) }
-        return (fds[0], fds[1])
+        try mapped { () throws(SystemCallError) in try SystemCall.pipe() }
     }
 
     /// Makes `fd` non-blocking.
     static func setNonBlocking(_ fd: Int32) throws(JailError) {
-        let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
-            throw .system("fcntl O_NONBLOCK", errno: errno)
-        }
+        try mapped { () throws(SystemCallError) in try SystemCall.setNonBlocking(fd) }
     }
 
     /// Duplicates `fd` to a descriptor >= 3 (close-on-exec), so it can never collide with 0, 1, 2.
     static func dupHigh(_ fd: Int32, closingOriginal: Bool = false) throws(JailError) -> Int32 {
         if fd >= 3 && closingOriginal { return fd }
-        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 3)
-        let err = errno
-        if closingOriginal { _ = Glibc.close(fd) }
-        guard copy >= 0 else { throw .system("fcntl F_DUPFD_CLOEXEC", errno: err) }
-        return copy
+        defer { if closingOriginal { SystemCall.close(fd) } }
+        return try mapped { () throws(SystemCallError) in try SystemCall.duplicate(fd, atLeast: 3) }
     }
 
-    /// `open(path, O_RDONLY|O_CLOEXEC)`.
+    /// `open(path, O_RDONLY|O_CLOEXEC)`; errors say `<step> <path>`.
     static func openRead(_ path: String, step: String) throws(JailError) -> Int32 {
-        while true {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd >= 0 { return fd }
-            if errno != EINTR { throw .system("\(step) \(path)", errno: errno) }
+        try mapped { () throws(SystemCallError) in try SystemCall.open(path, step: "\(step) \(path)") }
+    }
+
+    /// `open(path, O_PATH|O_CLOEXEC)`: a handle to execute later with `execveat`; -1 when it cannot be opened.
+    static func openPath(_ path: String) -> Int32 {
+        (try? SystemCall.open(path, .pathOnly)) ?? -1
+    }
+
+    /// A memory file holding `bytes`, at a descriptor >= 3 (the program's stdin, the launch blob).
+    static func memoryFile(_ bytes: UnsafeRawBufferPointer, step: String) throws(JailError) -> Int32 {
+        let fd = try mapped { () throws(SystemCallError) in
+            do throws(SystemCallError) {
+                return try SystemCall.memoryFile(named: "omega-stdin", containing: bytes)
+            } catch {
+                throw SystemCallError("memfd_create \(step)", errno: error.errno)
+            }
         }
+        return try dupHigh(fd, closingOriginal: true)
     }
 
     /// Closes `fd` when it is valid.
-    static func close(_ fd: Int32) {
-        if fd >= 0 { _ = Glibc.close(fd) }
-    }
+    static func close(_ fd: Int32) { SystemCall.close(fd) }
 
     /// Reads what is available; nil on EAGAIN, empty on EOF.
+    @inline(__always)
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(JailError) -> Int? {
-        while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN: return nil
-            default: throw .system("read", errno: errno)
-            }
-        }
+        try mapped { () throws(SystemCallError) in try SystemCall.readAvailable(fd, into: buffer) }
     }
 
-    /// Writes all of `bytes` (blocking), ignoring EPIPE (a reader that left is not our failure).
+    /// Writes all of `bytes` (blocking; waiting for room when `fd` is non-blocking), giving up silently
+    /// on any other failure: a reader that left (`EPIPE`) is not the run's failure.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         var offset = 0
         while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN {
-                    var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                    _ = Glibc.poll(&pfd, 1, 100)
-                    continue
-                }
+            do throws(SystemCallError) {
+                offset += try SystemCall.write(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            } catch  where error.errno == .wouldBlock {
+                var descriptors = [SystemCall.PollDescriptor(fd: fd, events: SystemCall.pollWritable, revents: 0)]
+                _ = try? SystemCall.poll(&descriptors, timeoutMilliseconds: 100)
+            } catch {
                 return
             }
-            offset += n
         }
     }
 
     /// `poll` with a timeout in milliseconds (-1: forever); EINTR counts as "nothing happened".
-    static func poll(_ fds: inout [pollfd], timeoutMs: Int32) throws(JailError) -> Int32 {
-        let n = Glibc.poll(&fds, nfds_t(fds.count), timeoutMs)
-        if n < 0 {
-            if errno == EINTR { return 0 }
-            throw .system("poll", errno: errno)
-        }
-        return n
+    @inline(__always)
+    static func poll(_ fds: inout [SystemCall.PollDescriptor], timeoutMs: Int32) throws(JailError) -> Int {
+        try mapped { () throws(SystemCallError) in try SystemCall.poll(&fds, timeoutMilliseconds: timeoutMs) }
     }
 
-    /// Writes a whole small file (maps, cgroup knobs).
+    /// Writes a whole small file in one write (identity maps); every failure says `write <path>`.
     static func writeFile(_ path: String, _ text: String) throws(JailError) {
-        var text = text
-        let rc = text.withUTF8 {
-            cj_write_file(path, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count)
+        do throws(SystemCallError) {
+            try SystemCall.writeFile(path, text: text)
+        } catch {
+            throw .system("write \(path)", errno: error.errno.rawValue)
         }
-        guard rc == 0 else { throw .system("write \(path)", errno: errno) }
     }
 
-    /// Reads a small file; nil when it cannot be read.
+    /// Reads a small file (its first `capacity - 1` bytes); nil when it cannot be read.
     static func readFile(_ path: String, capacity: Int = 4096) -> String? {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer -> String? in
-            let n = cj_read_file(path, buffer.baseAddress!, capacity)
-            guard n >= 0 else { return nil }
-            return String(cString: buffer.baseAddress!)
-        }
+        guard let bytes = try? SystemCall.readFile(path, upTo: capacity - 1) else { return nil }
+        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
     }
 
     /// Sends SIGKILL through the pidfd (the pid only when there is no pidfd: a pid may be reused
     /// once its process is reaped, a pidfd never designates another process).
-    static func kill(pidfd: Int32, pid: pid_t) {
+    static func kill(pidfd: Int32, pid: Int32) {
         if pidfd >= 0 {
-            _ = cj_pidfd_send_signal(pidfd, SIGKILL)
-        } else if pid > 0 {
-            _ = Glibc.kill(pid, SIGKILL)
+            SystemCall.sendSignal(SIGKILL, toProcessDescriptor: pidfd)
+        } else {
+            SystemCall.sendSignal(SIGKILL, toProcess: pid)
         }
     }
 
-    /// Reaps `pid`, returning its status and resource usage.
-    static func wait(_ pid: pid_t, noHang: Bool = false) throws(JailError) -> (
-        status: Int32, userUs: Int64, sysUs: Int64, maxRssKb: Int64
-    )? {
-        var status: Int32 = 0
-        var user: Int64 = 0, sys: Int64 = 0, rss: Int64 = 0
-        let r = cj_wait(pid, &status, &user, &sys, &rss, noHang ? 1 : 0)
-        if r == 0 { return nil }
-        guard r > 0 else { throw .system("wait4", errno: errno) }
-        return (status, user, sys, rss)
+    /// Reaps `pid`, returning its status and resource usage (nil with `noHang` while it runs).
+    static func wait(_ pid: Int32, noHang: Bool = false) throws(JailError) -> SystemCall.ProcessExit? {
+        try mapped { () throws(SystemCallError) in try SystemCall.wait(for: pid, noHang: noHang) }
     }
 
     /// Monotonic time in nanoseconds.
-    public static func monotonicNs() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    public static func monotonicNs() -> UInt64 { SystemCall.monotonicNanoseconds() }
 
     /// The effective user and group ids of this process.
-    static var effectiveIDs: (uid: UInt32, gid: UInt32) { (geteuid(), getegid()) }
+    static var effectiveIDs: (uid: UInt32, gid: UInt32) { (SystemCall.effectiveUserID, SystemCall.effectiveGroupID) }
 
     /// What `readlink` says of `path`, or nil when it is not a symbolic link.
     static func readlink(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = Glibc.readlink(path, &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let target = try? SystemCall.readLink(path), !target.isEmpty else { return nil }
+        return String(decoding: target, as: UTF8.self)
     }
 
     /// Whether `path` exists (following symbolic links).
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    static func exists(_ path: String) -> Bool { SystemCall.isAccessible(path, .exists) }
 
     /// Whether `path` is a directory (following symbolic links).
-    static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
+    static func isDirectory(_ path: String) -> Bool { (try? SystemCall.fileStatus(path))?.kind == .directory }
 
     /// Decodes a raw wait status: (exit code, signal).
     static func decode(waitStatus st: Int32) -> (exitCode: Int32?, signal: Int32?) {

@@ -6,9 +6,9 @@ extension SQLiteRunStore {
     /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func requestCancel(runID: String, atMs: Int64) throws(RunStoreError) -> Bool {
         do {
-            return try pool.write { db -> Bool in
+            let requested = try pool.write { db -> Bool in
                 guard let raw = try String.fetchOne(db, sql: "SELECT status FROM runs WHERE id = ?", arguments: [runID])
-                else { throw RunStoreError(code: "RUN_NOT_FOUND", message: "no run \(runID)") }
+                else { throw RunStoreError(.runNotFound, "no run \(runID)") }
                 guard let status = RunStatus(rawValue: raw), !status.isFinal else { return false }
                 try db.execute(sql: "UPDATE runs SET cancel_requested = 1 WHERE id = ?", arguments: [runID])
                 _ = try Self.appendEvent(
@@ -17,6 +17,8 @@ extension SQLiteRunStore {
                     atMs: atMs)
                 return true
             }
+            if requested { changes.notify([.events, .cancellation]) }
+            return requested
         } catch {
             throw failure("request cancellation of \(runID)", error)
         }

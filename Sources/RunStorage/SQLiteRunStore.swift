@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import JSON
 import Policy
+import Synchronization
 
 /// The embedded run store: SQLite in WAL mode through GRDB.
 ///
@@ -11,15 +12,29 @@ import Policy
 /// writers can neither lose nor reorder events. A committed event survives a `kill -9` of the
 /// process. String values of inputs and event data pass through the redactor's credential patterns
 /// before they are written (the executor also redacts the run's own secret values).
-public final class SQLiteRunStore: RunStore {
+public final class SQLiteRunStore: RunStore, @unchecked Sendable {
     let pool: DatabasePool
     let redactor = Redactor()
+    /// Wakes subscribers: after each commit of this store, and when `PRAGMA data_version` of a
+    /// connection of its own (opened on first subscription) shows another process committed.
+    public let changes: RunChangeFeed
     /// The database file.
     public let path: String
 
     /// Opens (creating and migrating when needed) the store at `path`.
     public init(path: String) throws(RunStoreError) {
         self.path = path
+        let probe = Mutex<DatabaseQueue?>(nil)
+        changes = RunChangeFeed { [path] in
+            probe.withLock { queue -> Int64? in
+                if queue == nil {
+                    var configuration = Configuration()
+                    configuration.readonly = true
+                    queue = try? DatabaseQueue(path: path, configuration: configuration)
+                }
+                return try? queue?.read { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") }
+            }
+        }
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
@@ -35,7 +50,7 @@ public final class SQLiteRunStore: RunStore {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
         } catch {
-            throw RunStoreError(code: "STORE_FAILURE", message: "opening \(path): \(error)")
+            throw RunStoreError(.storeFailure, "opening \(path): \(error)")
         }
     }
 
@@ -138,7 +153,7 @@ public final class SQLiteRunStore: RunStore {
 
     func failure(_ step: String, _ error: any Error) -> RunStoreError {
         if let error = error as? RunStoreError { return error }
-        return RunStoreError(code: "STORE_FAILURE", message: "\(step): \(error)")
+        return RunStoreError(.storeFailure, "\(step): \(error)")
     }
 
     /// `value` with every well-known credential in its strings replaced.
@@ -169,7 +184,7 @@ public final class SQLiteRunStore: RunStore {
         do {
             try pool.write { db in
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [draft.id]) == true {
-                    throw RunStoreError(code: "RUN_EXISTS", message: "run \(draft.id) already exists")
+                    throw RunStoreError(.runExists, "run \(draft.id) already exists")
                 }
                 try db.execute(
                     sql: """
@@ -188,6 +203,7 @@ public final class SQLiteRunStore: RunStore {
         } catch {
             throw failure("create run \(draft.id)", error)
         }
+        changes.notify(.events)
         var record = RunRecord(
             id: draft.id, toolID: draft.toolID, toolVersion: draft.toolVersion, status: .created, input: stored,
             createdAtMs: atMs, updatedAtMs: atMs)
@@ -212,14 +228,15 @@ public final class SQLiteRunStore: RunStore {
                     let raw = try String.fetchOne(
                         db.cachedStatement(sql: "SELECT status FROM runs WHERE id = ?"), arguments: [runID])
                 else {
-                    throw RunStoreError(code: "RUN_NOT_FOUND", message: "no run \(runID)")
+                    throw RunStoreError(.runNotFound, "no run \(runID)")
                 }
                 // A final run's timeline is closed: nothing may be written after its last event.
                 if let status = RunStatus(rawValue: raw), status.isFinal {
-                    throw RunStoreError(code: "RUN_FINAL", message: "run \(runID) is \(raw); its timeline is closed")
+                    throw RunStoreError(.runFinal, "run \(runID) is \(raw); its timeline is closed")
                 }
                 return try Self.appendEvent(db, runID: runID, type: type, data: stored.canonicalText, atMs: atMs)
             }
+            changes.notify(.events)
             return RunEvent(runID: runID, sequence: sequence, type: type, timestampMs: atMs, data: stored)
         } catch {
             throw failure("append \(type.rawValue) to \(runID)", error)
@@ -238,19 +255,16 @@ public final class SQLiteRunStore: RunStore {
                 guard
                     let raw = try String.fetchOne(
                         db.cachedStatement(sql: "SELECT status FROM runs WHERE id = ?"), arguments: [runID])
-                else { throw RunStoreError(code: "RUN_NOT_FOUND", message: "no run \(runID)") }
+                else { throw RunStoreError(.runNotFound, "no run \(runID)") }
                 let current = RunStatus(rawValue: raw) ?? .failed
                 if let expected = change.expected, !expected.contains(current) {
                     throw RunStoreError(
-                        code: "INVALID_TRANSITION",
-                        message:
-                            "run \(runID) is \(current.rawValue), not \(expected.map(\.rawValue).sorted().joined(separator: " or "))"
+                        .invalidTransition, "run \(runID) is \(current.rawValue), not \(expected.map(\.rawValue).sorted().joined(separator: " or "))"
                     )
                 }
                 guard current.successors.contains(status) else {
                     throw RunStoreError(
-                        code: "INVALID_TRANSITION",
-                        message: "run \(runID) is \(current.rawValue); it cannot become \(status.rawValue)")
+                        .invalidTransition, "run \(runID) is \(current.rawValue); it cannot become \(status.rawValue)")
                 }
                 var assignments = ["status = ?", "updated_at = ?"]
                 var arguments: [(any DatabaseValueConvertible)?] = [status.rawValue, atMs]
@@ -272,6 +286,7 @@ public final class SQLiteRunStore: RunStore {
                     arguments: StatementArguments(arguments))
                 return try Self.appendEvent(db, runID: runID, type: event, data: stored.canonicalText, atMs: atMs)
             }
+            changes.notify(.events)
             return RunEvent(runID: runID, sequence: sequence, type: event, timestampMs: atMs, data: stored)
         } catch {
             throw failure("transition \(runID) to \(status.rawValue)", error)
@@ -355,7 +370,7 @@ public final class SQLiteRunStore: RunStore {
     {
         let statuses = [RunStatus.created, .running] + (includePaused ? [.paused] : [])
         do {
-            return try pool.write { db in
+            let ids = try pool.write { db in
                 let marks = statuses.map { _ in "?" }.joined(separator: ",")
                 let rows = try Row.fetchAll(
                     db, sql: "SELECT id, owner, status FROM runs WHERE status IN (\(marks)) ORDER BY created_at",
@@ -376,6 +391,8 @@ public final class SQLiteRunStore: RunStore {
                 }
                 return ids
             }
+            if !ids.isEmpty { changes.notify(.events) }
+            return ids
         } catch {
             throw failure("mark interrupted runs", error)
         }

@@ -1,5 +1,5 @@
 #if os(Linux)
-import Glibc
+import SystemCalls
 
 /// An exclusive `flock(2)` on a file beside the database, held while a process opens and migrates
 /// the store, so processes starting at the same moment on a fresh home do not race to create the
@@ -7,24 +7,27 @@ import Glibc
 final class StoreLock {
     private var fd: Int32
 
-    /// Takes the lock on `path` (created 0600 when missing), waiting for other holders.
+    /// Takes the lock on `path` (created 0600 when missing, never through a symbolic link), waiting for
+    /// other holders.
+    ///
+    /// - Throws: `STORE_FAILURE` naming the step and the path (`flock /path: <strerror text>`).
     init(path: String) throws(RunStoreError) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else {
-            throw RunStoreError(code: "STORE_FAILURE", message: "open \(path): \(String(cString: strerror(errno)))")
+        do throws(SystemCallError) {
+            fd = try SystemCall.open(path, [.readWrite, .create, .noFollow], permissions: 0o600)
+        } catch {
+            throw RunStoreError(.storeFailure, "\(error.step): \(error.errno.message)")
         }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno == EINTR { continue }
-            let err = errno
-            close(fd)
-            throw RunStoreError(code: "STORE_FAILURE", message: "flock \(path): \(String(cString: strerror(err)))")
+        do throws(SystemCallError) {
+            try SystemCall.lockExclusively(fd, step: "flock \(path)")
+        } catch {
+            SystemCall.close(fd)
+            throw RunStoreError(.storeFailure, "\(error.step): \(error.errno.message)")
         }
-        self.fd = fd
     }
 
     /// Releases the lock (idempotent).
     func release() {
-        if fd >= 0 { close(fd) }
+        SystemCall.close(fd)
         fd = -1
     }
 

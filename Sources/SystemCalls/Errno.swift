@@ -24,6 +24,10 @@ public struct Errno: RawRepresentable, Sendable, Hashable, CustomStringConvertib
         return "errno \(value)"
     }
 
+    /// The C library's description of the value (`strerror(3)`: `No such file or directory`), for
+    /// messages that have always said it in words. Names (``name``) are the one way to identify an errno.
+    public var message: String { String(cString: strerror(rawValue)) }
+
     /// The symbolic name.
     public var description: String { name }
 
@@ -45,4 +49,14 @@ public struct Errno: RawRepresentable, Sendable, Hashable, CustomStringConvertib
     public static let notPermitted = Errno(rawValue: EPERM)
     /// Permission denied.
     public static let accessDenied = Errno(rawValue: EACCES)
+    /// Invalid argument (also what the wrappers of this module say of a path with a NUL byte inside).
+    public static let invalidArgument = Errno(rawValue: EINVAL)
+    /// Device or resource busy (a cgroup that still has members).
+    public static let busy = Errno(rawValue: EBUSY)
+    /// Input/output error (also a short write where the wrapper needs the whole value written at once).
+    public static let ioError = Errno(rawValue: EIO)
+    /// No such process.
+    public static let noSuchProcess = Errno(rawValue: ESRCH)
+    /// Bad file descriptor.
+    public static let badFileDescriptor = Errno(rawValue: EBADF)
 }

@@ -34,7 +34,7 @@ final class ConcurrencyLimiter: Sendable {
     /// Takes a slot for `toolID`, waiting for one when the caps are reached.
     ///
     /// - Throws: `RATE_LIMITED` when the queue is full; `CANCELLED` when the task is cancelled while waiting.
-    func acquire(toolID: String) async throws(ExecutorError) {
+    func acquire(toolID: String) async throws(OmegaError) {
         enum Decision { case granted, refused, wait(UInt64) }
         let decision: Decision = state.withLock { s in
             if s.waiters.isEmpty, s.running < maxRunning, s.perTool[toolID, default: 0] < maxPerTool {
@@ -49,7 +49,7 @@ final class ConcurrencyLimiter: Sendable {
         switch decision {
         case .granted: return
         case .refused:
-            throw ExecutorError(
+            throw OmegaError(
                 .rateLimited, "too many calls are waiting (\(maxWaiting) queued, \(maxRunning) running); retry later",
                 details: ["maxRunning": .integer(Int64(maxRunning)), "maxWaiting": .integer(Int64(maxWaiting))])
         case .wait(let id):
@@ -70,7 +70,7 @@ final class ConcurrencyLimiter: Sendable {
                 }
                 waiter?.continuation.resume(returning: false)
             }
-            if !granted { throw ExecutorError(.cancelled, "the run was cancelled while it waited for a slot") }
+            if !granted { throw OmegaError(.cancelled, "the run was cancelled while it waited for a slot") }
         }
     }
 

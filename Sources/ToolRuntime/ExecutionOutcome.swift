@@ -17,7 +17,7 @@ public struct ExecutionOutcome: Sendable {
     /// The tool's (redacted) output when completed.
     public var output: JSONValue?
     /// What went wrong, or what the pause waits for.
-    public var error: ExecutorError?
+    public var error: OmegaError?
     /// The jail's verdict (without stdout/stderr), when the tool ran.
     public var verdict: JSONValue?
     /// Files the tool left in `/work/out`.

@@ -47,7 +47,7 @@ public struct OmegaHome: Sendable, Hashable {
     /// from `template` when there is none.
     ///
     /// - Throws: `INTERNAL_ERROR` naming the directory that could not be made.
-    public func prepare(policyTemplate template: String? = nil) throws(ExecutorError) {
+    public func prepare(policyTemplate template: String? = nil) throws(OmegaError) {
         let fm = FileManager.default
         // The jail's unprivileged host id must traverse the home to reach the packages (mounted at /tool)
         // and the run's outbox (mounted at /work/out), so those paths are 0711/0755; the store, the
@@ -59,7 +59,7 @@ public struct OmegaHome: Sendable, Hashable {
             var isDirectory: ObjCBool = false
             if fm.fileExists(atPath: directory, isDirectory: &isDirectory) {
                 guard isDirectory.boolValue else {
-                    throw ExecutorError(.internalError, "\(directory) exists and is not a directory")
+                    throw OmegaError(.internalError, "\(directory) exists and is not a directory")
                 }
                 // The home and the scratch space must stay traversable by the jail's id (another tool may
                 // have created them 0700): add the search bits, never remove any.
@@ -76,7 +76,7 @@ public struct OmegaHome: Sendable, Hashable {
                     atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: mode])
                 try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: directory)
             } catch {
-                throw ExecutorError(.internalError, "cannot create \(directory): \(error.localizedDescription)")
+                throw OmegaError(.internalError, "cannot create \(directory): \(error.localizedDescription)")
             }
         }
         if let template, !fm.fileExists(atPath: userPolicyPath), fm.fileExists(atPath: template) {
@@ -85,7 +85,7 @@ public struct OmegaHome: Sendable, Hashable {
             } catch  where fm.fileExists(atPath: userPolicyPath) {
                 // Another process starting at the same moment installed it first: fine.
             } catch {
-                throw ExecutorError(.internalError, "cannot install the default policy at \(userPolicyPath): \(error)")
+                throw OmegaError(.internalError, "cannot install the default policy at \(userPolicyPath): \(error)")
             }
         }
     }

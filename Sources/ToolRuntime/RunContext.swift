@@ -16,7 +16,7 @@ final class RunContext: @unchecked Sendable {
     let approvedBy: String?
     /// Whether an approval granted by `approvedBy` is recorded for later calls (false for harnesses).
     var keepsApproval = true
-    let observer: Executor.EventObserver?
+    let observer: ToolRunner.EventObserver?
     /// The resolved environment (after the credentials step).
     var env: [String: String] = [:]
     /// Where each resolved variable came from (`request` or `vault`).
@@ -39,7 +39,7 @@ final class RunContext: @unchecked Sendable {
 
     init(
         runID: String, tool: ResolvedTool, input: JSONValue, providedEnv: [String: String], user: String?,
-        approvedBy: String?, observer: Executor.EventObserver?
+        approvedBy: String?, observer: ToolRunner.EventObserver?
     ) {
         self.runID = runID
         self.tool = tool

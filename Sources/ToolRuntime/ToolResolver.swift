@@ -34,15 +34,15 @@ public struct ToolResolver: Sendable {
     ///     different package is refused (`TOOL_NOT_FOUND`), so a run never continues with other code.
     /// - Throws: `TOOL_NOT_FOUND`, `TOOL_UNAVAILABLE` (yanked, or a binding not served here) or
     ///   `INVALID_MANIFEST` (malformed manifest, bad signature, hostile archive).
-    public func resolve(_ reference: String, expectedDigest: String? = nil) throws(ExecutorError) -> ResolvedTool {
+    public func resolve(_ reference: String, expectedDigest: String? = nil) throws(OmegaError) -> ResolvedTool {
         let trimmed = reference.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else {
-            throw ExecutorError(.toolNotFound, "no tool named (expected a folder, a .tar.gz or id[@version])")
+            throw OmegaError(.toolNotFound, "no tool named (expected a folder, a .tar.gz or id[@version])")
         }
         let tool: ResolvedTool
         if looksLikePath(trimmed) {
             guard allowPaths else {
-                throw ExecutorError(.toolNotFound, "tools are named by installed id here, not by path: \(trimmed)")
+                throw OmegaError(.toolNotFound, "tools are named by installed id here, not by path: \(trimmed)")
             }
             tool = try resolvePath(trimmed)
         } else {
@@ -50,21 +50,21 @@ public struct ToolResolver: Sendable {
         }
         if let expectedDigest, !expectedDigest.isEmpty, expectedDigest != tool.packageDigest {
             tool.release()
-            throw ExecutorError(
+            throw OmegaError(
                 .toolNotFound,
                 "the package at \(tool.reference) changed since the run was recorded (package digest \(tool.packageDigest.prefix(12))…, recorded \(expectedDigest.prefix(12))…)",
                 details: ["reference": .string(tool.reference)])
         }
         if let reason = yankList().isYanked(id: tool.manifest.id, version: tool.manifest.version.description) {
             tool.release()
-            throw ExecutorError(
+            throw OmegaError(
                 .toolUnavailable, "\(tool.manifest.id)@\(tool.manifest.version) was yanked: \(reason)",
                 details: ["reason": "yanked"])
         }
         guard case .sandboxJob = tool.manifest.execution else {
             let binding = tool.manifest.execution.binding
             tool.release()
-            throw ExecutorError(
+            throw OmegaError(
                 .toolUnavailable,
                 "\(tool.manifest.id) uses the \(binding) binding, which this appliance does not serve",
                 details: ["reason": "unsupported_binding", "binding": .string(binding)])
@@ -79,19 +79,19 @@ public struct ToolResolver: Sendable {
 
     private func yankList() -> YankList { (try? YankList.load(path: home.yankListPath)) ?? YankList() }
 
-    private func trustedKeys() throws(ExecutorError) -> TrustedKeys {
+    private func trustedKeys() throws(OmegaError) -> TrustedKeys {
         do {
             return try TrustedKeys.load(path: home.trustedKeysPath)
         } catch {
-            throw ExecutorError(.invalidManifest, "cannot read the trusted keys: \(error)")
+            throw OmegaError(.invalidManifest, "cannot read the trusted keys: \(error)")
         }
     }
 
-    private func resolvePath(_ path: String) throws(ExecutorError) -> ResolvedTool {
+    private func resolvePath(_ path: String) throws(OmegaError) -> ResolvedTool {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
-            throw ExecutorError(.toolNotFound, "no package at \(absolute)", details: ["reference": .string(path)])
+            throw OmegaError(.toolNotFound, "no package at \(absolute)", details: ["reference": .string(path)])
         }
         if isDirectory.boolValue {
             var manifestIsDirectory: ObjCBool = false
@@ -100,7 +100,7 @@ public struct ToolResolver: Sendable {
                     atPath: absolute + "/" + ToolManifest.fileName, isDirectory: &manifestIsDirectory),
                 !manifestIsDirectory.boolValue
             else {
-                throw ExecutorError(
+                throw OmegaError(
                     .toolNotFound, "\(absolute) is not a package (no \(ToolManifest.fileName))",
                     details: ["reference": .string(path)])
             }
@@ -118,17 +118,17 @@ public struct ToolResolver: Sendable {
             } else {
                 try PackageExtractor().extract(archive: absolute, into: scratch + "/package")
             }
-        } catch let error as ExecutorError {
+        } catch let error as OmegaError {
             try? FileManager.default.removeItem(atPath: scratch)
             throw error
         } catch let error as PackageError {
             try? FileManager.default.removeItem(atPath: scratch)
-            throw ExecutorError(
+            throw OmegaError(
                 .invalidManifest, "cannot unpack \(absolute): \(error)",
                 details: ["packageCode": .string(error.code.rawValue)])
         } catch {
             try? FileManager.default.removeItem(atPath: scratch)
-            throw ExecutorError(.internalError, "cannot unpack \(absolute): \(error)")
+            throw OmegaError(.internalError, "cannot unpack \(absolute): \(error)")
         }
         do {
             return try load(folder: scratch + "/package", reference: absolute, temporary: scratch)
@@ -138,11 +138,11 @@ public struct ToolResolver: Sendable {
         }
     }
 
-    private func resolveInstalled(_ text: String) throws(ExecutorError) -> ResolvedTool {
+    private func resolveInstalled(_ text: String) throws(OmegaError) -> ResolvedTool {
         let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
         let id = parts[0]
         guard PolicyToolGlob.isValidToolID(id) else {
-            throw ExecutorError(
+            throw OmegaError(
                 .toolNotFound, "\"\(text)\" is neither a package path nor an installed tool id (dotted lowercase name)")
         }
         let base = home.packagesDirectory + "/" + id
@@ -151,10 +151,10 @@ public struct ToolResolver: Sendable {
         let version: SemanticVersion
         if parts.count == 2 {
             guard let wanted = SemanticVersion(parts[1]) else {
-                throw ExecutorError(.toolNotFound, "\"\(parts[1])\" is not a semantic version (expected e.g. 1.2.0)")
+                throw OmegaError(.toolNotFound, "\"\(parts[1])\" is not a semantic version (expected e.g. 1.2.0)")
             }
             guard let match = installed.first(where: { $0 == wanted }) else {
-                throw ExecutorError(
+                throw OmegaError(
                     .toolNotFound,
                     "\(id)@\(wanted) is not installed"
                         + (installed.isEmpty
@@ -165,7 +165,7 @@ public struct ToolResolver: Sendable {
         } else {
             let yanks = yankList()
             guard let best = installed.filter({ yanks.isYanked(id: id, version: $0.description) == nil }).max() else {
-                throw ExecutorError(.toolNotFound, "\(id) is not installed", details: ["reference": .string(text)])
+                throw OmegaError(.toolNotFound, "\(id) is not installed", details: ["reference": .string(text)])
             }
             version = best
         }
@@ -175,7 +175,7 @@ public struct ToolResolver: Sendable {
     }
 
     private func load(folder: String, reference: String, temporary: String?, expectedID: String? = nil)
-        throws(ExecutorError) -> ResolvedTool
+        throws(OmegaError) -> ResolvedTool
     {
         let manifest: ToolManifest
         let verification: PackageVerifier.Verification
@@ -183,26 +183,26 @@ public struct ToolResolver: Sendable {
             let text = try String(contentsOfFile: folder + "/" + ToolManifest.fileName, encoding: .utf8)
             manifest = try ToolManifest.decode(text: text, file: ToolManifest.fileName)
         } catch let error as ManifestError {
-            throw ExecutorError(.invalidManifest, "\(reference): \(error)")
+            throw OmegaError(.invalidManifest, "\(reference): \(error)")
         } catch {
-            throw ExecutorError(
+            throw OmegaError(
                 .toolNotFound, "\(reference) has no readable \(ToolManifest.fileName)",
                 details: ["reference": .string(reference)])
         }
         if let expectedID, manifest.id != expectedID {
-            throw ExecutorError(.invalidManifest, "\(folder) holds \(manifest.id), not \(expectedID)")
+            throw OmegaError(.invalidManifest, "\(folder) holds \(manifest.id), not \(expectedID)")
         }
         do {
             verification = try PackageVerifier(trustedKeys: try trustedKeys(), allowUnsigned: true).verify(
                 folder: folder)
         } catch let error as PackageError {
-            throw ExecutorError(
+            throw OmegaError(
                 .invalidManifest, "\(reference) does not verify: \(error)",
                 details: ["packageCode": .string(error.code.rawValue)])
-        } catch let error as ExecutorError {
+        } catch let error as OmegaError {
             throw error
         } catch {
-            throw ExecutorError(.internalError, "\(reference): \(error)")
+            throw OmegaError(.internalError, "\(reference): \(error)")
         }
         return ResolvedTool(
             manifest: manifest, directory: folder, reference: reference, packageDigest: verification.digest.digest,

@@ -7,7 +7,7 @@ import ToolRuntime
 /// Parsing of the flags `try`, `runs` and `test` share: `--input JSON|@FILE` and `--env K=V`.
 enum CLIRequestParsing {
     /// The input document: JSON text, `@FILE`, or `@-` for stdin; `{}` when absent.
-    static func input(_ text: String?) throws(ExecutorError) -> JSONValue {
+    static func input(_ text: String?) throws(OmegaError) -> JSONValue {
         guard let text else { return .object([:]) }
         var source = text
         var origin = "--input"
@@ -21,7 +21,7 @@ enum CLIRequestParsing {
                 data = FileManager.default.contents(atPath: path)
             }
             guard let data, let decoded = String(data: data, encoding: .utf8) else {
-                throw ExecutorError(
+                throw OmegaError(
                     .invalidInput, "--input: cannot read \(origin) as UTF-8 text", details: ["field": "input"])
             }
             source = decoded
@@ -29,22 +29,22 @@ enum CLIRequestParsing {
         do {
             return try JSONParser().parse(source)
         } catch {
-            throw ExecutorError(
+            throw OmegaError(
                 .invalidInput, "--input: \(origin) is not one JSON document: \(error)", details: ["field": "input"])
         }
     }
 
     /// `--env K=V` values (names must be environment variable names).
-    static func env(_ pairs: [String]) throws(ExecutorError) -> [String: String] {
+    static func env(_ pairs: [String]) throws(OmegaError) -> [String: String] {
         var result: [String: String] = [:]
         for pair in pairs {
             guard let equals = pair.firstIndex(of: "=") else {
-                throw ExecutorError(
+                throw OmegaError(
                     .invalidInput, "--env: expected NAME=VALUE, got a value without '='", details: ["field": "env"])
             }
             let name = String(pair[..<equals])
             guard CredentialVault.isValidName(name) else {
-                throw ExecutorError(
+                throw OmegaError(
                     .invalidInput, "--env: \"\(name)\" is not a variable name (expected [A-Z_][A-Z0-9_]*)",
                     details: ["field": "env"])
             }
@@ -69,7 +69,7 @@ enum CLIRequestParsing {
     }
 
     /// Prints `error` as the wire error object on stdout and exits with its code.
-    static func exit(with error: ExecutorError) -> ExitCode {
+    static func exit(with error: OmegaError) -> ExitCode {
         CLIOutput.out(error.json.prettyText + "\n")
         return ExitCode(ExitCodes.code(for: error.code))
     }

@@ -29,7 +29,7 @@ struct CredentialsCommand: ParsableCommand {
         do {
             return try CredentialVault(directory: OmegaHome().vaultDirectory)
         } catch {
-            throw CLIRequestParsing.exit(with: ExecutorError(.internalError, "cannot open the vault: \(error)"))
+            throw CLIRequestParsing.exit(with: OmegaError(.internalError, "cannot open the vault: \(error)"))
         }
     }
 
@@ -56,13 +56,13 @@ struct CredentialsCommand: ParsableCommand {
             }
             guard let value, !value.isEmpty else {
                 throw CLIRequestParsing.exit(
-                    with: ExecutorError(.invalidInput, "no value given for \(name)", details: ["field": "value"]))
+                    with: OmegaError(.invalidInput, "no value given for \(name)", details: ["field": "value"]))
             }
             do {
                 try CredentialsCommand.vault().set(name, value: value, scope: try CredentialsCommand.scope(scope))
             } catch let error as VaultError {
                 throw CLIRequestParsing.exit(
-                    with: ExecutorError(.invalidInput, error.description, details: ["field": "value"]))
+                    with: OmegaError(.invalidInput, error.description, details: ["field": "value"]))
             }
             CLIOutput.out("stored \(name) (\(scope))\n")
         }
@@ -95,7 +95,7 @@ struct CredentialsCommand: ParsableCommand {
             do {
                 removed = try CredentialsCommand.vault().remove(name, scope: try CredentialsCommand.scope(scope))
             } catch let error as VaultError {
-                throw CLIRequestParsing.exit(with: ExecutorError(.internalError, error.description))
+                throw CLIRequestParsing.exit(with: OmegaError(.internalError, error.description))
             }
             CLIOutput.out(removed ? "removed \(name) (\(scope))\n" : "no \(name) in \(scope)\n")
             if !removed { throw ExitCode(1) }

@@ -21,10 +21,10 @@ enum ExecutorSession {
     }()
 
     /// Opens the executor over `OMEGA_HOME` (and the `OMEGA_*` overrides).
-    static func open() throws -> Executor {
+    static func open() throws -> ToolRunner {
         _ = bootstrap
         do {
-            return try Executor(configuration: .fromEnvironment())
+            return try ToolRunner(configuration: .fromEnvironment())
         } catch {
             throw CLIRequestParsing.exit(with: error)
         }
@@ -32,7 +32,7 @@ enum ExecutorSession {
 
     /// Runs `body`; a SIGINT or SIGTERM meanwhile cancels every run of `executor` (killing the jailed
     /// tools) so `body` returns a `CANCELLED` outcome instead of the process dying mid-run.
-    static func withSignalsCancelling<T: Sendable>(_ executor: Executor, _ body: () async -> T) async -> T {
+    static func withSignalsCancelling<T: Sendable>(_ executor: ToolRunner, _ body: () async -> T) async -> T {
         let sources = [SIGINT, SIGTERM].map { signalNumber -> any DispatchSourceSignal in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())

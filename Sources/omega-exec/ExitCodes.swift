@@ -4,7 +4,7 @@ import ToolRuntime
 /// The documented exit code of each error code (docs/CLI.md), shared by `try`, `runs` and `test`.
 enum ExitCodes {
     /// 0 for a completed run; otherwise the code's own number.
-    static func code(for error: ExecutorError.Code?) -> Int32 {
+    static func code(for error: OmegaError.Code?) -> Int32 {
         guard let error else { return 0 }
         switch error {
         case .invalidInput: return 65

@@ -18,7 +18,7 @@ final class RunProgress: Sendable {
     init(live: Bool) { self.live = live }
 
     /// The observer to hand to the executor.
-    var observer: Executor.EventObserver { { [self] event in show(event) } }
+    var observer: ToolRunner.EventObserver { { [self] event in show(event) } }
 
     private func elapsed() -> String { String(format: "%7.1f ms", Date().timeIntervalSince(started) * 1000) }
 

@@ -14,16 +14,16 @@ struct RunsCommand: AsyncParsableCommand {
     )
 
     /// Reads a run or exits with INVALID_STATE.
-    static func load(_ executor: Executor, _ id: String) throws -> RunRecord {
+    static func load(_ executor: ToolRunner, _ id: String) throws -> RunRecord {
         do {
             guard let record = try executor.store.run(id: id) else {
-                throw CLIRequestParsing.exit(with: ExecutorError(.invalidState, "no run \(id)"))
+                throw CLIRequestParsing.exit(with: OmegaError(.invalidState, "no run \(id)"))
             }
             return record
         } catch let error as ExitCode {
             throw error
         } catch {
-            throw CLIRequestParsing.exit(with: ExecutorError(.internalError, "cannot read run \(id): \(error)"))
+            throw CLIRequestParsing.exit(with: OmegaError(.internalError, "cannot read run \(id): \(error)"))
         }
     }
 
@@ -73,7 +73,7 @@ struct RunsCommand: AsyncParsableCommand {
             do {
                 records = try executor.store.runs(status: status.flatMap(RunStatus.init), limit: limit)
             } catch {
-                throw CLIRequestParsing.exit(with: ExecutorError(.internalError, "cannot list runs: \(error)"))
+                throw CLIRequestParsing.exit(with: OmegaError(.internalError, "cannot list runs: \(error)"))
             }
             if json {
                 CLIOutput.out(JSONValue.array(records.map(RunsCommand.json)).prettyText + "\n")
@@ -148,7 +148,7 @@ struct RunsCommand: AsyncParsableCommand {
                 do {
                     events = try executor.store.events(runID: id, after: last)
                 } catch {
-                    throw CLIRequestParsing.exit(with: ExecutorError(.internalError, "cannot read events: \(error)"))
+                    throw CLIRequestParsing.exit(with: OmegaError(.internalError, "cannot read events: \(error)"))
                 }
                 for event in events {
                     CLIOutput.out((json ? RunsCommand.json(event).jsonText : Events.line(event)) + "\n")
@@ -220,7 +220,7 @@ struct RunsCommand: AsyncParsableCommand {
                 let cancelled = try executor.cancel(runID: id)
                 CLIOutput.out(cancelled ? "cancellation of \(id) requested\n" : "\(id) had already ended\n")
                 if !cancelled { throw ExitCode(ExitCodes.code(for: .invalidState)) }
-            } catch let error as ExecutorError {
+            } catch let error as OmegaError {
                 throw CLIRequestParsing.exit(with: error)
             }
         }

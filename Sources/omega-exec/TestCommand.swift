@@ -98,7 +98,7 @@ struct TestCommand: AsyncParsableCommand {
             do {
                 try Self.junitXML(suite: manifest.id, results).write(toFile: junit, atomically: true, encoding: .utf8)
             } catch {
-                throw CLIRequestParsing.exit(with: ExecutorError(.internalError, "cannot write \(junit): \(error)"))
+                throw CLIRequestParsing.exit(with: OmegaError(.internalError, "cannot write \(junit): \(error)"))
             }
         }
         if json {

@@ -45,7 +45,7 @@ struct TryCommand: AsyncParsableCommand {
         let executor = try ExecutorSession.open()
         let interactive = !noInput && Terminal.isInteractive
         let progress = RunProgress(live: interactive && Terminal.stderrIsTerminal)
-        let observer: Executor.EventObserver? = json && !interactive ? nil : progress.observer
+        let observer: ToolRunner.EventObserver? = json && !interactive ? nil : progress.observer
         var outcome = await ExecutorSession.withSignalsCancelling(executor) {
             await executor.start(request, observer: observer)
         }
@@ -62,8 +62,8 @@ struct TryCommand: AsyncParsableCommand {
 
     /// Asks the human what the pause needs, then resumes; nil when they decline.
     static func answer(
-        _ error: ExecutorError, outcome: ExecutionOutcome, executor: Executor, env: [String: String], user: String?,
-        observer: Executor.EventObserver?
+        _ error: OmegaError, outcome: ExecutionOutcome, executor: ToolRunner, env: [String: String], user: String?,
+        observer: ToolRunner.EventObserver?
     ) async -> ExecutionOutcome? {
         switch error.code {
         case .approvalRequired:

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Manifest
+@testable import JSON
+@testable import ToolPackage
 
 /// The package commands, run through the built `omega-exec` like a user would.
 @Suite(.serialized) struct CLIPackageTests {

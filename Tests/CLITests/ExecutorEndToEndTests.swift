@@ -1,12 +1,11 @@
 import Foundation
 import Glibc
-import JSON
-import RunStorage
 import Testing
-import ToolPackage
 import ToolRuntime
 
-@testable import Executor
+@testable import JSON
+@testable import RunStorage
+@testable import ToolPackage
 
 
 /// The executor pipeline through the built `omega-exec`, like a user drives it: every error code with its

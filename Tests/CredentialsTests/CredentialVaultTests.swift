@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Executor
+@testable import Credentials
 
 /// The vault keeps secrets encrypted at rest and never lets a value out except through `resolve`.
 /// Serialized: one test sets OMEGA_VAULT_KEY, which is process-wide.

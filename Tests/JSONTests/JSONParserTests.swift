@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Manifest
+@testable import JSON
 
 /// The strict parser every untrusted document goes through, and the canonical form digests use.
 @Suite struct JSONParserTests {

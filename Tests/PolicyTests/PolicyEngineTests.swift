@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Manifest
+@testable import JSON
+@testable import Policy
 
 /// The policy engine: deny by default, narrowest level wins, deny beats allow, approvals bound to
 /// tool id + version + canonical input, strict policy files, and globs that never mean more than

@@ -1,11 +1,10 @@
 import Foundation
 import GRDB
-import JSON
-import RunStorage
 import Testing
 import ToolRuntime
 
-@testable import Executor
+@testable import JSON
+@testable import RunStorage
 
 /// The run store keeps an ordered, append-only, secret-free log that survives its process.
 @Suite struct RunStoreTests {

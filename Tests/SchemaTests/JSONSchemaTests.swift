@@ -1,6 +1,7 @@
 import Testing
 
-@testable import Manifest
+@testable import JSON
+@testable import Schema
 
 /// The JSON Schema validator: paths and messages, dialect choice, references, hostile schemas.
 @Suite struct JSONSchemaTests {

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Manifest
+@testable import JSON
+@testable import Schema
 
 /// Runs every required case of the official JSON-Schema-Test-Suite (draft 2020-12 and draft-07) from
 /// `../shared/json-schema-test-suite/`, with `remotes/` registered as `http://localhost:1234/…`.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Manifest
+@testable import JSON
+@testable import ToolPackage
 
 /// The package linter: each check reports its code at the right path.
 @Suite struct LinterTests {

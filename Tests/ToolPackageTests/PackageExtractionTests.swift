@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Manifest
+@testable import Schema
+@testable import ToolPackage
 
 /// Hostile archives: each is refused with its own code, nothing is created outside the destination,
 /// the destination itself is gone, and an install of the same archive leaves no trace.

@@ -1,8 +1,8 @@
-import JSON
 import Foundation
 import Testing
 
-@testable import Manifest
+@testable import JSON
+@testable import ToolPackage
 
 /// Helpers shared by the package tests.
 enum PackageTestSupport {

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Manifest
+@testable import JSON
+@testable import ToolPackage
 
 /// Strict decoding of `omega.json`, semver, and the MCP mapping.
 @Suite struct ToolManifestTests {

@@ -1,7 +1,8 @@
 import Synchronization
 import Testing
 
-@testable import Executor
+@testable import JSON
+@testable import ToolRuntime
 
 /// The concurrency caps: global and per tool, FIFO waiting, a bounded queue, cancellable waits.
 @Suite struct ConcurrencyLimiterTests {
@@ -86,7 +87,7 @@ import Testing
             Issue.record("the cancelled waiter got a slot")
             return
         }
-        #expect((error as? ExecutorError)?.code == .cancelled)
+        #expect((error as? OmegaError)?.code == .cancelled)
         #expect(limiter.counts == (1, 0))
         limiter.release(toolID: "t.x")
         #expect(limiter.counts == (0, 0))

@@ -1,12 +1,11 @@
-import Credentials
 import Foundation
-import JSON
-import RunStorage
 import Testing
-import ToolPackage
-import ToolRuntime
 
-@testable import Executor
+@testable import Credentials
+@testable import JSON
+@testable import RunStorage
+@testable import ToolPackage
+@testable import ToolRuntime
 
 /// Attacks found in review, each proved closed: a look-alike package claiming another tool's id,
 /// a policy changed while a run waited, a cancel racing a resume, secrets smuggled into the input,
@@ -17,10 +16,10 @@ import ToolRuntime
         ["name": "TOKEN", "description": "a token", "required": true, "secret": false]
     ]
 
-    static func executor(_ root: String) throws -> Executor {
-        var configuration = ExecutorConfiguration(home: OmegaHome(root: root + "/home"))
+    static func executor(_ root: String) throws -> ToolRunner {
+        var configuration = RuntimeConfiguration(home: OmegaHome(root: root + "/home"))
         configuration.cancellationPollSeconds = 0.05
-        return try Executor(configuration: configuration)
+        return try ToolRunner(configuration: configuration)
     }
 
     /// Every byte kept under the home (store, WAL, artifacts), as one buffer.

@@ -1,20 +1,19 @@
 import Foundation
 import Synchronization
 import Testing
-import ToolRuntime
 
-@testable import Executor
+@testable import ToolRuntime
 
 /// The executor pipeline driven in-process: concurrency caps, the circuit breaker's half-open state,
 /// and many runs at once.
 @Suite(.serialized) struct ExecutorPipelineTests {
     /// An executor over a fresh home, and the folder fixtures go in.
-    static func executor(_ configure: (inout ExecutorConfiguration) -> Void = { _ in }) throws -> (Executor, String) {
+    static func executor(_ configure: (inout RuntimeConfiguration) -> Void = { _ in }) throws -> (ToolRunner, String) {
         let root = Fixture.directory("pipeline")
-        var configuration = ExecutorConfiguration(home: OmegaHome(root: root + "/home"))
+        var configuration = RuntimeConfiguration(home: OmegaHome(root: root + "/home"))
         configuration.cancellationPollSeconds = 0.05
         configure(&configuration)
-        return (try Executor(configuration: configuration), root)
+        return (try ToolRunner(configuration: configuration), root)
     }
 
     /// The order of `step.started` events a completed run goes through.
@@ -194,7 +193,7 @@ import ToolRuntime
             env: [["name": "API_KEY", "description": "the key", "required": true, "secret": true]])
         let paused = await executor.start(ExecutionRequest(tool: tool))
         #expect(paused.status == .paused && paused.error?.code == .missingEnvVars)
-        let other = try Executor(configuration: executor.configuration)
+        let other = try ToolRunner(configuration: executor.configuration)
         let done = await other.resume(runID: paused.runID, env: ["API_KEY": "abcdef"])
         #expect(done.succeeded, "\(String(describing: done.error))")
         #expect(done.output == ["length": 6])

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import Executor
+@testable import RunStorage
+@testable import ToolRuntime
 
 /// Recovery interrupts only runs whose driving process is really gone: a live owner is kept, and an
 /// owner whose pid was reused by another process (other start time) or who ran before a reboot

@@ -1,10 +1,9 @@
 import Foundation
-import JSON
 import Testing
-import ToolPackage
-import ToolRuntime
 
-@testable import Executor
+@testable import JSON
+@testable import ToolPackage
+@testable import ToolRuntime
 
 /// The resolver finds exactly the package a call names and refuses anything forged, tampered with,
 /// yanked, changed since it was recorded, or named so as to escape the packages directory.
@@ -36,11 +35,11 @@ import ToolRuntime
         return folder
     }
 
-    func expectError(_ code: ExecutorError.Code, _ body: () throws -> Void) {
+    func expectError(_ code: OmegaError.Code, _ body: () throws -> Void) {
         do {
             try body()
             Issue.record("expected \(code.rawValue), got success")
-        } catch let error as ExecutorError {
+        } catch let error as OmegaError {
             #expect(error.code == code, "\(error)")
         } catch {
             Issue.record("expected \(code.rawValue), got \(error)")

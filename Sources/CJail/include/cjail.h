@@ -1,8 +1,12 @@
-// CJail: the only code that runs between clone and execve.
+// CJail: the only code that runs between clone and execve, and the threads that clone.
 //
 // Everything the child needs (paths, mount list, BPF program, limits, argv, envp) is prepared by the
 // Swift parent in a `cj_spec` before the clone. The child then runs async-signal-safe system calls
 // only, reports a failing step and errno through a close-on-exec status pipe, and never returns.
+//
+// Files: cjail_child.c (the child: raw system calls only), cjail_spawner.c (the spawner thread and the
+// network-namespace pool), cjail_parent.c (releasing and freeing a child). Generic system calls
+// (pipes, memory files, reaping) are the SystemCalls module's, not this target's.
 #ifndef CJAIL_H
 #define CJAIL_H
 
@@ -175,15 +179,6 @@ enum {
     CJ_RLIMIT_NOFILE = 7, CJ_RLIMIT_MEMLOCK = 8, CJ_RLIMIT_AS = 9, CJ_RLIMIT_MSGQUEUE = 12,
 };
 
-/// `open(path, O_PATH | O_CLOEXEC)`: a handle to execute later with execveat. -1 with errno.
-int cj_open_path(const char *path);
-
-/// `pipe2(fds, O_CLOEXEC)`. Returns 0 or -1 with errno.
-int cj_pipe(int fds[2]);
-
-/// An anonymous close-on-exec memory file holding `len` bytes of `data`, positioned at 0; -1 with errno.
-int cj_memfd_with(const void *data, size_t len);
-
 /// Clones the jail's first process in new namespaces, sharing the caller's memory (CLONE_VM: no
 /// page-table copy) on a stack of its own. The child waits on the release pipe until the parent has
 /// written its uid/gid maps and attached its cgroups, then builds the jail and executes the init
@@ -197,27 +192,6 @@ int cj_spawn(const struct cj_spec *spec, struct cj_child *child);
 /// Releases a child started by `cj_spawn` (closes the release pipe's write end after one byte).
 /// Returns 0, or -1 with errno.
 int cj_release(struct cj_child *child);
-
-/// The symbolic name of an errno value ("EPERM"), or NULL when unknown.
-const char *cj_errno_name(int err);
-
-/// Writes `len` bytes to `path` (open, write, close); used for /proc maps and cgroup files.
-/// Returns 0 or -1 with errno.
-int cj_write_file(const char *path, const char *data, size_t len);
-
-/// Reads up to `cap - 1` bytes of `path` into `buf` and NUL-terminates it. Returns the length or -1.
-ssize_t cj_read_file(const char *path, char *buf, size_t cap);
-
-/// Raw `pidfd_send_signal`. Returns 0 or -1 with errno.
-int cj_pidfd_send_signal(int pidfd, int sig);
-
-/// Kills (SIGKILL) and reaps the process behind `pidfd` (waitid P_PIDFD: never another process that
-/// reused the pid). Returns once it is reaped, or at once when it already was.
-void cj_kill_and_reap(int pidfd);
-
-/// Raw `wait4` on one pid (retrying EINTR); fills the wait status and CPU times (µs) and max RSS (KiB).
-/// Returns the pid or -1 with errno.
-pid_t cj_wait(pid_t pid, int *status, int64_t *user_us, int64_t *sys_us, int64_t *maxrss_kb, int nohang);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 import CSeccomp
 import Synchronization
+import SystemCalls
 
 /// A compiled seccomp filter: an array of `struct sock_filter` (8 bytes each, host byte order), ready for
 /// `seccomp(SECCOMP_SET_MODE_FILTER, flags, &(struct sock_fprog){ instructionCount, bytes })`.
@@ -437,11 +438,12 @@ public enum SeccompCompiler {
         }
         do throws(SeccompError) {
             let status = try SeccompIO.status(fd, step: "fstat \(path)")
-            guard status.isDirectory, status.ownerUID == SeccompIO.effectiveUID, !status.isWritableByOthers else {
+            guard status.kind == .directory, status.ownerUID == SeccompIO.effectiveUID, !status.isWritableByOthers
+            else {
                 throw SeccompError(
                     code: SeccompError.cacheUnsafe,
                     message:
-                        "seccomp cache \(path) must be a directory owned by uid \(SeccompIO.effectiveUID) and not writable by group or others (owner \(status.ownerUID), mode \(String(status.mode & 0o7777, radix: 8)))"
+                        "seccomp cache \(path) must be a directory owned by uid \(SeccompIO.effectiveUID) and not writable by group or others (owner \(status.ownerUID), mode \(String(status.permissions, radix: 8)))"
                 )
             }
         } catch {
@@ -455,10 +457,11 @@ public enum SeccompCompiler {
     private static func readCachedProgram(in directory: Int32, _ name: String) -> SeccompProgram? {
         guard let fd = try? SeccompIO.openForReading(in: directory, name) else { return nil }
         defer { SeccompIO.close(fd) }
-        guard let status = try? SeccompIO.status(fd, step: "fstat \(name)"), status.isRegularFile,
+        guard let status = try? SeccompIO.status(fd, step: "fstat \(name)"), status.kind == .regular,
             status.ownerUID == SeccompIO.effectiveUID, !status.isWritableByOthers,
             status.size > 0, status.size % 8 == 0, status.size / 8 <= SeccompProgram.maximumInstructionCount,
-            let bytes = try? SeccompIO.readAll(fd, limit: status.size, step: "read \(name)"), bytes.count == status.size
+            let bytes = try? SeccompIO.readAll(fd, limit: Int(status.size), step: "read \(name)"),
+            bytes.count == status.size
         else { return nil }
         return try? SeccompProgram(bytes: bytes)
     }
@@ -470,12 +473,16 @@ public enum SeccompCompiler {
         let temporary = ".\(name).\(SeccompIO.processID).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = try SeccompIO.createExclusive(in: directory, temporary)
         do throws(SeccompError) {
+            defer { SeccompIO.close(fd) }
             try SeccompIO.writeAll(fd, program.bytes, step: "write \(temporary)")
             try SeccompIO.sync(fd, step: "fsync \(temporary)")
-            SeccompIO.close(fd)
+        } catch {
+            SeccompIO.unlink(in: directory, temporary)
+            throw error
+        }
+        do throws(SeccompError) {
             try SeccompIO.rename(in: directory, temporary, to: name)
         } catch {
-            SeccompIO.close(fd)
             SeccompIO.unlink(in: directory, temporary)
             throw error
         }

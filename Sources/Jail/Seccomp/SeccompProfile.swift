@@ -1,5 +1,3 @@
-import SystemCalls
-import FoundationEssentials
 import JSON
 
 /// A decoded seccomp allowlist profile (the JSON format of docs/SECCOMP.md).
@@ -217,7 +215,7 @@ public struct SeccompProfile: Sendable, Hashable {
     public static func decode(_ bytes: [UInt8]) throws(SeccompError) -> SeccompProfile {
         let root: JSONValue
         do {
-            root = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            root = try JSONParser().parse(bytes: bytes)
         } catch {
             throw SeccompError.invalid("", "not valid JSON (\(error))")
         }
@@ -370,7 +368,7 @@ public struct SeccompProfile: Sendable, Hashable {
             }
             return code
         }
-        guard case .unsigned(let number) = value, (1...4095).contains(number) else {
+        guard let number = value.exactUnsigned, (1...4095).contains(number) else {
             throw SeccompError.invalid(path, "expected an errno name such as EPERM or a number 1...4095")
         }
         return Int32(number)
@@ -506,72 +504,56 @@ public struct SeccompProfile: Sendable, Hashable {
 
 // MARK: - JSON
 
-/// A JSON document as decoded by `JSONDecoder`, kept generic so that errors can name exact fields.
-private enum JSONValue: Decodable {
-    case null
-    case bool(Bool)
-    case unsigned(UInt64)
-    case signed(Int64)
-    case double(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(UInt64.self) {
-            self = .unsigned(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .signed(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    var kind: String {
+/// Reading a profile's JSON (the JSON module's `JSONValue`) with errors that name the exact field.
+extension JSONValue {
+    /// What the value is, for messages (`a number`, `an object`).
+    fileprivate var kind: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
-        case .unsigned, .signed, .double: return "a number"
+        case .integer, .number: return "a number"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
         }
     }
 
-    func object(at path: String) throws(SeccompError) -> [String: JSONValue] {
+    fileprivate func object(at path: String) throws(SeccompError) -> [String: JSONValue] {
         guard case .object(let value) = self else {
             throw SeccompError.invalid(path.isEmpty ? "(document)" : path, "expected an object, got \(kind)")
         }
         return value
     }
 
-    func array(at path: String) throws(SeccompError) -> [JSONValue] {
+    fileprivate func array(at path: String) throws(SeccompError) -> [JSONValue] {
         guard case .array(let value) = self else { throw SeccompError.invalid(path, "expected an array, got \(kind)") }
         return value
     }
 
-    func string(at path: String) throws(SeccompError) -> String {
+    fileprivate func string(at path: String) throws(SeccompError) -> String {
         guard case .string(let value) = self else { throw SeccompError.invalid(path, "expected a string, got \(kind)") }
         return value
     }
 
+    /// The largest integer every JSON number up to which is exact in a `Double` (2^53).
+    private static let exactLimit = 9_007_199_254_740_992.0
+
+    /// The value when it is a JSON number that is a non-negative integer, whatever its notation
+    /// (`7`, `7.0`, `7e0`), and exact: above 2^53 only plain integer literals up to 2^63-1 are.
+    fileprivate var exactUnsigned: UInt64? {
+        switch self {
+        case .integer(let value): return value >= 0 ? UInt64(value) : nil
+        case .number(let value):
+            return value >= 0 && value.rounded() == value && value <= Self.exactLimit ? UInt64(value) : nil
+        default: return nil
+        }
+    }
+
     /// A non-negative integer up to 2^64-1: a JSON number, or a string in decimal or `0x` hexadecimal (JSON
     /// numbers above 2^53 lose precision in many tools, so masks are best written as strings).
-    func unsigned(at path: String) throws(SeccompError) -> UInt64 {
+    fileprivate func unsigned(at path: String) throws(SeccompError) -> UInt64 {
+        if let value = exactUnsigned { return value }
         switch self {
-        case .unsigned(let value):
-            return value
         case .string(let text):
             let parsed: UInt64?
             if text.hasPrefix("0x") || text.hasPrefix("0X") {
@@ -582,6 +564,11 @@ private enum JSONValue: Decodable {
             if let parsed { return parsed }
             throw SeccompError.invalid(
                 path, "expected an unsigned 64-bit integer (number, \"123\" or \"0x7b\"), got \"\(text)\"")
+        case .number(let value) where value.rounded() == value && value > Self.exactLimit && value < 0x1p64:
+            throw SeccompError.invalid(
+                path,
+                "expected an unsigned 64-bit integer: a number above 2^53 is not exact in JSON, write it as a string (\"0x...\")"
+            )
         default:
             throw SeccompError.invalid(
                 path, "expected an unsigned 64-bit integer (number, \"123\" or \"0x7b\"), got \(kind)")

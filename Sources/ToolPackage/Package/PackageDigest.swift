@@ -1,31 +1,6 @@
 import Crypto
 import JSON
 
-/// One file of a package as the digest covers it.
-public struct PackageFile: Sendable, Hashable {
-    /// The path relative to the package root, `/`-separated (`lib/util.py`).
-    public var path: String
-    /// Lowercase hex SHA-256 of the contents.
-    public var sha256: String
-    /// Size in bytes.
-    public var size: Int64
-    /// Whether any execute bit is set (packed as mode 0755, else 0644).
-    public var executable: Bool
-
-    /// A file entry.
-    public init(path: String, sha256: String, size: Int64, executable: Bool) {
-        self.path = path
-        self.sha256 = sha256
-        self.size = size
-        self.executable = executable
-    }
-
-    /// `{"path", "sha256", "size", "executable"}`.
-    public var json: JSONValue {
-        ["path": .string(path), "sha256": .string(sha256), "size": .integer(size), "executable": .bool(executable)]
-    }
-}
-
 /// The canonical description of a package that is hashed and signed.
 ///
 /// The description is the JSON document

@@ -79,10 +79,10 @@ public struct PackageSignature: Sendable, Hashable {
         guard case .array(let items) = document["files"] else { throw bad("files: expected an array") }
         var files: [PackageFile] = []
         for (i, item) in items.enumerated() {
-            guard let path = item["path"]?.stringValue, let hash = item["sha256"]?.stringValue,
-                case .integer(let size) = item["size"], let executable = item["executable"]?.boolValue
-            else { throw bad("files[\(i)]: expected {path, sha256, size, executable}") }
-            files.append(PackageFile(path: path, sha256: hash, size: size, executable: executable))
+            guard let file = PackageFile(json: item) else {
+                throw bad("files[\(i)]: expected {path, sha256, size, executable}")
+            }
+            files.append(file)
         }
         return PackageSignature(
             algorithm: "ed25519", keyId: keyId, publicKey: pk,

@@ -1,12 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemCalls
 
-/// Every raw file-system call the package code makes, in one place.
+/// The package code's vocabulary of file-system operations, over the `SystemCalls` module.
 ///
-/// Each wrapper names the C call it wraps, retries `EINTR`, and turns `-1/errno` into a
-/// ``PackageError`` with code `IO_ERROR`, the errno and the step (`open /path`). Nothing here follows a
-/// symbolic link where the caller asked not to (`O_NOFOLLOW`, `lstat`, `unlinkat`).
+/// What is the package code's own: which failures mean "absent" (`ENOENT`, `ENOTDIR` for `lstat`),
+/// never following a symbolic link where the caller asked not to (`O_NOFOLLOW`, `lstat`, `unlinkat`),
+/// the size limits, and ``PackageError`` with code `IO_ERROR`, the errno, the path and the step in
+/// words (`open /path: No such file or directory`).
 enum PackageFS {
     /// What `lstat` says a path is.
     enum Kind: Sendable, Equatable {
@@ -18,139 +17,124 @@ enum PackageFS {
         var kind: Kind
         var mode: UInt32
         var size: Int64
+
+        init(_ status: FileStatus) {
+            switch status.kind {
+            case .regular: kind = .regular
+            case .directory: kind = .directory
+            case .symbolicLink: kind = .symlink
+            default: kind = .other
+            }
+            mode = status.permissions
+            size = status.size
+        }
     }
 
-    static func ioError(_ step: String, path: String, errno code: Int32 = errno) -> PackageError {
-        let reason = String(cString: strerror(code))
-        return PackageError(.io, "\(step) \(path): \(reason)", path: path, errno: code)
+    /// The error for a failed system call on `path`: `IO_ERROR`, `<step>: <strerror text>`.
+    static func ioError(_ error: SystemCallError, path: String) -> PackageError {
+        PackageError(.io, "\(error.step): \(error.errno.message)", path: path, errno: error.errno.rawValue)
+    }
+
+    /// Runs `body`, turning its ``SystemCallError`` into ``ioError(_:path:)`` for `path`.
+    @inline(__always)
+    private static func mapped<T>(_ path: String, _ body: () throws(SystemCallError) -> T) throws(PackageError) -> T {
+        do throws(SystemCallError) { return try body() } catch { throw ioError(error, path: path) }
     }
 
     /// `lstat(2)`; nil when the path does not exist.
     static func lstat(_ path: String) throws(PackageError) -> Info? {
-        var st = stat()
-        while true {
-            if Glibc.lstat(path, &st) == 0 { break }
-            if errno == EINTR { continue }
-            if errno == ENOENT || errno == ENOTDIR { return nil }
-            throw ioError("lstat", path: path)
+        do throws(SystemCallError) {
+            return Info(try SystemCall.fileStatus(path, followingLinks: false))
+        } catch  where error.errno == .noEntry || error.errno == .notDirectory {
+            return nil
+        } catch {
+            throw ioError(error, path: path)
         }
-        return info(st)
     }
 
     /// `stat(2)` (follows links); nil when the path does not exist.
     static func statFollowing(_ path: String) -> Info? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return info(st)
-    }
-
-    private static func info(_ st: stat) -> Info {
-        let format = st.st_mode & S_IFMT
-        let kind: Kind =
-            format == S_IFREG ? .regular : format == S_IFDIR ? .directory : format == S_IFLNK ? .symlink : .other
-        return Info(kind: kind, mode: UInt32(st.st_mode & 0o7777), size: Int64(st.st_size))
+        (try? SystemCall.fileStatus(path)).map(Info.init)
     }
 
     /// `access(path, X_OK)`.
-    static func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
+    static func isExecutable(_ path: String) -> Bool { SystemCall.isAccessible(path, .executable) }
 
-    /// `opendir`/`readdir`: the names in a directory (without `.` and `..`), sorted.
+    /// The names in a directory (without `.` and `..`), sorted.
     static func list(_ path: String) throws(PackageError) -> [String] {
-        guard let dir = opendir(path) else { throw ioError("opendir", path: path) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        try mapped(path) { () throws(SystemCallError) in try SystemCall.listDirectory(atPath: path) }
+            .map { String(decoding: $0.name, as: UTF8.self) }.sorted()
     }
 
     /// `open(2)` with `O_CLOEXEC` added.
-    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(PackageError) -> Int32 {
-        while true {
-            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            throw ioError("open", path: path)
-        }
+    static func open(_ path: String, _ options: SystemCall.OpenOptions, mode: Mode = 0) throws(PackageError) -> Int32 {
+        try mapped(path) { () throws(SystemCallError) in try SystemCall.open(path, options, permissions: mode) }
     }
 
     /// `openat(2)` with `O_CLOEXEC` added; `display` names the path in errors.
-    static func openAt(_ dirfd: Int32, _ name: String, _ flags: Int32, mode: mode_t = 0, display: String)
+    static func openAt(
+        _ dirfd: Int32, _ name: String, _ options: SystemCall.OpenOptions, mode: Mode = 0, display: String
+    )
         throws(PackageError) -> Int32
     {
-        while true {
-            let fd = Glibc.openat(dirfd, name, flags | O_CLOEXEC, mode)
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            throw ioError("openat", path: display)
+        try mapped(display) { () throws(SystemCallError) in
+            try SystemCall.open(at: dirfd, name, options, permissions: mode, step: "openat \(display)")
         }
     }
 
-    /// `mkdirat(2)`; an existing directory is not an error when `existingOK`.
-    static func mkdirAt(_ dirfd: Int32, _ name: String, mode: mode_t, display: String) throws(PackageError) {
-        if Glibc.mkdirat(dirfd, name, mode) == 0 { return }
-        throw ioError("mkdirat", path: display)
+    /// `mkdirat(2)`; `display` names the path in errors.
+    static func mkdirAt(_ dirfd: Int32, _ name: String, mode: Mode, display: String) throws(PackageError) {
+        try mapped(display) { () throws(SystemCallError) in
+            try SystemCall.makeDirectory(at: dirfd, name, permissions: mode, step: "mkdirat \(display)")
+        }
     }
 
     /// `fstatat(2)` without following a final symlink.
     static func lstatAt(_ dirfd: Int32, _ name: String) -> Info? {
-        var st = stat()
-        guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
-        return info(st)
+        (try? SystemCall.fileStatus(at: dirfd, name)).map(Info.init)
     }
 
     /// `close(2)`.
-    static func close(_ fd: Int32) { _ = Glibc.close(fd) }
+    static func close(_ fd: Int32) { SystemCall.close(fd) }
 
     /// `fchmod(2)`.
-    static func fchmod(_ fd: Int32, _ mode: mode_t, display: String) throws(PackageError) {
-        if Glibc.fchmod(fd, mode) != 0 { throw ioError("fchmod", path: display) }
+    static func fchmod(_ fd: Int32, _ mode: Mode, display: String) throws(PackageError) {
+        try mapped(display) { () throws(SystemCallError) in
+            try SystemCall.setPermissions(fd, mode, step: "fchmod \(display)")
+        }
     }
 
     /// `write(2)` until every byte is written.
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, display: String) throws(PackageError) {
-        var offset = 0
-        while offset < buffer.count {
-            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ioError("write", path: display)
-            }
-            offset += n
+        try mapped(display) { () throws(SystemCallError) in
+            try SystemCall.writeAll(fd, buffer, step: "write \(display)")
         }
     }
 
-    /// `read(2)` in chunks, handing each to `body`.
+    /// `read(2)` in chunks of 64 KiB, handing each to `body` (never through a final symbolic link).
     static func readChunks(_ path: String, _ body: (UnsafeRawBufferPointer) throws(PackageError) -> Void)
         throws(PackageError)
     {
-        let fd = try open(path, O_RDONLY | O_NOFOLLOW)
+        let fd = try open(path, .noFollow)
         defer { close(fd) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            let n = Glibc.read(fd, buffer.baseAddress!, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ioError("read", path: path)
+            let n = try mapped(path) { () throws(SystemCallError) in
+                try SystemCall.read(fd, into: buffer, step: "read \(path)")
             }
             if n == 0 { return }
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
     }
 
-    /// The whole file (at most `limit` bytes, else an error).
+    /// The whole file (at most `limit` bytes, else `ARCHIVE_TOO_LARGE`), never through a final symbolic link.
     static func readFile(_ path: String, limit: Int = 64 << 20) throws(PackageError) -> [UInt8] {
-        var bytes: [UInt8] = []
-        try readChunks(path) { (chunk) throws(PackageError) in
-            bytes.append(contentsOf: chunk)
-            if bytes.count > limit {
-                throw PackageError(.tooLarge, "\(path) is larger than \(limit) bytes", path: path)
-            }
+        let bytes = try mapped(path) { () throws(SystemCallError) in
+            try SystemCall.readFile(path, upTo: limit + 1, options: .noFollow)
+        }
+        if bytes.count > limit {
+            throw PackageError(.tooLarge, "\(path) is larger than \(limit) bytes", path: path)
         }
         return bytes
     }
@@ -162,71 +146,72 @@ enum PackageFS {
 
     /// Creates `path` with `O_CREAT|O_EXCL|O_NOFOLLOW` and `mode` and writes `bytes`; never
     /// overwrites (an existing file is `KEY_EXISTS`-style `EEXIST`, reported as `IO_ERROR` with errno).
-    static func createExclusive(_ path: String, _ bytes: [UInt8], mode: mode_t, sync: Bool = true)
+    static func createExclusive(_ path: String, _ bytes: [UInt8], mode: Mode, sync: Bool = true)
         throws(PackageError)
     {
-        let fd = try open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode)
+        let fd = try open(path, .createNew, mode: mode)
         defer { close(fd) }
         try fchmod(fd, mode, display: path)  // the umask does not weaken or widen it
-        var failure: PackageError?
-        bytes.withUnsafeBytes { buffer in
-            do throws(PackageError) { try writeAll(fd, buffer, display: path) } catch { failure = error }
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(PackageError) in try writeAll(fd, buffer, display: path) }
+        }.get()
+        if sync {
+            try mapped(path) { () throws(SystemCallError) in try SystemCall.synchronize(fd, step: "fsync \(path)") }
         }
-        if let failure { throw failure }
-        if sync, fsync(fd) != 0 { throw ioError("fsync", path: path) }
     }
 
     /// Writes `bytes` to a temporary file beside `path`, then `rename(2)`s it over `path`.
-    static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(PackageError) {
-        let temp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: Mode = 0o644) throws(PackageError) {
+        let temp = path + ".tmp-\(SystemCall.processID)-\(UInt32.random(in: 0...UInt32.max))"
         do {
             try createExclusive(temp, bytes, mode: mode)
             try rename(temp, path)
         } catch {
-            _ = Glibc.unlink(temp)
+            unlink(temp)
             throw error
         }
     }
 
     /// A file mode.
-    typealias Mode = mode_t
+    typealias Mode = UInt32
     /// `AT_FDCWD`.
-    static let currentDirectory: Int32 = AT_FDCWD
-    /// Flags for opening a directory without following a link: `O_RDONLY|O_DIRECTORY|O_NOFOLLOW`.
-    static let directoryFlags: Int32 = O_RDONLY | O_DIRECTORY | O_NOFOLLOW
-    /// Flags for creating a new file, never through a link: `O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW`.
-    static let createFileFlags: Int32 = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+    static let currentDirectory: Int32 = SystemCall.currentDirectory
+    /// Options for opening a directory without following a link: `O_RDONLY|O_DIRECTORY|O_NOFOLLOW`.
+    static let directoryFlags: SystemCall.OpenOptions = .directoryNoFollow
+    /// Options for creating a new file, never through a link: `O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW`.
+    static let createFileFlags: SystemCall.OpenOptions = .createNew
 
     /// `EEXIST`, for callers that tell "exists" from other failures.
-    static let alreadyExists: Int32 = EEXIST
+    static let alreadyExists: Int32 = Errno.exists.rawValue
 
     /// `unlink(2)`, ignoring failure.
-    static func unlink(_ path: String) { _ = Glibc.unlink(path) }
+    static func unlink(_ path: String) { try? SystemCall.unlink(path) }
 
     /// `rename(2)`.
     static func rename(_ from: String, _ to: String) throws(PackageError) {
-        if Glibc.rename(from, to) != 0 { throw ioError("rename \(from) to", path: to) }
+        try mapped(to) { () throws(SystemCallError) in try SystemCall.rename(from, to: to) }
     }
 
     /// `mkdir(2)` of `path` and any missing parents (with `mode`, default 0755).
-    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(PackageError) {
-        if let info = statFollowing(path), info.kind == .directory { return }
-        let parent = parentDirectory(path)
-        if parent != path, !parent.isEmpty { try makeDirectories(parent, mode: mode) }
-        if Glibc.mkdir(path, mode) != 0 && errno != EEXIST { throw ioError("mkdir", path: path) }
+    static func makeDirectories(_ path: String, mode: Mode = 0o755) throws(PackageError) {
+        do throws(SystemCallError) {
+            try SystemCall.makeDirectories(path, permissions: mode, parentPermissions: mode)
+        } catch {
+            // The step is `mkdir <the directory that could not be made>`: that directory is at fault.
+            throw ioError(error, path: String(error.step.dropFirst("mkdir ".count)))
+        }
     }
 
     /// `mkdtemp(3)`: a fresh 0700 directory `<parent>/<prefix>XXXXXX`.
     static func makeTemporaryDirectory(in parent: String, prefix: String) throws(PackageError) -> String {
-        var template = Array((parent + "/" + prefix + "XXXXXX").utf8CString)
-        let ok = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
-        guard ok else { throw ioError("mkdtemp", path: parent) }
-        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try mapped(parent) { () throws(SystemCallError) in
+            try SystemCall.makeTemporaryDirectory(in: parent, prefix: prefix)
+        }
     }
 
     /// The system temporary directory (`$TMPDIR`, else `/tmp`).
     static var temporaryDirectory: String {
-        if let t = getenv("TMPDIR").map({ String(cString: $0) }), t.hasPrefix("/") { return t }
+        if let t = SystemCall.environment("TMPDIR"), t.hasPrefix("/") { return t }
         return "/tmp"
     }
 
@@ -235,18 +220,14 @@ enum PackageFS {
         guard let info = try? lstat(path) else { return }
         if info.kind == .directory {
             for name in (try? list(path)) ?? [] { removeTree(path + "/" + name) }
-            _ = rmdir(path)
+            try? SystemCall.removeDirectory(path)
         } else {
             unlink(path)
         }
     }
 
     /// `realpath(3)`; nil when it cannot be resolved.
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = Glibc.realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
+    static func realPath(_ path: String) -> String? { SystemCall.resolvedPath(path) }
 
     /// `path` without its last component (`/` for a top-level path, `.` for a bare name).
     static func parentDirectory(_ path: String) -> String {
@@ -261,16 +242,6 @@ enum PackageFS {
         return String(path[path.index(after: slash)...])
     }
 
-    /// The current UTC time as ISO 8601 (`2025-01-31T12:00:00Z`), from `gmtime_r`.
-    static func nowISO8601() -> String {
-        var t = time(nil)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func pad(_ v: Int32, _ width: Int = 2) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T"
-            + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
-    }
+    /// The current UTC time as ISO 8601 (`2025-01-31T12:00:00Z`).
+    static func nowISO8601() -> String { SystemCall.utcTimestamp() }
 }

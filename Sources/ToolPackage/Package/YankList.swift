@@ -1,10 +1,11 @@
 import JSON
+
 /// The revocation list: package versions that must not be installed or run any more.
 ///
 /// Stored as a JSON array of `{"id", "version", "reason", "date"}` (ISO 8601 UTC date). `install`
 /// refuses a yanked version (`PACKAGE_YANKED`); later runs ask ``isYanked(id:version:)``.
 public struct YankList: Sendable, Hashable {
-    /// One yanked version.
+    /// One yanked version: `{"id", "version", "reason", "date"}`.
     public struct Entry: Sendable, Hashable {
         /// The tool id.
         public var id: String
@@ -15,15 +16,7 @@ public struct YankList: Sendable, Hashable {
         /// When (ISO 8601 UTC).
         public var date: String
 
-        /// An entry.
-        public init(id: String, version: String, reason: String, date: String) {
-            self.id = id
-            self.version = version
-            self.reason = reason
-            self.date = date
-        }
-
-        /// `{"id", "version", "reason", "date"}`.
+        /// The entry's JSON object, as the yank file holds it.
         public var json: JSONValue {
             ["id": .string(id), "version": .string(version), "reason": .string(reason), "date": .string(date)]
         }
@@ -77,13 +70,10 @@ public struct YankList: Sendable, Hashable {
         }
         var entries: [Entry] = []
         for (i, item) in items.enumerated() {
-            guard let id = item["id"]?.stringValue, let version = item["version"]?.stringValue else {
+            guard let entry = Entry(json: item) else {
                 throw bad("[\(i)]: expected {id, version, reason, date} with string id and version")
             }
-            entries.append(
-                Entry(
-                    id: id, version: version, reason: item["reason"]?.stringValue ?? "",
-                    date: item["date"]?.stringValue ?? ""))
+            entries.append(entry)
         }
         return YankList(entries)
     }
@@ -92,5 +82,15 @@ public struct YankList: Sendable, Hashable {
     public func save(path: String) throws(PackageError) {
         try PackageFS.makeDirectories(PackageFS.parentDirectory(path))
         try PackageFS.writeAtomically(path, Array((JSONValue.array(entries.map(\.json)).jsonText + "\n").utf8))
+    }
+}
+
+extension YankList.Entry {
+    /// The entry in a JSON object with a string `id` and `version` (`reason` and `date` default to
+    /// empty); nil when it is not one.
+    init?(json: JSONValue) {
+        guard let id = json["id"]?.stringValue, let version = json["version"]?.stringValue else { return nil }
+        self.init(
+            id: id, version: version, reason: json["reason"]?.stringValue ?? "", date: json["date"]?.stringValue ?? "")
     }
 }

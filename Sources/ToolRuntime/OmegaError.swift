@@ -7,7 +7,7 @@ import ToolPackage
 /// `{"success": false, "error": message, "details": {"code": …, …}}`. For `MISSING_ENV_VARS` that is
 /// exactly the shape of DESIGN §5 (`missingVars` and `hint`). Messages and details never hold a
 /// secret value (the executor redacts them before they leave it).
-public struct ExecutorError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct OmegaError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The wire codes.
     public enum Code: String, Sendable, CaseIterable {
         /// The input does not match the tool's input schema (or names undeclared variables).
@@ -66,8 +66,8 @@ public struct ExecutorError: Error, Sendable, Equatable, CustomStringConvertible
     /// The `MISSING_ENV_VARS` pause of DESIGN §5, exactly.
     ///
     /// - Parameter missing: The missing variables (name, description).
-    public static func missingEnvVars(_ missing: [(name: String, description: String)]) -> ExecutorError {
-        ExecutorError(
+    public static func missingEnvVars(_ missing: [(name: String, description: String)]) -> OmegaError {
+        OmegaError(
             .missingEnvVars, "Missing required environment variables",
             details: [
                 "missingVars": .array(

@@ -1,8 +1,8 @@
 import Foundation
 
-/// How an ``Executor`` behaves. Every field has a production default; ``fromEnvironment(home:)``
+/// How an ``ToolRunner`` behaves. Every field has a production default; ``fromEnvironment(home:)``
 /// reads the `OMEGA_*` overrides the CLI and the tests use.
-public struct ExecutorConfiguration: Sendable {
+public struct RuntimeConfiguration: Sendable {
     /// The appliance's home.
     public var home: OmegaHome
     /// The workspace-level policy file (narrowest), if any.
@@ -39,8 +39,8 @@ public struct ExecutorConfiguration: Sendable {
     /// The defaults, overridden by `OMEGA_MAX_RUNS`, `OMEGA_MAX_RUNS_PER_TOOL`, `OMEGA_MAX_QUEUED_RUNS`,
     /// `OMEGA_BREAKER_THRESHOLD`, `OMEGA_BREAKER_COOLDOWN_SECONDS` and `OMEGA_POLICY` (a workspace
     /// policy file). Malformed values are ignored.
-    public static func fromEnvironment(home: OmegaHome = OmegaHome()) -> ExecutorConfiguration {
-        var configuration = ExecutorConfiguration(home: home)
+    public static func fromEnvironment(home: OmegaHome = OmegaHome()) -> RuntimeConfiguration {
+        var configuration = RuntimeConfiguration(home: home)
         let env = ProcessInfo.processInfo.environment
         func int(_ name: String, _ range: ClosedRange<Int>) -> Int? {
             env[name].flatMap(Int.init).flatMap { range.contains($0) ? $0 : nil }

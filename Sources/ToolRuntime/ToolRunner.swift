@@ -19,14 +19,14 @@ import ToolPackage
 /// kills the jailed tree. A per-tool circuit breaker (kept in the store) and concurrency caps
 /// protect the host. Secret values never reach the store, an error or an event: everything recorded
 /// passes through the run's redactor first.
-public final class Executor: Sendable {
+public final class ToolRunner: Sendable {
     /// Called after each event of a run is stored, in order.
     public typealias EventObserver = @Sendable (RunEvent) -> Void
 
     /// The configuration.
-    public let configuration: ExecutorConfiguration
-    /// The run store.
-    public let store: SQLiteRunStore
+    public let configuration: RuntimeConfiguration
+    /// The run store (any backend: the runtime depends only on the protocol).
+    public let store: any RunStore
     /// The jail tools run in.
     public let jail: Jail
     /// This process's identity as a run owner.
@@ -38,36 +38,36 @@ public final class Executor: Sendable {
     let limiter: ConcurrencyLimiter
     /// Runs this process drives: their tasks, and the jail cancellation of the one executing.
     let local = Mutex<[String: LocalRun]>([:])
-    let poller = Mutex<Task<Void, Never>?>(nil)
+    /// The task acting on cancellation requests from other processes (see ``watchCancellationRequests()``).
+    let watcher = Mutex<Task<Void, Never>?>(nil)
     let reaper = OutboxReaper()
     /// Set by ``cancelAll()``: runs that start (or finish resolving) afterwards are cancelled at once.
     let stopping = Mutex(false)
-
-    struct LocalRun {
-        var task: Task<ExecutionOutcome, Never>?
-        var jail: JailCancellation?
-        var cancelled = false
-    }
 
     /// An executor over `configuration`: prepares the home, opens the store, and marks runs whose
     /// process died as `interrupted` (removing what they left in the scratch space).
     ///
     /// - Parameters:
     ///   - configuration: The configuration.
+    ///   - store: The run store (default: the embedded SQLite store under the home).
     ///   - jail: The jail to use (default: a new one).
     ///   - logger: Where operational problems are reported.
     /// - Throws: `INTERNAL_ERROR` when the home or the store cannot be opened.
     public init(
-        configuration: ExecutorConfiguration = .fromEnvironment(), jail: Jail? = nil,
-        logger: Logger = Logger(label: "omega.executor")
-    ) throws(ExecutorError) {
+        configuration: RuntimeConfiguration = .fromEnvironment(), store: (any RunStore)? = nil, jail: Jail? = nil,
+        logger: Logger = Logger(label: "omega.runtime")
+    ) throws(OmegaError) {
         self.configuration = configuration
         self.logger = logger
         try configuration.home.prepare(policyTemplate: OmegaHome.defaultPolicyTemplate)
-        do {
-            store = try SQLiteRunStore(path: configuration.home.storePath)
-        } catch {
-            throw ExecutorError(.internalError, "cannot open the run store: \(error)")
+        if let store {
+            self.store = store
+        } else {
+            do {
+                self.store = try SQLiteRunStore(path: configuration.home.storePath)
+            } catch {
+                throw OmegaError(.internalError, "cannot open the run store: \(error)")
+            }
         }
         self.jail = jail ?? Jail()
         owner = ProcessIdentity.current
@@ -79,7 +79,7 @@ public final class Executor: Sendable {
     }
 
     deinit {
-        poller.withLock { $0?.cancel() }
+        watcher.withLock { $0?.cancel() }
     }
 
     // MARK: - Public API
@@ -115,14 +115,14 @@ public final class Executor: Sendable {
         guard record.status == .paused, let raw = record.step, let step = PipelineStep(rawValue: raw) else {
             return detached(
                 runID,
-                ExecutorError(
+                OmegaError(
                     .invalidState, "run \(runID) is \(record.status.rawValue), not paused; nothing to resume"),
                 record: record)
         }
         guard record.inputIsExact else {
             return detached(
                 runID,
-                ExecutorError(
+                OmegaError(
                     .invalidState,
                     "run \(runID) cannot be resumed: its stored input had credentials redacted out of it; start a new call"
                 ),
@@ -138,7 +138,7 @@ public final class Executor: Sendable {
             runID: runID, tool: tool, input: record.input, providedEnv: env, user: user ?? record.user,
             approvedBy: approvedBy, observer: observer)
         do {
-            try validateEnv(context)
+            try ValidateInputStage.validateEnv(context)
         } catch {
             tool.release()
             return detached(runID, error, record: record)
@@ -146,18 +146,17 @@ public final class Executor: Sendable {
         // The policy may have changed (a scope revoked, safe mode on, an approval expired) since the run
         // paused: a run paused after the policy step checks it again before going on.
         let from = min(step, .policy)
-        return await drive(context, from: from) { [self] () throws(ExecutorError) in
+        return await drive(context, from: from) { [self] () throws(OmegaError) in
             do {
                 try store.transition(
                     runID: runID, change: RunChange(status: .running, owner: .some(owner), expected: [.paused]),
                     event: .runResumed,
-                    data: [
-                        "step": .string(step.rawValue), "policyRecheck": .bool(from != step),
-                        "providedEnv": .array(env.keys.sorted().map { .string($0) }),
-                    ],
+                    data: RunEventPayload.runResumed(
+                        step: step.rawValue, policyRecheck: from != step, providedEnv: env.keys.sorted()
+                    ).json,
                     atMs: Self.nowMs())
             } catch {
-                throw ExecutorError(.invalidState, "run \(runID) cannot be resumed: \(error)")
+                throw OmegaError(.invalidState, "run \(runID) cannot be resumed: \(error)")
             }
             observe(context)
             if step == .credentials { try? store.resolveCredentialRequests(runID: runID, atMs: Self.nowMs()) }
@@ -182,13 +181,13 @@ public final class Executor: Sendable {
         }
         guard !record.toolReference.isEmpty, !record.toolVersion.isEmpty else {
             return detached(
-                runID, ExecutorError(.invalidState, "run \(runID) never resolved a tool; nothing to replay"),
+                runID, OmegaError(.invalidState, "run \(runID) never resolved a tool; nothing to replay"),
                 record: record)
         }
         guard record.inputIsExact else {
             return detached(
                 runID,
-                ExecutorError(
+                OmegaError(
                     .invalidState, "run \(runID) cannot be replayed: credentials were redacted out of its stored input"),
                 record: record)
         }
@@ -199,27 +198,27 @@ public final class Executor: Sendable {
 
     /// Stops a run: a run this process drives is cancelled at once (its jailed tree is killed); a
     /// paused run becomes `cancelled`; a run another process drives gets a request that process acts
-    /// on within ``ExecutorConfiguration/cancellationPollSeconds``.
+    /// on as soon as its store's change feed wakes it (within 50 ms).
     ///
     /// - Returns: false when the run had already ended.
     /// - Throws: `INVALID_STATE` for an unknown run, `INTERNAL_ERROR` when the store fails.
     @discardableResult
-    public func cancel(runID: String) throws(ExecutorError) -> Bool {
+    public func cancel(runID: String) throws(OmegaError) -> Bool {
         if cancelLocal(runID) { return true }
         let record: RunRecord
         do {
-            guard let found = try store.run(id: runID) else { throw ExecutorError(.invalidState, "no run \(runID)") }
+            guard let found = try store.run(id: runID) else { throw OmegaError(.invalidState, "no run \(runID)") }
             record = found
-        } catch let error as ExecutorError {
+        } catch let error as OmegaError {
             throw error
         } catch {
-            throw ExecutorError(.internalError, "cannot read run \(runID): \(error)")
+            throw OmegaError(.internalError, "cannot read run \(runID): \(error)")
         }
         if record.status.isFinal { return false }
         do {
             let ownerAlive = record.owner.map(ProcessIdentity.isAlive) ?? false
             if record.status == .paused || !ownerAlive {
-                let error = ExecutorError(.cancelled, "the run was cancelled while \(record.status.rawValue)")
+                let error = OmegaError(.cancelled, "the run was cancelled while \(record.status.rawValue)")
                 var outcome = ExecutionOutcome(
                     runID: runID, status: .cancelled, toolID: record.toolID, toolVersion: record.toolVersion,
                     step: record.step.flatMap(PipelineStep.init) ?? .resolve, error: error, artifacts: [])
@@ -230,16 +229,17 @@ public final class Executor: Sendable {
                         runID: runID,
                         change: RunChange(
                             status: .cancelled, owner: .some(nil), result: outcome.json, expected: [record.status]),
-                        event: .runCancelled, data: ["step": .string(record.step ?? ""), "error": error.json],
+                        event: .runCancelled,
+                        data: RunEventPayload.runCancelled(step: record.step ?? "", error: error.json).json,
                         atMs: Self.nowMs())
                     return true
-                } catch  where error.code == "INVALID_TRANSITION" {
+                } catch where error.code == .invalidTransition {
                     return try store.requestCancel(runID: runID, atMs: Self.nowMs())
                 }
             }
             return try store.requestCancel(runID: runID, atMs: Self.nowMs())
         } catch {
-            throw ExecutorError(.internalError, "cannot cancel run \(runID): \(error)")
+            throw OmegaError(.internalError, "cannot cancel run \(runID): \(error)")
         }
     }
 
@@ -275,7 +275,7 @@ public final class Executor: Sendable {
             runID: runID, tool: tool, input: request.input, providedEnv: request.env, user: request.user,
             approvedBy: request.approvedBy, observer: observer)
         context.keepsApproval = request.keepApproval
-        return await drive(context, from: .validateInput) { [self] () throws(ExecutorError) in
+        return await drive(context, from: .validateInput) { [self] () throws(OmegaError) in
             let manifest = tool.manifest
             // A secret given for this call never lands in the stored input (then it is not the exact
             // input any more: its digest, of the original, tells resume and replay so).
@@ -287,30 +287,30 @@ public final class Executor: Sendable {
             do {
                 _ = try store.createRun(draft, atMs: Self.nowMs())
             } catch {
-                throw ExecutorError(.internalError, "cannot record the run: \(error)")
+                throw OmegaError(.internalError, "cannot record the run: \(error)")
             }
             observe(context)
         }
     }
 
     /// The stored run: `INVALID_STATE` when there is none, `INTERNAL_ERROR` when the store fails.
-    func loadRun(_ runID: String) -> Result<RunRecord, ExecutorError> {
+    func loadRun(_ runID: String) -> Result<RunRecord, OmegaError> {
         do {
             guard let found = try store.run(id: runID) else {
-                return .failure(ExecutorError(.invalidState, "no run \(runID)"))
+                return .failure(OmegaError(.invalidState, "no run \(runID)"))
             }
             return .success(found)
         } catch {
-            return .failure(ExecutorError(.internalError, "cannot read run \(runID): \(error)"))
+            return .failure(OmegaError(.internalError, "cannot read run \(runID): \(error)"))
         }
     }
 
     /// A run for a call whose tool could not be resolved: recorded, then failed at `resolve`.
     func failUnresolved(
-        runID: String, request: ExecutionRequest, replayOf: String?, error: ExecutorError, observer: EventObserver?
+        runID: String, request: ExecutionRequest, replayOf: String?, error: OmegaError, observer: EventObserver?
     ) -> ExecutionOutcome {
         let redactor = Redactor(secrets: request.env)
-        let error = ExecutorError(error.code, redactor.redact(error.message), details: error.details)
+        let error = OmegaError(error.code, redactor.redact(error.message), details: error.details)
         let outcome = ExecutionOutcome(
             runID: runID, status: .failed, toolID: "", toolVersion: "", step: .resolve, error: error, artifacts: [])
         do {
@@ -324,7 +324,8 @@ public final class Executor: Sendable {
                 change: RunChange(
                     status: .failed, step: .some(PipelineStep.resolve.rawValue), owner: .some(nil), result: outcome.json
                 ),
-                event: .runFailed, data: ["step": "resolve", "error": error.json], atMs: Self.nowMs())
+                event: .runFailed, data: RunEventPayload.runFailed(step: "resolve", error: error.json).json,
+                atMs: Self.nowMs())
             if let observer {
                 for stored in (try? store.events(runID: runID, after: 0)) ?? [] where stored.sequence <= event.sequence
                 {
@@ -339,7 +340,7 @@ public final class Executor: Sendable {
 
     /// Runs the pipeline from `first` in a task this process tracks (so it can be cancelled).
     func drive(
-        _ context: RunContext, from first: PipelineStep, prologue: @escaping @Sendable () throws(ExecutorError) -> Void
+        _ context: RunContext, from first: PipelineStep, prologue: @escaping @Sendable () throws(OmegaError) -> Void
     ) async -> ExecutionOutcome {
         let runID = context.runID
         do {
@@ -357,7 +358,7 @@ public final class Executor: Sendable {
             return !alreadyCancelled
         }
         if !registered { _ = cancelLocal(runID) }
-        startPoller()
+        watchCancellationRequests()
         let outcome = await withTaskCancellationHandler {
             await task.value
         } onCancel: {
@@ -368,50 +369,38 @@ public final class Executor: Sendable {
         return outcome
     }
 
+    /// The stages in pipeline order; `finish` is the runner's own (it returns the outcome).
+    static let stages: [any PipelineStage] = [
+        ValidateInputStage(), PolicyStage(), CredentialsStage(), JailStage(), ValidateOutputStage(),
+    ]
+
     func pipeline(_ context: RunContext, from first: PipelineStep) async -> ExecutionOutcome {
-        var step = first
-        do throws(ExecutorError) {
-            while true {
-                if isCancelled(context.runID) {
-                    throw ExecutorError(.cancelled, "the run was cancelled before step \(step.rawValue)")
-                }
-                if step == .validateInput {
-                    // A new run starts running with its first step.
-                    try transition(
-                        context, RunChange(status: .running, step: .some(step.rawValue)), .stepStarted,
-                        ["step": .string(step.rawValue)])
-                } else {
-                    try record(context, .stepStarted, ["step": .string(step.rawValue)])
-                }
-                switch step {
-                case .resolve, .validateInput:
-                    try validateInput(context)
-                    step = .policy
-                case .policy:
-                    try checkPolicy(context)
-                    step = .credentials
-                case .credentials:
-                    try resolveCredentials(context)
-                    step = .execute
-                case .execute:
-                    try await execute(context)
-                    step = .validateOutput
-                case .validateOutput:
-                    do {
-                        try validateOutput(context)
-                    } catch {
-                        recordHealth(context, success: false)
-                        throw error
-                    }
-                    recordHealth(context, success: true)
-                    step = .finish
-                case .finish:
-                    return try finish(context)
-                }
+        var step = first == .resolve ? .validateInput : first
+        do throws(OmegaError) {
+            for stage in Self.stages where type(of: stage).step >= step {
+                step = type(of: stage).step
+                try begin(context, step)
+                try await stage.run(context, runner: self)
             }
+            step = .finish
+            try begin(context, step)
+            return try finish(context)
         } catch {
             if error.isPause { return pause(context, at: step, error) }
             return fail(context, at: step, error)
+        }
+    }
+
+    /// Records `step.started` (a new run starts running with its first step).
+    private func begin(_ context: RunContext, _ step: PipelineStep) throws(OmegaError) {
+        if isCancelled(context.runID) {
+            throw OmegaError(.cancelled, "the run was cancelled before step \(step.rawValue)")
+        }
+        if step == .validateInput {
+            try transition(
+                context, RunChange(status: .running, step: .some(step.rawValue)), .stepStarted(step: step.rawValue))
+        } else {
+            try record(context, .stepStarted(step: step.rawValue))
         }
     }
 }

@@ -1,0 +1,90 @@
+import Foundation
+import Jail
+import JSON
+import Policy
+import Schema
+import ToolPackage
+import Credentials
+import RunStorage
+
+/// Asks the policy engine about this exact call; grants an approval given with the call, or pauses
+/// with `APPROVAL_REQUIRED` (the details name the tool, scopes, risk and the input and package digests).
+struct PolicyStage: PipelineStage {
+    static let step = PipelineStep.policy
+
+    func run(_ context: RunContext, runner: ToolRunner) async throws(OmegaError) {
+        let engine: PolicyEngine
+        do {
+            engine = try PolicyLoader().load(
+                workspace: runner.configuration.workspacePolicy, project: runner.configuration.projectPolicy,
+                user: runner.configuration.userPolicy)
+        } catch {
+            throw OmegaError(.policyDenied, "the policy cannot be read, so nothing may run: \(error)")
+        }
+        let request = Self.request(context)
+        let now = PolicyTimestamp.now()
+        var decision: PolicyDecision
+        do {
+            decision = try engine.evaluate(request, approvals: runner.store, now: now)
+        } catch {
+            throw OmegaError(.internalError, "cannot look up approvals: \(error)")
+        }
+        let manifest = context.tool.manifest
+        if case .needsApproval(let reason, _) = decision, let approver = context.approvedBy {
+            let approval = engine.approval(for: request, approvedBy: approver, at: now)
+            // A harness's approval (omega-exec test) counts for this run only; a human's is kept.
+            if context.keepsApproval {
+                do {
+                    try runner.store.record(approval)
+                } catch {
+                    throw OmegaError(.internalError, "cannot record the approval: \(error)")
+                }
+            }
+            try runner.record(
+                context,
+                .approvalGranted(
+                    approvedBy: approver, inputDigest: request.inputDigest, packageDigest: request.packageDigest,
+                    kept: context.keepsApproval, reason: reason, expiresAt: approval.expiresAt?.secondsSinceEpoch))
+            decision = engine.evaluate(request, approvals: [approval], now: now)
+        }
+        switch decision {
+        case .allow(let explanation):
+            try runner.record(
+                context,
+                .policyChecked(
+                    decision: "allow", reason: nil, scopes: manifest.scopes,
+                    approvedBy: explanation.approval?.approvedBy))
+        case .deny(let reason, _):
+            try runner.record(context, .policyChecked(decision: "deny", reason: reason, scopes: nil, approvedBy: nil))
+            throw OmegaError(
+                .policyDenied, "\(manifest.id) may not run: \(reason)",
+                details: ["reason": .string(reason), "scopes": .array(manifest.scopes.map { .string($0) })])
+        case .needsApproval(let reason, _):
+            let details: [String: JSONValue] = [
+                "toolId": .string(manifest.id), "toolVersion": .string(manifest.version.description),
+                "inputDigest": .string(request.inputDigest), "packageDigest": .string(request.packageDigest),
+                "scopes": .array(manifest.scopes.map { .string($0) }),
+                "risk": .string(manifest.risk.level.rawValue), "externalWrite": .bool(manifest.risk.externalWrite),
+                "reason": .string(reason),
+            ]
+            try runner.record(
+                context, .policyChecked(decision: "needs_approval", reason: reason, scopes: nil, approvedBy: nil))
+            try runner.record(context, .approvalRequested(details: details))
+            throw OmegaError(
+                .approvalRequired, "\(manifest.id)@\(manifest.version) needs a human's approval: \(reason)",
+                details: details.merging(["hint": "Approve this exact call, then resume the run"]) { a, _ in a })
+        }
+        }
+
+    /// The policy question for this call; approvals are bound to its input and package digests.
+    static func request(_ context: RunContext) -> PolicyRequest {
+        let manifest = context.tool.manifest
+        var request = PolicyRequest(
+            toolID: manifest.id, toolVersion: manifest.version.description, scopes: manifest.scopes,
+            risk: PolicyRequest.RiskLevel(rawValue: manifest.risk.level.rawValue) ?? .high,
+            externalWrite: manifest.risk.externalWrite, readOnly: manifest.risk.readOnly, input: context.input)
+        // Approvals are bound to this exact package too: a look-alike claiming the id cannot reuse them.
+        request.packageDigest = context.tool.packageDigest
+        return request
+    }
+}
