@@ -112,7 +112,7 @@ let package = Package(
             path: "Benchmarks/omega-bench"),
 
         // Tests: one target per module, one shared support target.
-        .target(name: "TestSupport", dependencies: ["JSON", "Jail"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["JSON", "Jail", "ToolPackage"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "TestSupport"]),
         .testTarget(name: "JailTests", dependencies: ["Jail", "JSON", "TestSupport"], exclude: ["Fixtures"]),

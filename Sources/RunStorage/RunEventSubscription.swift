@@ -18,12 +18,15 @@ public struct RunEventSubscription: AsyncSequence, Sendable {
         case finalOrPaused
         /// Never (until the task is cancelled).
         case never
+        /// As soon as the events stored now are delivered (no waiting).
+        case now
 
         func matches(_ status: RunStatus) -> Bool {
             switch self {
             case .final: return status.isFinal
             case .finalOrPaused: return status.isFinal || status == .paused
             case .never: return false
+            case .now: return true
             }
         }
     }

@@ -67,6 +67,12 @@ extension RunStore {
         try transition(runID: runID, change: RunChange(status: status), event: event, data: data, atMs: atMs)
     }
 
+    /// Every event of the run, in order.
+    public func events(runID: String) throws(RunStoreError) -> [RunEvent] { try events(runID: runID, after: 0) }
+
+    /// Runs, newest first (at most 100).
+    public func runs() throws(RunStoreError) -> [RunRecord] { try runs(status: nil, limit: 100) }
+
     /// At start-up: marks every unfinished run interrupted (for a store only this process uses).
     public func markInterrupted(atMs: Int64, includePaused: Bool = false) throws(RunStoreError) -> [String] {
         try markInterrupted(atMs: atMs, includePaused: includePaused, isOwnerAlive: { _ in false })

@@ -27,8 +27,6 @@ public struct RuntimeConfiguration: Sendable {
     public var artifactCapacityBytes: UInt64 = 64 << 20
     /// Most files a run may leave in `/work/out` (default 1,000).
     public var maxArtifacts = 1000
-    /// How often the executor looks for cancellation requests made by other processes.
-    public var cancellationPollSeconds: Double = 0.2
 
     /// A configuration over `home` with every default.
     public init(home: OmegaHome = OmegaHome()) {

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Credentials
 import Foundation
 import JSON
+import Service
 import ToolRuntime
 
 /// Parsing of the flags `try`, `runs` and `test` share: `--input JSON|@FILE` and `--env K=V`.
@@ -43,7 +43,7 @@ enum CLIRequestParsing {
                     .invalidInput, "--env: expected NAME=VALUE, got a value without '='", details: ["field": "env"])
             }
             let name = String(pair[..<equals])
-            guard CredentialVault.isValidName(name) else {
+            guard CredentialService.isValidName(name) else {
                 throw OmegaError(
                     .invalidInput, "--env: \"\(name)\" is not a variable name (expected [A-Z_][A-Z0-9_]*)",
                     details: ["field": "env"])
@@ -62,6 +62,15 @@ enum CLIRequestParsing {
         }
     }
 
+    /// The value `body` returns, or its error object printed and its exit code thrown.
+    static func orExit<T>(_ body: () throws(OmegaError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw exit(with: error)
+        }
+    }
+
     /// Who approves from this command line: `cli:$USER` (or `cli:uid<uid>`).
     static var approver: String {
         if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return "cli:" + user }
@@ -71,26 +80,6 @@ enum CLIRequestParsing {
     /// Prints `error` as the wire error object on stdout and exits with its code.
     static func exit(with error: OmegaError) -> ExitCode {
         CLIOutput.out(error.json.prettyText + "\n")
-        return ExitCode(ExitCodes.code(for: error.code))
-    }
-}
-
-extension JSONValue {
-    /// Indented JSON text with sorted keys.
-    var prettyText: String { pretty(indent: "") }
-
-    private func pretty(indent: String) -> String {
-        let inner = indent + "  "
-        switch self {
-        case .array(let items) where !items.isEmpty:
-            return "[\n" + items.map { inner + $0.pretty(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
-        case .object(let members) where !members.isEmpty:
-            return "{\n"
-                + members.keys.sorted().map { key in
-                    inner + JSONValue.string(key).jsonText + ": " + members[key]!.pretty(indent: inner)
-                }.joined(separator: ",\n") + "\n" + indent + "}"
-        default:
-            return jsonText
-        }
+        return ExitCode(error.code.exitCode)
     }
 }

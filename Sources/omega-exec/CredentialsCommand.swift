@@ -2,7 +2,7 @@ import ArgumentParser
 import Credentials
 import Foundation
 import JSON
-import Schema
+import Service
 import ToolRuntime
 
 /// `omega-exec credentials set|list|rm`: the encrypted vault in `<OMEGA_HOME>/vault`.
@@ -25,13 +25,7 @@ struct CredentialsCommand: ParsableCommand {
         return scope
     }
 
-    static func vault() throws -> CredentialVault {
-        do {
-            return try CredentialVault(directory: OmegaHome().vaultDirectory)
-        } catch {
-            throw CLIRequestParsing.exit(with: OmegaError(.internalError, "cannot open the vault: \(error)"))
-        }
-    }
+    static let service = CredentialService()
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -40,7 +34,7 @@ struct CredentialsCommand: ParsableCommand {
         @Option(help: "global, user:NAME or tool:ID.") var scope = "global"
 
         func validate() throws {
-            guard CredentialVault.isValidName(name) else {
+            guard CredentialService.isValidName(name) else {
                 throw ValidationError("NAME: expected an environment variable name ([A-Z_][A-Z0-9_]*), got \"\(name)\"")
             }
             _ = try CredentialsCommand.scope(scope)
@@ -54,17 +48,11 @@ struct CredentialsCommand: ParsableCommand {
                 let data = FileHandle.standardInput.readDataToEndOfFile()
                 value = String(data: data, encoding: .utf8).map { $0.hasSuffix("\n") ? String($0.dropLast()) : $0 }
             }
-            guard let value, !value.isEmpty else {
-                throw CLIRequestParsing.exit(
-                    with: OmegaError(.invalidInput, "no value given for \(name)", details: ["field": "value"]))
+            let scope = try CredentialsCommand.scope(self.scope)
+            try CLIRequestParsing.orExit { () throws(OmegaError) in
+                try CredentialsCommand.service.set(name, value: value ?? "", scope: scope)
             }
-            do {
-                try CredentialsCommand.vault().set(name, value: value, scope: try CredentialsCommand.scope(scope))
-            } catch let error as VaultError {
-                throw CLIRequestParsing.exit(
-                    with: OmegaError(.invalidInput, error.description, details: ["field": "value"]))
-            }
-            CLIOutput.out("stored \(name) (\(scope))\n")
+            CLIOutput.out("stored \(name) (\(self.scope))\n")
         }
     }
 
@@ -74,7 +62,7 @@ struct CredentialsCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let entries = try CredentialsCommand.vault().entries
+            let entries = try CLIRequestParsing.orExit { () throws(OmegaError) in try CredentialsCommand.service.entries() }
             if json {
                 CLIOutput.out(
                     JSONValue.array(entries.map { ["name": .string($0.name), "scope": .string($0.scope.description)] })
@@ -91,13 +79,11 @@ struct CredentialsCommand: ParsableCommand {
         @Option(help: "global, user:NAME or tool:ID.") var scope = "global"
 
         func run() throws {
-            let removed: Bool
-            do {
-                removed = try CredentialsCommand.vault().remove(name, scope: try CredentialsCommand.scope(scope))
-            } catch let error as VaultError {
-                throw CLIRequestParsing.exit(with: OmegaError(.internalError, error.description))
+            let scope = try CredentialsCommand.scope(self.scope)
+            let removed = try CLIRequestParsing.orExit { () throws(OmegaError) in
+                try CredentialsCommand.service.remove(name, scope: scope)
             }
-            CLIOutput.out(removed ? "removed \(name) (\(scope))\n" : "no \(name) in \(scope)\n")
+            CLIOutput.out(removed ? "removed \(name) (\(self.scope))\n" : "no \(name) in \(self.scope)\n")
             if !removed { throw ExitCode(1) }
         }
     }

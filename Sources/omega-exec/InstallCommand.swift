@@ -1,4 +1,5 @@
 import ArgumentParser
+import Service
 import ToolPackage
 
 /// `omega-exec install PKG [--trusted-keys FILE] [--allow-unsigned] [--force]`.
@@ -26,11 +27,9 @@ struct InstallCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let installer = PackageInstaller(
-                packagesDirectory: PackageCLI.home("packages"), trustedKeys: try PackageCLI.trustedKeys(trustedKeys),
-                yankList: try YankList.load(path: PackageCLI.home(YankList.defaultFileName)))
-            let result = try installer.install(
-                PackageCLI.absolute(package), options: .init(allowUnsigned: allowUnsigned, force: force))
+            let result = try PackageService().install(
+                PackageCLI.absolute(package), trustedKeys: trustedKeys.map(PackageCLI.absolute),
+                allowUnsigned: allowUnsigned, force: force)
             for warning in result.warnings { CLIOutput.error(warning.description) }
             let signer =
                 result.verification.signer.map { "signed by \($0.keyId)" } ?? "UNSIGNED (allowed by --allow-unsigned)"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Service
 import ToolPackage
 
 /// `omega-exec keygen [-o KEYFILE]`: a new Ed25519 signing key pair.
@@ -20,9 +21,8 @@ struct KeygenCommand: ParsableCommand {
     @Option(help: "The key holder's name, recorded in KEYFILE.pub.") var name = ""
 
     func run() throws {
-        let path = output.map(PackageCLI.absolute) ?? PackageCLI.home("keys/signing.key")
         do {
-            let info = try PackageKeys.keygen(privateKeyPath: path, name: name)
+            let info = try PackageService().keygen(path: output.map(PackageCLI.absolute), name: name)
             CLIOutput.out(
                 "key \(info.keyId)\nprivate key: \(info.privateKeyPath) (mode 0600)\npublic key:  \(info.publicKeyPath)\n"
             )

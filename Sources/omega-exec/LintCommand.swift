@@ -1,5 +1,5 @@
 import ArgumentParser
-import Jail
+import Service
 import ToolPackage
 
 /// `omega-exec lint DIR|PKG [--json]`: check a package before packing or installing it.
@@ -21,7 +21,7 @@ struct LintCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let report = try Linter().lint(PackageCLI.absolute(package))
+            let report = try PackageService().lint(PackageCLI.absolute(package))
             let shown = LintReport(package: package, manifest: report.manifest, issues: report.issues)
             CLIOutput.out(json ? shown.json.jsonText + "\n" : shown.text)
             if report.hasErrors { throw ExitCode(1) }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Jail
+import Service
 import ToolPackage
 
 /// `omega-exec pack DIR -o NAME.tar.gz [--sign KEYFILE]`: lint, then pack (and sign) a package folder.
@@ -22,29 +22,27 @@ struct PackCommand: ParsableCommand {
     @Option(help: "Sign with this private key file (written by omega-exec keygen).") var sign: String?
 
     func run() throws {
-        let folder = PackageCLI.absolute(directory)
-        let report = Linter().lint(folder: folder, displayName: directory)
-        for issue in report.issues { CLIOutput.error(issue.description) }
-        if report.hasErrors {
-            CLIOutput.error("error: \(directory): \(report.errors.count) lint error(s); nothing was packed")
-            throw ExitCode(1)
-        }
         do {
-            let key = try sign.map { (path) throws(PackageError) in try SigningKey.load(path: PackageCLI.absolute(path))
+            let (report, result) = try PackageService().pack(
+                folder: PackageCLI.absolute(directory), displayName: directory, output: PackageCLI.absolute(output),
+                signingKey: sign.map(PackageCLI.absolute))
+            for issue in report.issues { CLIOutput.error(issue.description) }
+            guard let result else {
+                CLIOutput.error("error: \(directory): \(report.errors.count) lint error(s); nothing was packed")
+                throw ExitCode(1)
             }
-            let result = try PackageBuilder().build(
-                folder: folder, output: PackageCLI.absolute(output), signingKey: key)
             var text = "packed \(report.manifest.map { "\($0.id)@\($0.version)" } ?? directory) -> \(output)\n"
             text += "digest sha256:\(result.digest.digest) (\(result.digest.files.count) files)\n"
             text += result.signature.map { "signed by key \($0.keyId)\n" } ?? "unsigned\n"
             CLIOutput.out(text)
-        } catch {
+        } catch let error as PackageError {
             throw PackageCLI.fail(error)
         }
     }
 }
 
-/// Shared plumbing of the package commands (pack, verify, install, keygen, lint, yank).
+/// What the package commands share: paths relative to the working directory, and how a package
+/// error ends the command (1 refused, 2 operational).
 enum PackageCLI {
     /// Prints `error: CODE: message` and returns the exit code: 2 for operational failures, else 1.
     static func fail(_ error: PackageError) -> ExitCode {
@@ -55,13 +53,5 @@ enum PackageCLI {
     /// `path` made absolute against the current directory.
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : CLIOutput.currentDirectory() + "/" + path
-    }
-
-    /// `<OMEGA_HOME>/<name>`.
-    static func home(_ name: String) -> String { JailPaths.home + "/" + name }
-
-    /// The trusted keys from `path`, or `<OMEGA_HOME>/trusted-keys.json`.
-    static func trustedKeys(_ path: String?) throws(PackageError) -> TrustedKeys {
-        try TrustedKeys.load(path: path.map(absolute) ?? home(TrustedKeys.defaultFileName))
     }
 }

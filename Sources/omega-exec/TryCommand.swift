@@ -2,6 +2,7 @@ import ArgumentParser
 import Credentials
 import Foundation
 import Policy
+import Service
 import ToolRuntime
 
 /// `omega-exec try TOOL [--input JSON|@FILE] [--env K=V] [--approve] [--json]`.
@@ -42,75 +43,26 @@ struct TryCommand: AsyncParsableCommand {
         } catch {
             throw CLIRequestParsing.exit(with: error)
         }
-        let executor = try ExecutorSession.open()
+        let service = try ServiceSession.open()
         let interactive = !noInput && Terminal.isInteractive
         let progress = RunProgress(live: interactive && Terminal.stderrIsTerminal)
-        let observer: ToolRunner.EventObserver? = json && !interactive ? nil : progress.observer
-        var outcome = await ExecutorSession.withSignalsCancelling(executor) {
-            await executor.start(request, observer: observer)
+        let observer: OmegaService.EventObserver? = json && !interactive ? nil : progress.observer
+        var outcome = await ServiceSession.withSignalsCancelling(service) {
+            await service.run(request, observer: observer)
         }
-        while interactive, outcome.status == .paused, let error = outcome.error {
-            guard
-                let next = await Self.answer(
-                    error, outcome: outcome, executor: executor, env: request.env, user: user, observer: observer)
-            else { break }
-            outcome = next
+        while interactive, outcome.status == .paused, let answer = PausePrompt.ask(outcome) {
+            let answered = await ServiceSession.withSignalsCancelling(service) {
+                await service.answer(outcome, with: answer, env: request.env, user: user, observer: observer)
+            }
+            if case .credentials(_, saveInVault: true) = answer {
+                Terminal.write(
+                    answered.vaultError.map { "  could not save: \($0.message)\n" }
+                        ?? "  saved (scope tool:\(outcome.toolID))\n")
+            }
+            outcome = answered.outcome
         }
         progress.finish()
         throw Self.report(outcome, json: json)
-    }
-
-    /// Asks the human what the pause needs, then resumes; nil when they decline.
-    static func answer(
-        _ error: OmegaError, outcome: ExecutionOutcome, executor: ToolRunner, env: [String: String], user: String?,
-        observer: ToolRunner.EventObserver?
-    ) async -> ExecutionOutcome? {
-        switch error.code {
-        case .approvalRequired:
-            let details = error.details
-            Terminal.write(
-                """
-
-                Approval needed for \(details["toolId"]?.stringValue ?? outcome.toolID)@\(details["toolVersion"]?.stringValue ?? outcome.toolVersion)
-                  reason:       \(details["reason"]?.stringValue ?? "")
-                  scopes:       \(details["scopes"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ", ") ?? "")
-                  risk:         \(details["risk"]?.stringValue ?? "")\(details["externalWrite"]?.boolValue == true ? " (writes outside the jail)" : "")
-                  input digest: sha256:\(details["inputDigest"]?.stringValue ?? "")
-                  package:      sha256:\(details["packageDigest"]?.stringValue ?? "")
-
-                """)
-            guard Terminal.confirm("Approve this exact call?") else { return nil }
-            return await ExecutorSession.withSignalsCancelling(executor) {
-                await executor.resume(
-                    runID: outcome.runID, env: env, approvedBy: CLIRequestParsing.approver, observer: observer)
-            }
-        case .missingEnvVars:
-            var values: [String: String] = env
-            Terminal.write("\nThe tool needs credentials (input is hidden):\n")
-            for variable in error.details["missingVars"]?.arrayValue ?? [] {
-                guard let name = variable["name"]?.stringValue else { continue }
-                let description = variable["description"]?.stringValue ?? ""
-                guard let value = Terminal.readLine(prompt: "  \(name) (\(description)): ", hidden: true),
-                    !value.isEmpty
-                else { return nil }
-                values[name] = value
-            }
-            let prompted = values.filter { env[$0.key] == nil }
-            if Terminal.confirm("Save \(prompted.count == 1 ? "it" : "them") in the vault for \(outcome.toolID)?") {
-                do {
-                    let vault = try CredentialVault(directory: executor.configuration.home.vaultDirectory)
-                    for (name, value) in prompted { try vault.set(name, value: value, scope: .tool(outcome.toolID)) }
-                    Terminal.write("  saved (scope tool:\(outcome.toolID))\n")
-                } catch {
-                    Terminal.write("  could not save: \(error)\n")
-                }
-            }
-            return await ExecutorSession.withSignalsCancelling(executor) {
-                await executor.resume(runID: outcome.runID, env: values, user: user, observer: observer)
-            }
-        default:
-            return nil
-        }
     }
 
     /// Prints the outcome (the output, or the whole object with `json`, or the error object) and
@@ -126,6 +78,6 @@ struct TryCommand: AsyncParsableCommand {
                 "run \(outcome.runID) is paused; resume it with: omega-exec runs resume \(outcome.runID) [--env NAME=VALUE] [--approve]\n"
             )
         }
-        return ExitCode(ExitCodes.code(for: outcome.error?.code))
+        return ExitCode(outcome.exitCode)
     }
 }

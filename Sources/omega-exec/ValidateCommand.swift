@@ -1,7 +1,7 @@
 import ArgumentParser
-import Glibc
 import JSON
 import Schema
+import Service
 
 
 /// `omega-exec validate SCHEMA.json INSTANCE.json`: checks a JSON document against a JSON Schema.
@@ -36,16 +36,13 @@ struct ValidateCommand: ParsableCommand {
             }
             options.defaultDialect = chosen
         }
-        let schemaDocument = try Self.load(schema)
-        let instanceDocument = try Self.load(instance)
-        let compiled: JSONSchema
+        let result: ValidationResult
         do {
-            compiled = try JSONSchema.compile(schemaDocument, options: options)
+            result = try DocumentValidation.validate(schema: schema, instance: instance, options: options)
         } catch {
-            CLIOutput.error("\(schema): invalid schema: \(error)")
+            CLIOutput.error(error.description)
             throw ExitCode(2)
         }
-        let result = compiled.validate(instanceDocument)
         if json {
             let errors: [JSONValue] = result.errors.map { error in
                 .object([
@@ -65,39 +62,4 @@ struct ValidateCommand: ParsableCommand {
     }
 
     /// Reads and parses a JSON file; exits 2 with a message naming the file when it cannot.
-    private static func load(_ path: String) throws -> JSONValue {
-        guard let bytes = readFile(path) else {
-            CLIOutput.error("\(path): cannot read the file (\(String(cString: strerror(errno))))")
-            throw ExitCode(2)
-        }
-        do {
-            return try JSONParser().parse(bytes: bytes)
-        } catch {
-            CLIOutput.error("\(path): not valid JSON: \(error)")
-            throw ExitCode(2)
-        }
-    }
-
-    /// The whole file, through open(2)/read(2) (EINTR retried); nil with errno set on failure.
-    private static func readFile(_ path: String) -> [UInt8]? {
-        var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if n == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > 64 << 20 {
-                errno = EFBIG
-                return nil
-            }
-        }
-    }
 }

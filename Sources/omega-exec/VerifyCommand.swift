@@ -1,4 +1,5 @@
 import ArgumentParser
+import Service
 import ToolPackage
 
 /// `omega-exec verify PKG [--trusted-keys FILE]`: check a package's signature and every file.
@@ -23,8 +24,8 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let verifier = PackageVerifier(trustedKeys: try PackageCLI.trustedKeys(trustedKeys))
-            let result = try verifier.verify(PackageCLI.absolute(package))
+            let result = try PackageService().verify(
+                PackageCLI.absolute(package), trustedKeys: trustedKeys.map(PackageCLI.absolute))
             let signer = result.signer.map { "\($0.keyId)\($0.name.isEmpty ? "" : " (\($0.name))")" } ?? "nobody"
             CLIOutput.out(
                 "verified \(package): sha256:\(result.digest.digest), \(result.digest.files.count) files, signed by \(signer)\n"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Service
 import ToolPackage
 
 /// `omega-exec yank ID@VERSION --reason TEXT`: add a version to the revocation list.
@@ -25,11 +26,8 @@ struct YankCommand: ParsableCommand {
         }
         let id = String(target[..<at])
         let version = String(target[target.index(after: at)...])
-        let path = PackageCLI.home(YankList.defaultFileName)
         do {
-            var list = try YankList.load(path: path)
-            try list.yank(id: id, version: version, reason: reason)
-            try list.save(path: path)
+            try PackageService().yank(id: id, version: version, reason: reason)
             CLIOutput.out("yanked \(id)@\(version): \(reason)\n")
         } catch {
             throw PackageCLI.fail(error)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import JSON
 @testable import ToolPackage
@@ -8,23 +9,8 @@ import Testing
 @Suite(.serialized) struct CLIPackageTests {
     typealias S = PackageTestSupport
 
-    /// `omega-exec` next to the test bundle, else `<package>/.build/debug/omega-exec`, else `$OMEGA_EXEC_BIN`.
-    static let binary: String? = {
-        let fm = FileManager.default
-        var candidates: [String] = []
-        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-            for _ in 0..<3 {
-                candidates.append(dir.appendingPathComponent("omega-exec").path)
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/omega-exec").path)
-        if let env = ProcessInfo.processInfo.environment["OMEGA_EXEC_BIN"] { candidates.append(env) }
-        return candidates.first { fm.isExecutableFile(atPath: $0) }
-    }()
+    /// The built `omega-exec` (TestSupport's locator).
+    static let binary: String? = OmegaCLI.binary
 
     struct Run {
         var status: Int32

@@ -1,27 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `omega-exec validate` end to end: the built binary, real files, the three exit codes.
 @Suite struct ValidateCommandTests {
-    /// `$OMEGA_EXEC_BIN`, else `omega-exec` beside the test bundle, else `<package>/.build/debug/omega-exec`.
-    static let binary: String? = {
-        let fm = FileManager.default
-        if let explicit = ProcessInfo.processInfo.environment["OMEGA_EXEC_BIN"], fm.isExecutableFile(atPath: explicit) {
-            return explicit
-        }
-        var candidates: [URL] = []
-        let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = argv0.deletingLastPathComponent()
-        for _ in 0..<4 {  // …/debug/omega-execPackageTests.xctest[/Contents/MacOS]/binary
-            candidates.append(directory.appendingPathComponent("omega-exec"))
-            directory = directory.deletingLastPathComponent()
-        }
-        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("omega-exec"))
-        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(package.appendingPathComponent(".build/debug/omega-exec"))
-        return candidates.map(\.path).first { fm.isExecutableFile(atPath: $0) }
-    }()
+    /// The built `omega-exec` (TestSupport's locator).
+    static let binary: String? = OmegaCLI.binary
 
     private struct Run {
         var status: Int32

@@ -1,7 +1,5 @@
 import Foundation
-import GRDB
 import Testing
-import ToolRuntime
 
 @testable import JSON
 @testable import RunStorage
@@ -35,10 +33,11 @@ import ToolRuntime
         let (store, dir) = try temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = try store.createRun(id: "r1", toolID: "a.b", toolVersion: "1.0.0", input: [:], atMs: 1)
-        let queue = try DatabaseQueue(path: store.path)
-        #expect(throws: (any Error).self) { try queue.write { try $0.execute(sql: "UPDATE events SET type = 'x'") } }
-        #expect(throws: (any Error).self) { try queue.write { try $0.execute(sql: "DELETE FROM events") } }
-        #expect(throws: (any Error).self) { try queue.write { try $0.execute(sql: "DELETE FROM runs") } }
+        // Raw SQL on the store's own connection (GRDB is RunStorage's, not a dependency of these tests).
+        let pool = store.pool
+        #expect(throws: (any Error).self) { try pool.write { try $0.execute(sql: "UPDATE events SET type = 'x'") } }
+        #expect(throws: (any Error).self) { try pool.write { try $0.execute(sql: "DELETE FROM events") } }
+        #expect(throws: (any Error).self) { try pool.write { try $0.execute(sql: "DELETE FROM runs") } }
         #expect(try store.events(runID: "r1", after: 0).count == 1)
     }
 
@@ -77,18 +76,18 @@ import ToolRuntime
         _ = try store.createRun(id: "r1", toolID: "a.b", toolVersion: "1.0.0", input: [:], atMs: 1)
         try store.transition(runID: "r1", to: .cancelled, event: .runCancelled, data: [:], atMs: 2)
         #expect(
-            throws: RunStoreError(code: "INVALID_TRANSITION", message: "run r1 is cancelled; it cannot become running")
+            throws: RunStoreError(.invalidTransition, "run r1 is cancelled; it cannot become running")
         ) {
             try store.transition(runID: "r1", to: .running, event: .runResumed, data: [:], atMs: 3)
         }
         do { try store.append(runID: "nope", type: .toolOutput, data: [:], atMs: 1) } catch {
-            #expect(error.code == "RUN_NOT_FOUND")
+            #expect(error.code == .runNotFound)
         }
         do {
             _ = try store.createRun(id: "r1", toolID: "a.b", toolVersion: "1.0.0", input: [:], atMs: 1)
             Issue.record("created twice")
         } catch {
-            #expect(error.code == "RUN_EXISTS")
+            #expect(error.code == .runExists)
         }
     }
 

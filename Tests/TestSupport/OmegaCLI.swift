@@ -8,46 +8,46 @@ import Testing
 ///
 /// The binary is `$OMEGA_EXEC_BIN`, else the `omega-exec` built beside this test bundle (its directory or a
 /// parent, up to `<scratch>/<config>`), else `<package>/.build/debug/omega-exec`.
-enum OmegaCLI {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+public enum OmegaCLI {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// What a finished command left.
-    struct Result: CustomStringConvertible {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    public struct Result: CustomStringConvertible {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
         /// Seconds from launch to exit.
-        var seconds: Double
+        public var seconds: Double
 
         /// stdout parsed as one JSON document (nil when it is not one).
-        var json: JSONValue? { try? JSONParser().parse(stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        public var json: JSONValue? { try? JSONParser().parse(stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }
 
-        var description: String {
+        public var description: String {
             "exit \(status) after \(String(format: "%.2f", seconds)) s\nstdout: \(stdout.prefix(2000))\nstderr: \(stderr.prefix(2000))"
         }
     }
 
     /// A command still running.
-    final class Running: @unchecked Sendable {
-        let process: Process
-        let scratch: String
-        let started = Date()
+    public final class Running: @unchecked Sendable {
+        public let process: Process
+        public let scratch: String
+        public let started = Date()
 
-        init(process: Process, scratch: String) {
+        public init(process: Process, scratch: String) {
             self.process = process
             self.scratch = scratch
         }
 
         /// The pid (after the front `omega-exec` execs `omega-exec-suite`, the suite's pid).
-        var pid: Int32 { process.processIdentifier }
+        public var pid: Int32 { process.processIdentifier }
 
         /// Sends `signal` to the command.
-        func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+        public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
         /// Waits up to `timeout` seconds; then kills the command (recording an issue) and waits.
-        func wait(timeout: Double = 60) async -> Result {
+        public func wait(timeout: Double = 60) async -> Result {
             let deadline = Date().addingTimeInterval(timeout)
             while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 10_000_000) }
             if process.isRunning {
@@ -68,7 +68,7 @@ enum OmegaCLI {
         }
     }
 
-    static let binary: String? = {
+    public static let binary: String? = {
         let fm = FileManager.default
         if let path = ProcessInfo.processInfo.environment["OMEGA_EXEC_BIN"], fm.isExecutableFile(atPath: path) {
             return path
@@ -90,14 +90,14 @@ enum OmegaCLI {
     }()
 
     /// The package's root directory (for `Manifests/…`).
-    static let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    public static let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
 
     /// A starter package's folder.
-    static func starter(_ name: String) -> String { packageRoot + "/Manifests/" + name }
+    public static func starter(_ name: String) -> String { packageRoot + "/Manifests/" + name }
 
     /// Starts `omega-exec ARGS` with `OMEGA_HOME=home` (plus `env`), stdin from `stdin` (else /dev/null).
-    static func launch(_ arguments: [String], home: String, env: [String: String] = [:], stdin: String? = nil) throws
+    public static func launch(_ arguments: [String], home: String, env: [String: String] = [:], stdin: String? = nil) throws
         -> Running
     {
         guard let binary else { throw Failure(description: "omega-exec is not built beside the tests") }
@@ -132,14 +132,14 @@ enum OmegaCLI {
     }
 
     /// Runs `omega-exec ARGS` to completion.
-    static func run(
+    public static func run(
         _ arguments: [String], home: String, env: [String: String] = [:], stdin: String? = nil, timeout: Double = 60
     ) async throws -> Result {
         try await launch(arguments, home: home, env: env, stdin: stdin).wait(timeout: timeout)
     }
 
     /// Host processes whose command line contains `needle` (from /proc/*/cmdline).
-    static func processes(matching needle: String) -> [Int32] {
+    public static func processes(matching needle: String) -> [Int32] {
         let fm = FileManager.default
         var found: [Int32] = []
         for name in (try? fm.contentsOfDirectory(atPath: "/proc")) ?? [] {
@@ -153,72 +153,12 @@ enum OmegaCLI {
 
     /// Polls `condition` every 50 ms for up to `timeout` seconds.
     @discardableResult
-    static func poll(timeout: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    public static func poll(timeout: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         repeat {
             if try await condition() { return true }
             try? await Task.sleep(nanoseconds: 50_000_000)
         } while Date() < deadline
         return try await condition()
-    }
-}
-
-/// Temporary directories and tool packages built on the fly.
-enum Fixture {
-    /// A fresh directory (0755, so the jail's unprivileged uid can traverse it); removed by the caller.
-    static func directory(_ label: String = "e2e") -> String {
-        let path = NSTemporaryDirectory() + "omega-\(label)-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(
-            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        return path
-    }
-
-    /// Writes a `sandbox_job` package into `parent/<folder>`: `omega.json` plus `run.sh` (a /bin/sh script) or
-    /// `main.py` (when `python` is true). Returns the package folder.
-    @discardableResult
-    static func package(
-        in parent: String, folder: String? = nil, id: String, script: String, python: Bool = false,
-        input: JSONValue = ["type": "object"], output: JSONValue? = nil, env: [JSONValue] = [], scopes: [String] = [],
-        risk: JSONValue = ["level": "low", "externalWrite": false, "readOnly": true], timeoutSeconds: Int = 30,
-        command: [String]? = nil, examples: [JSONValue]? = nil
-    ) -> String {
-        let directory = parent + "/" + (folder ?? id)
-        try? FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let file = python ? "main.py" : "run.sh"
-        write(script, to: directory + "/" + file, mode: 0o755)
-        let program = command ?? (python ? ["python3", "/tool/main.py"] : ["/bin/sh", "/tool/run.sh"])
-        var manifest: [String: JSONValue] = [
-            "schemaVersion": 1, "id": .string(id), "version": "1.0.0", "title": .string("Fixture \(id)"),
-            "description": "A fixture tool built by the executor's end-to-end tests.", "keywords": ["fixture"],
-            "input": input, "env": .array(env), "scopes": .array(scopes.map { .string($0) }), "risk": risk,
-            "execution": ["binding": "sandbox_job", "command": .array(program.map { .string($0) })],
-            "limits": [
-                "timeoutSeconds": .integer(Int64(timeoutSeconds)), "memoryMB": 128, "pids": 16,
-                "outputBytes": 1_048_576,
-            ],
-            "examples": .array(examples ?? [["name": "basic", "input": [:]]]),
-        ]
-        if let output { manifest["output"] = output }
-        write(JSONValue.object(manifest).jsonText, to: directory + "/omega.json", mode: 0o644)
-        return directory
-    }
-
-    static func write(_ text: String, to path: String, mode: Int = 0o644) {
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
-    }
-
-    /// Every regular file under `root` (recursively), as absolute paths.
-    static func files(under root: String) -> [String] {
-        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
-        var result: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            let path = root + "/" + relative
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                result.append(path)
-            }
-        }
-        return result
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import Schema
 import Testing
+import TestSupport
 import ToolPackage
 
 

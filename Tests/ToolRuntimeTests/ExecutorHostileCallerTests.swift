@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Credentials
 @testable import JSON
@@ -18,7 +19,6 @@ import Testing
 
     static func executor(_ root: String) throws -> ToolRunner {
         var configuration = RuntimeConfiguration(home: OmegaHome(root: root + "/home"))
-        configuration.cancellationPollSeconds = 0.05
         return try ToolRunner(configuration: configuration)
     }
 
@@ -107,7 +107,7 @@ import Testing
             try store.append(runID: "r", type: .toolOutput, data: [:], atMs: 6)
             Issue.record("an event was appended after the run ended")
         } catch {
-            #expect(error.code == "RUN_FINAL")
+            #expect(error.code == .runFinal)
         }
     }
 

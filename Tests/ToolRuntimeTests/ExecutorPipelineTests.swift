@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import ToolRuntime
 
@@ -11,7 +12,6 @@ import Testing
     static func executor(_ configure: (inout RuntimeConfiguration) -> Void = { _ in }) throws -> (ToolRunner, String) {
         let root = Fixture.directory("pipeline")
         var configuration = RuntimeConfiguration(home: OmegaHome(root: root + "/home"))
-        configuration.cancellationPollSeconds = 0.05
         configure(&configuration)
         return (try ToolRunner(configuration: configuration), root)
     }

@@ -3,12 +3,12 @@ import Dispatch
 import Foundation
 import Glibc
 import Logging
-import ToolPackage
+import Service
 import ToolRuntime
 
 
-/// The executor a command uses, with Ctrl-C (SIGINT) and SIGTERM cancelling the runs it drives.
-enum ExecutorSession {
+/// The service a command uses, with Ctrl-C (SIGINT) and SIGTERM cancelling the runs it drives.
+enum ServiceSession {
     /// Logging goes to stderr (stdout is the command's output), at `OMEGA_LOG_LEVEL` (default `warning`).
     private static let bootstrap: Void = {
         let level =
@@ -20,28 +20,28 @@ enum ExecutorSession {
         }
     }()
 
-    /// Opens the executor over `OMEGA_HOME` (and the `OMEGA_*` overrides).
-    static func open() throws -> ToolRunner {
+    /// Opens the service over `OMEGA_HOME` (and the `OMEGA_*` overrides).
+    static func open() throws -> OmegaService {
         _ = bootstrap
         do {
-            return try ToolRunner(configuration: .fromEnvironment())
+            return try OmegaService(configuration: .fromEnvironment())
         } catch {
             throw CLIRequestParsing.exit(with: error)
         }
     }
 
-    /// Runs `body`; a SIGINT or SIGTERM meanwhile cancels every run of `executor` (killing the jailed
+    /// Runs `body`; a SIGINT or SIGTERM meanwhile cancels every run of `service` (killing the jailed
     /// tools) so `body` returns a `CANCELLED` outcome instead of the process dying mid-run.
-    static func withSignalsCancelling<T: Sendable>(_ executor: ToolRunner, _ body: () async -> T) async -> T {
+    static func withSignalsCancelling<T: Sendable>(_ service: OmegaService, _ body: () async -> T) async -> T {
         let sources = [SIGINT, SIGTERM].map { signalNumber -> any DispatchSourceSignal in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { Task { await executor.cancelAll() } }
+            source.setEventHandler { Task { await service.cancelAll() } }
             source.resume()
             return source
         }
         defer {
-            executor.drainCleanup()
+            service.drain()
             for source in sources { source.cancel() }
             // Prompts between runs keep the default: Ctrl-C ends the process (a paused run stays paused).
             signal(SIGINT, SIG_DFL)

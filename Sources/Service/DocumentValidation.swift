@@ -1,0 +1,49 @@
+import Foundation
+import JSON
+import Schema
+
+/// `omega-exec validate`: a JSON instance against a JSON Schema file, both read from disk.
+public enum DocumentValidation {
+    /// Why a validation could not be made (exit 2 on the CLI): an unreadable file, bad JSON, bad schema.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// The message, naming the file.
+        public let description: String
+    }
+
+    /// Reads one JSON document (at most 64 MiB).
+    public static func read(_ path: String) throws(Failure) -> JSONValue {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+        } catch {
+            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? "\(error.localizedDescription)"
+            throw Failure(description: "\(path): cannot read the file (\(Self.reason(error) ?? reason))")
+        }
+        guard data.count <= 64 << 20 else { throw Failure(description: "\(path): cannot read the file (File too large)") }
+        do {
+            return try JSONParser().parse(bytes: Array(data))
+        } catch {
+            throw Failure(description: "\(path): not valid JSON: \(error)")
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String? {
+        guard let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError,
+            posix.domain == NSPOSIXErrorDomain
+        else { return nil }
+        return String(cString: strerror(Int32(posix.code)))
+    }
+
+    /// Validates the instance file against the schema file.
+    public static func validate(schema: String, instance: String, options: SchemaOptions) throws(Failure)
+        -> ValidationResult
+    {
+        let schemaDocument = try read(schema)
+        let instanceDocument = try read(instance)
+        do {
+            return try JSONSchema.compile(schemaDocument, options: options).validate(instanceDocument)
+        } catch {
+            throw Failure(description: "\(schema): invalid schema: \(error)")
+        }
+    }
+}
