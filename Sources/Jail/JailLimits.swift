@@ -1,5 +1,8 @@
 /// Resource limits of one run. Defaults are DESIGN §2's.
 public struct JailLimits: Sendable, Equatable {
+    /// The jail's defaults (DESIGN §2), written here once: every other default refers to these.
+    public static let defaults = JailLimits()
+
     /// Wall-clock limit in seconds.
     public var wallSeconds: Double = 300
     /// CPU-time limit (user + system) for the whole tree, in seconds; `nil` means the wall limit.

@@ -5,8 +5,9 @@ import Jail
 public struct JailInvocation: Sendable {
     /// An invocation with every flag at its default.
     public init(
-        json: Bool = false, timeout: Double = 300, cpuTime: Double? = nil, memory: String = "256M", pids: Int = 64,
-        outputLimit: String = "1M", tmpfsSize: String = "64M", net: String = "loopback", roBind: [String] = [],
+        json: Bool = false, timeout: Double = JailLimits.defaults.wallSeconds, cpuTime: Double? = nil,
+        memory: String = JailInvocation.defaultMemory, pids: Int = JailLimits.defaults.pids,
+        outputLimit: String = JailInvocation.defaultOutputLimit, tmpfsSize: String = "64M", net: String = "loopback", roBind: [String] = [],
         bind: [String] = [], env: [String] = [], workdir: String = "/work", seccomp: String = "default",
         stdin: String? = nil, command: [String] = []
     ) {
@@ -27,18 +28,23 @@ public struct JailInvocation: Sendable {
         self.command = command
     }
 
+    /// The jail's default memory limit as a `--memory` size (`256M`).
+    public static let defaultMemory = "\(JailLimits.defaults.memoryBytes >> 20)M"
+    /// The jail's default output limit as an `--output-limit` size (`1M`).
+    public static let defaultOutputLimit = "\(JailLimits.defaults.outputBytes >> 20)M"
+
     /// The `--json` value.
     public var json = false
     /// The `--timeout` value.
-    public var timeout: Double = 300
+    public var timeout: Double = JailLimits.defaults.wallSeconds
     /// The `--cpuTime` value.
     public var cpuTime: Double?
     /// The `--memory` value.
-    public var memory = "256M"
+    public var memory = JailInvocation.defaultMemory
     /// The `--pids` value.
-    public var pids = 64
+    public var pids = JailLimits.defaults.pids
     /// The `--outputLimit` value.
-    public var outputLimit = "1M"
+    public var outputLimit = JailInvocation.defaultOutputLimit
     /// The `--tmpfsSize` value.
     public var tmpfsSize = "64M"
     /// The `--net` value.

@@ -88,8 +88,10 @@ public final class RunChangeFeed: Sendable {
     private func startWatcher() -> Task<Void, Never> {
         let probe = self.probe
         let interval = self.interval
+        // The first reading is taken now, before `subscribe` returns: a commit after it is signalled.
+        let first = probe()
         return Task.detached { [weak self] in
-            var last = probe()
+            var last = first
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 let token = probe()

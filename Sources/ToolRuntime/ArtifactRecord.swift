@@ -11,14 +11,6 @@ public struct ArtifactRecord: Sendable, Equatable {
     /// Whether secret values were redacted out of it.
     public var redacted: Bool
 
-    /// A record.
-    public init(path: String, bytes: UInt64, sha256: String, redacted: Bool) {
-        self.path = path
-        self.bytes = bytes
-        self.sha256 = sha256
-        self.redacted = redacted
-    }
-
     /// `{"path", "bytes", "sha256", "redacted"}`.
     public var json: JSONValue {
         [

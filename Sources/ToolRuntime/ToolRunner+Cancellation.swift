@@ -42,19 +42,37 @@ extension ToolRunner {
     func detachJail(from runID: String) { local.withLock { $0[runID]?.jail = nil } }
 
     /// Starts (once) the task that acts on cancellation requests written to the store by other
-    /// processes: it sleeps on the change feed, never polling the runs table on a timer.
+    /// processes while this process drives runs: it sleeps on the change feed, never polling the
+    /// runs table on a timer.
     func watchCancellationRequests() {
         watcher.withLock { watcher in
             guard watcher == nil else { return }
             let subscription = store.changes.subscribe(.cancellation)
             watcher = Task.detached { [weak self] in
+                // Once at the start (a request may predate the subscription), then on every wake-up.
+                self?.cancelRequestedRuns()
                 for await _ in subscription.signals {
                     guard let self else { return }
-                    let ids = self.local.withLock { Array($0.keys) }
-                    guard !ids.isEmpty else { continue }
-                    for id in (try? self.store.cancelRequested(among: ids)) ?? [] { _ = self.cancelLocal(id) }
+                    self.cancelRequestedRuns()
                 }
             }
+        }
+    }
+
+    /// Cancels the runs this process drives that somebody asked, through the store, to stop.
+    func cancelRequestedRuns() {
+        let ids = local.withLock { Array($0.keys) }
+        guard !ids.isEmpty else { return }
+        for id in (try? store.cancelRequested(among: ids)) ?? [] { _ = cancelLocal(id) }
+    }
+
+    /// Stops the watcher when this process drives no run any more (an idle runner keeps no feed
+    /// subscription, so the store probes nothing).
+    func stopWatchingIfIdle() {
+        watcher.withLock { watcher in
+            guard local.withLock({ $0.isEmpty }) else { return }
+            watcher?.cancel()
+            watcher = nil
         }
     }
 }

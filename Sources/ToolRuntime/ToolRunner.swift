@@ -365,6 +365,7 @@ public final class ToolRunner: Sendable {
             _ = self.cancelLocal(runID)
         }
         local.withLock { _ = $0.removeValue(forKey: runID) }
+        stopWatchingIfIdle()
         reaper.reap(context.tool)
         return outcome
     }

@@ -18,13 +18,13 @@ struct JailCommand: ParsableCommand {
     )
 
     @Flag(help: "Print the result object as one JSON document on stdout.") var json = false
-    @Option(help: "Wall-clock limit in seconds.") var timeout: Double = 300
+    @Option(help: "Wall-clock limit in seconds.") var timeout: Double = JailLimits.defaults.wallSeconds
     @Option(
         name: .customLong("cpu-time"), help: "CPU-time limit for the whole tree, in seconds (default: the wall limit).")
     var cpuTime: Double?
-    @Option(help: "Memory limit, e.g. 128M, 1G.") var memory: String = "256M"
-    @Option(help: "Maximum number of processes and threads.") var pids: Int = 64
-    @Option(name: .customLong("output-limit"), help: "Output cap per stream.") var outputLimit: String = "1M"
+    @Option(help: "Memory limit, e.g. 128M, 1G.") var memory: String = JailInvocation.defaultMemory
+    @Option(help: "Maximum number of processes and threads.") var pids: Int = JailLimits.defaults.pids
+    @Option(name: .customLong("output-limit"), help: "Output cap per stream.") var outputLimit: String = JailInvocation.defaultOutputLimit
     @Option(name: .customLong("tmpfs-size"), help: "Size of /tmp.") var tmpfsSize: String = "64M"
     @Option(help: "none: no interface up; loopback: lo up. Never a route out.") var net: String = "loopback"
     @Option(name: .customLong("ro-bind"), help: "Extra read-only bind SRC[:DST] (repeatable).") var roBind: [String] =

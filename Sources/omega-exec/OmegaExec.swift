@@ -2,7 +2,7 @@ import ArgumentParser
 @_exported import JailCLI
 
 /// The `omega-exec` command line (the full one: `omega-exec` runs `jail` itself and executes this
-/// program, beside it, for everything else): a thin surface over the Jail, Manifest, ToolRunner and AgentHost
+/// program, beside it, for everything else): a thin surface over the Service layer (and the Jail for `jail` and `doctor`)
 /// modules. It holds no business logic.
 @main
 struct OmegaExec: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import Foundation
 import RunStorage
 import Synchronization
-import ToolRuntime
+import Service
 
 /// Shows a run's steps on stderr as they happen (and the elapsed time while the tool runs, on a terminal).
 final class RunProgress: Sendable {
@@ -18,7 +18,7 @@ final class RunProgress: Sendable {
     init(live: Bool) { self.live = live }
 
     /// The observer to hand to the executor.
-    var observer: ToolRunner.EventObserver { { [self] event in show(event) } }
+    var observer: OmegaService.EventObserver { { [self] event in show(event) } }
 
     private func elapsed() -> String { String(format: "%7.1f ms", Date().timeIntervalSince(started) * 1000) }
 
@@ -28,54 +28,47 @@ final class RunProgress: Sendable {
     }
 
     private func show(_ event: RunEvent) {
-        let data = event.data
-        switch event.type {
-        case .runCreated:
-            line("run \(event.runID): \(data["toolID"]?.stringValue ?? "")@\(data["toolVersion"]?.stringValue ?? "")")
-        case .stepStarted:
-            line("step \(data["step"]?.stringValue ?? "?")")
-        case .policyChecked:
-            line(
-                "  policy: \(data["decision"]?.stringValue ?? "?")\(data["reason"]?.stringValue.map { " (\($0))" } ?? "")"
-            )
-        case .approvalRequested:
-            line("  approval requested: \(data["reason"]?.stringValue ?? "")")
-        case .approvalGranted:
-            line("  approved by \(data["approvedBy"]?.stringValue ?? "?")")
-        case .credentialsRequested:
-            let names = data["missingVars"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
-            line("  missing credentials: \(names.joined(separator: ", "))")
-        case .toolStarted:
-            let command = data["command"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? ""
-            line("  tool started: \(command)")
+        guard let payload = event.payload else { return line(event.type.rawValue) }
+        switch payload {
+        case .runCreated(let toolID, let toolVersion, _, _):
+            line("run \(event.runID): \(toolID)@\(toolVersion)")
+        case .stepStarted(let step):
+            line("step \(step)")
+        case .policyChecked(let decision, let reason, _, _):
+            line("  policy: \(decision)\(reason.map { " (\($0))" } ?? "")")
+        case .approvalRequested(let details):
+            line("  approval requested: \(details["reason"]?.stringValue ?? "")")
+        case .approvalGranted(let approvedBy, _, _, _, _, _):
+            line("  approved by \(approvedBy)")
+        case .credentialsRequested(let missing):
+            line("  missing credentials: \(missing.map(\.name).joined(separator: ", "))")
+        case .toolStarted(let command, _, _):
+            line("  tool started: \(command.joined(separator: " "))")
             startTicker()
-        case .toolOutput:
+        case .toolOutput(_, let text, _):
             stopTicker()
-            let text = data["text"]?.stringValue ?? ""
             for row in text.split(separator: "\n", omittingEmptySubsequences: false).suffix(20) where !row.isEmpty {
                 Terminal.write("    stderr| \(row)\n")
             }
-        case .toolFinished:
+        case .toolFinished(let verdict):
             stopTicker()
-            let status = data["status"]?.stringValue ?? "?"
-            let wall = data["wallMs"]?.doubleValue.map { String(format: "%.1f", $0) } ?? "?"
-            let rss = data["maxRssKb"]?.doubleValue.map { String(Int($0)) } ?? "?"
+            let wall = verdict["wallMs"]?.doubleValue.map { String(format: "%.1f", $0) } ?? "?"
+            let rss = verdict["maxRssKb"]?.doubleValue.map { String(Int($0)) } ?? "?"
+            let exit = verdict["exitCode"]?.doubleValue.map { String(Int($0)) } ?? "-"
             line(
-                "  tool finished: \(status), exit \(data["exitCode"]?.doubleValue.map { String(Int($0)) } ?? "-"), \(wall) ms wall, \(rss) KiB peak"
-            )
-        case .runPaused:
-            line("paused at \(data["step"]?.stringValue ?? "?"): \(data["reason"]?.stringValue ?? "")")
-        case .runResumed:
-            line("resumed at \(data["step"]?.stringValue ?? "?")")
-        case .runCompleted:
-            let count = data["artifacts"]?.arrayValue?.count ?? 0
+                "  tool finished: \(verdict["status"]?.stringValue ?? "?"), exit \(exit), \(wall) ms wall, \(rss) KiB peak")
+        case .runPaused(let step, let reason, _):
+            line("paused at \(step): \(reason)")
+        case .runResumed(let step, _, _):
+            line("resumed at \(step)")
+        case .runCompleted(_, let artifacts, _):
+            let count = artifacts.count
             line("completed\(count > 0 ? " (\(count) artifact\(count == 1 ? "" : "s"))" : "")")
-        case .runFailed, .runCancelled:
+        case .runFailed(let step, let error), .runCancelled(let step, let error):
             stopTicker()
-            let error = data["error"]
             line(
-                "\(event.type == .runCancelled ? "cancelled" : "failed") at \(data["step"]?.stringValue ?? "?"): "
-                    + "\(error?["details"]?["code"]?.stringValue ?? "") \(error?["error"]?.stringValue ?? "")")
+                "\(event.type == .runCancelled ? "cancelled" : "failed") at \(step): "
+                    + "\(error["details"]?["code"]?.stringValue ?? "") \(error["error"]?.stringValue ?? "")")
         case .runInterrupted, .cancelRequested:
             line(event.type.rawValue)
         }

@@ -1,7 +1,5 @@
 import ArgumentParser
-import Credentials
 import Foundation
-import Policy
 import Service
 import ToolRuntime
 

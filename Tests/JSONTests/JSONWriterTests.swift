@@ -1,5 +1,6 @@
-import JSON
 import Testing
+
+@testable import JSON
 
 /// The streaming writer (the jail's verdict) and the one string escaper it shares with `JSONValue`.
 @Suite struct JSONWriterTests {

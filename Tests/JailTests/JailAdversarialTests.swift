@@ -1,5 +1,4 @@
 #if os(Linux)
-import SystemCalls
 import Foundation
 import Glibc
 import Testing

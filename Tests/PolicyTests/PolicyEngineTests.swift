@@ -1,7 +1,7 @@
 import Foundation
+import JSON
 import Testing
 
-@testable import JSON
 @testable import Policy
 
 /// The policy engine: deny by default, narrowest level wins, deny beats allow, approvals bound to

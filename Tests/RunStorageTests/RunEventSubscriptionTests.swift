@@ -1,8 +1,8 @@
 import Foundation
+import JSON
 import Synchronization
 import Testing
 
-@testable import JSON
 @testable import RunStorage
 
 /// Event subscriptions and the change feed: stored events then live ones, in order and without gaps;

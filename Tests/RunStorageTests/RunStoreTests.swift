@@ -1,7 +1,7 @@
 import Foundation
+import JSON
 import Testing
 
-@testable import JSON
 @testable import RunStorage
 
 /// The run store keeps an ordered, append-only, secret-free log that survives its process.

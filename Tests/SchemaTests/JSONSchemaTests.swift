@@ -1,6 +1,6 @@
+import JSON
 import Testing
 
-@testable import JSON
 @testable import Schema
 
 /// The JSON Schema validator: paths and messages, dialect choice, references, hostile schemas.

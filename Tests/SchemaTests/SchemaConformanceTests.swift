@@ -1,7 +1,7 @@
 import Foundation
+import JSON
 import Testing
 
-@testable import JSON
 @testable import Schema
 
 /// Runs every required case of the official JSON-Schema-Test-Suite (draft 2020-12 and draft-07) from

@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 import Synchronization
-import SystemCalls
 import Testing
+
+@testable import SystemCalls
 
 /// A fresh private directory for one test, removed when the test ends.
 private final class Scratch {

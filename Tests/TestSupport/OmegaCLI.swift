@@ -1,7 +1,9 @@
 import Foundation
 import Glibc
 import JSON
+#if canImport(Testing)
 import Testing
+#endif
 
 
 /// Runs the built `omega-exec` like a user would, with a private `OMEGA_HOME`.
@@ -51,8 +53,10 @@ public enum OmegaCLI {
             let deadline = Date().addingTimeInterval(timeout)
             while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 10_000_000) }
             if process.isRunning {
+                #if canImport(Testing)
                 Issue.record(
                     "omega-exec \(process.arguments?.joined(separator: " ") ?? "") did not finish within \(timeout) s")
+                #endif
                 kill(process.processIdentifier, SIGKILL)
             }
             process.waitUntilExit()

@@ -1,5 +1,7 @@
 import Foundation
+#if canImport(Testing)
 import Testing
+#endif
 import ToolPackage
 
 /// Helpers shared by the package tests.
@@ -27,6 +29,7 @@ public enum PackageTestSupport {
         try! text.write(toFile: path, atomically: false, encoding: .utf8)
     }
 
+    #if canImport(Testing)
     /// Runs `body`, expecting a `PackageError` with `code`; returns it.
     @discardableResult
     public static func expectCode<T>(
@@ -43,4 +46,5 @@ public enum PackageTestSupport {
         }
         return nil
     }
+    #endif
 }

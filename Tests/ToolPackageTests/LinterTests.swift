@@ -1,8 +1,8 @@
 import Foundation
+import JSON
 import Testing
 import TestSupport
 
-@testable import JSON
 @testable import ToolPackage
 
 /// The package linter: each check reports its code at the right path.

@@ -1,8 +1,8 @@
 import Foundation
+import Schema
 import Testing
 import TestSupport
 
-@testable import Schema
 @testable import ToolPackage
 
 /// Hostile archives: each is refused with its own code, nothing is created outside the destination,

@@ -1,8 +1,8 @@
 import Foundation
+import JSON
 import Testing
 import TestSupport
 
-@testable import JSON
 @testable import ToolPackage
 
 /// Signing, verification and installation of packages.

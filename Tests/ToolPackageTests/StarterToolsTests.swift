@@ -3,8 +3,8 @@ import JSON
 import Schema
 import Testing
 import TestSupport
-import ToolPackage
 
+@testable import ToolPackage
 
 /// The starter tool packages in `Manifests/`: every manifest is well formed (DESIGN §3; it also decodes strictly and
 /// the project's linter finds nothing), and every example runs through the real `omega-exec jail` with the

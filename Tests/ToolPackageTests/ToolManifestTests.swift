@@ -1,8 +1,8 @@
 import Foundation
+import JSON
 import Testing
 import TestSupport
 
-@testable import JSON
 @testable import ToolPackage
 
 /// Strict decoding of `omega.json`, semver, and the MCP mapping.

@@ -13,7 +13,9 @@ public struct CgroupLimits: Sendable, Equatable, Hashable {
     /// - Parameters:
     ///   - memoryBytes: the memory limit in bytes, or nil for none.
     ///   - pids: the process/thread limit, or nil for none.
-    public init(memoryBytes: UInt64? = 256 << 20, pids: Int? = 64) {
+    public init(
+        memoryBytes: UInt64? = JailLimits.defaults.memoryBytes, pids: Int? = JailLimits.defaults.pids
+    ) {
         self.memoryBytes = memoryBytes
         self.pids = pids
     }
