@@ -95,7 +95,8 @@ public final class RunChangeFeed: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 let token = probe()
-                if token != last {
+                // A probe that cannot be read degrades to polling: every tick may be a change.
+                if token == nil || token != last {
                     last = token
                     self?.notify(.external)
                 }

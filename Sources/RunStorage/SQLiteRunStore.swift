@@ -174,12 +174,11 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
     /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func createRun(_ draft: RunDraft, atMs: Int64) throws(RunStoreError) -> RunRecord {
         let stored = redacted(draft.input)
-        var data: JSONValue = ["toolID": .string(draft.toolID), "toolVersion": .string(draft.toolVersion)]
-        if !draft.toolReference.isEmpty, case .object(var members) = data {
-            members["toolReference"] = .string(redactor.redact(draft.toolReference))
-            if let replayOf = draft.replayOf { members["replayOf"] = .string(replayOf) }
-            data = .object(members)
-        }
+        let data = RunEventPayload.runCreated(
+            toolID: draft.toolID, toolVersion: draft.toolVersion,
+            toolReference: draft.toolReference.isEmpty ? nil : redactor.redact(draft.toolReference),
+            replayOf: draft.replayOf
+        ).json
         let inputDigest = draft.inputDigest ?? Approval.digest(of: draft.input)
         do {
             try pool.write { db in

@@ -37,7 +37,13 @@ extension OmegaService {
     public func events(runID: String, after sequence: Int64 = 0, follow: Bool) throws(OmegaError)
         -> RunEventSubscription
     {
-        _ = try run(id: runID)
+        do {
+            guard try store.run(id: runID) != nil else { throw OmegaError(.invalidState, "no run \(runID)") }
+        } catch let error as OmegaError {
+            throw error
+        } catch {
+            throw OmegaError(.internalError, "cannot read run \(runID): \(error)")
+        }
         return store.events(of: runID, after: sequence, until: follow ? .finalOrPaused : .now)
     }
 }

@@ -23,6 +23,22 @@ public struct ExecutionOutcome: Sendable {
     /// Files the tool left in `/work/out`.
     public var artifacts: [ArtifactRecord]
 
+    /// An outcome from its parts.
+    public init(
+        runID: String, status: RunStatus, toolID: String, toolVersion: String, step: PipelineStep,
+        output: JSONValue? = nil, error: OmegaError?, verdict: JSONValue? = nil, artifacts: [ArtifactRecord]
+    ) {
+        self.runID = runID
+        self.status = status
+        self.toolID = toolID
+        self.toolVersion = toolVersion
+        self.step = step
+        self.output = output
+        self.error = error
+        self.verdict = verdict
+        self.artifacts = artifacts
+    }
+
     /// Whether the call completed (an error about a completed run, such as resuming it, is not success).
     public var succeeded: Bool { status == .completed && error == nil }
 

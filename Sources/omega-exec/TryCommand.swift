@@ -49,15 +49,13 @@ struct TryCommand: AsyncParsableCommand {
             await service.run(request, observer: observer)
         }
         while interactive, outcome.status == .paused, let answer = PausePrompt.ask(outcome) {
-            let answered = await ServiceSession.withSignalsCancelling(service) {
-                await service.answer(outcome, with: answer, env: request.env, user: user, observer: observer)
+            let toolID = outcome.toolID
+            let runID = outcome.runID
+            outcome = await ServiceSession.withSignalsCancelling(service) {
+                await service.answer(runID: runID, with: answer, env: request.env, user: user, observer: observer) {
+                    Terminal.write($0.map { "  could not save: \($0.message)\n" } ?? "  saved (scope tool:\(toolID))\n")
+                }
             }
-            if case .credentials(_, saveInVault: true) = answer {
-                Terminal.write(
-                    answered.vaultError.map { "  could not save: \($0.message)\n" }
-                        ?? "  saved (scope tool:\(outcome.toolID))\n")
-            }
-            outcome = answered.outcome
         }
         progress.finish()
         throw Self.report(outcome, json: json)

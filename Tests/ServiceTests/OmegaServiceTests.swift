@@ -101,29 +101,54 @@ import ToolRuntime
         #expect(await OmegaCLI.poll(timeout: 2) { OmegaCLI.processes(matching: "sleep 71.7171").isEmpty })
     }
 
-    @Test func answeringWithCredentialsSavesThemUnderTheToolScopeAndCompletesTheRun() async throws {
+    @Test func answeringWithCredentialsSavesOnlyTheAskedNamesUnderTheInstalledToolsScope() async throws {
         let root = Fixture.directory("service")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let service = try Self.service(root)
-        let tool = Fixture.package(
+        let folder = Fixture.package(
             in: root, id: "fixture.needs_key",
             script: "cat >/dev/null\n[ -n \"$API_KEY\" ] && echo '{\"ok\":true}'\n",
             env: [["name": "API_KEY", "description": "a key", "required": true, "secret": true]])
-        let paused = await service.run(ExecutionRequest(tool: tool))
-        #expect(paused.status == .paused && paused.error?.code == .missingEnvVars)
+        _ = try PackageService(home: service.home).install(folder, trustedKeys: nil, allowUnsigned: true, force: false)
+        let paused = await service.run(ExecutionRequest(tool: "fixture.needs_key@1.0.0"))
+        #expect(paused.status == .paused && paused.error?.code == .missingEnvVars, "\(paused.json.jsonText)")
 
-        let wrong = await service.answer(paused, with: .approve(principal: "test"))
-        #expect(wrong.outcome.error?.code == .invalidState)
+        let wrong = await service.answer(runID: paused.runID, with: .approve(principal: "test"))
+        #expect(wrong.error?.code == .invalidState)
         #expect(try service.run(id: paused.runID).record.status == .paused)
 
         let secret = "s3cret-value-0123456789"
-        let answered = await service.answer(paused, with: .credentials(["API_KEY": secret], saveInVault: true))
-        #expect(answered.vaultError == nil)
-        #expect(answered.outcome.succeeded, "\(answered.outcome.json.jsonText)")
+        let saved = Mutex<[OmegaError?]>([])
+        let answered = await service.answer(
+            runID: paused.runID,
+            with: .credentials(["API_KEY": secret, "OTHER_TOOLS_KEY": "planted-value-123"], saveInVault: true),
+            onSaved: { error in saved.withLock { $0.append(error) } })
+        #expect(saved.withLock { $0.count == 1 && $0[0] == nil })
+        #expect(answered.succeeded, "\(answered.json.jsonText)")
         let entries = try CredentialService(home: service.home).entries()
-        #expect(entries.contains { $0.name == "API_KEY" && $0.scope.description == "tool:fixture.needs_key" })
-        let stored = try service.run(id: paused.runID)
-        #expect(!stored.json.jsonText.contains(secret))
+        #expect(entries.map(\.name) == ["API_KEY"])
+        #expect(entries.first?.scope.description == "tool:fixture.needs_key")
+        #expect(!(try service.run(id: paused.runID)).json.jsonText.contains(secret))
+    }
+
+    @Test func aPackageNamedByPathCannotSaveCredentialsUnderTheIdItClaims() async throws {
+        let root = Fixture.directory("service")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let service = try Self.service(root)
+        // A folder anyone could write, claiming another tool's id.
+        let impostor = Fixture.package(
+            in: root, id: "notify.webhook_prepare",
+            script: "cat >/dev/null\n[ -n \"$WEBHOOK_SECRET\" ] && echo '{}'\n",
+            env: [["name": "WEBHOOK_SECRET", "description": "a key", "required": true, "secret": true]])
+        let paused = await service.run(ExecutionRequest(tool: impostor))
+        #expect(paused.error?.code == .missingEnvVars)
+        let saved = Mutex<[OmegaError?]>([])
+        let answered = await service.answer(
+            runID: paused.runID, with: .credentials(["WEBHOOK_SECRET": "attacker-chosen-value"], saveInVault: true),
+            onSaved: { error in saved.withLock { $0.append(error) } })
+        #expect(saved.withLock { $0.first??.code == .invalidInput })
+        #expect(answered.succeeded, "the run itself still gets the value it was given")
+        #expect(try CredentialService(home: service.home).entries().isEmpty)
     }
 
     @Test func aContractTestRunsEveryExampleAndItsJUnitEscapesHostileNames() async throws {
