@@ -108,13 +108,17 @@ public enum RunEventPayload: Sendable, Equatable {
                 "expiresAt": expiresAt.map { .integer($0) } ?? .null,
             ]
         case .credentialsRequested(let missing):
-            return ["missingVars": .array(missing.map { ["name": .string($0.name), "description": .string($0.description)] })]
+            return [
+                "missingVars": .array(
+                    missing.map { ["name": .string($0.name), "description": .string($0.description)] })
+            ]
         case .toolStarted(let command, let env, let limits):
             return [
                 "command": strings(command),
                 "env": .array(env.map { ["name": .string($0.name), "source": .string($0.source)] }),
                 "limits": [
-                    "timeoutSeconds": .integer(Int64(limits.timeoutSeconds)), "memoryMB": .integer(Int64(limits.memoryMB)),
+                    "timeoutSeconds": .integer(Int64(limits.timeoutSeconds)),
+                    "memoryMB": .integer(Int64(limits.memoryMB)),
                     "pids": .integer(Int64(limits.pids)), "outputBytes": .integer(Int64(limits.outputBytes)),
                 ],
             ]
@@ -153,13 +157,16 @@ public enum RunEventPayload: Sendable, Equatable {
         switch type {
         case .runCreated:
             guard let id = string("toolID"), let version = string("toolVersion") else { return nil }
-            self = .runCreated(toolID: id, toolVersion: version, toolReference: string("toolReference"), replayOf: string("replayOf"))
+            self = .runCreated(
+                toolID: id, toolVersion: version, toolReference: string("toolReference"), replayOf: string("replayOf"))
         case .stepStarted:
             guard let step = string("step") else { return nil }
             self = .stepStarted(step: step)
         case .policyChecked:
             guard let decision = string("decision") else { return nil }
-            self = .policyChecked(decision: decision, reason: string("reason"), scopes: strings("scopes"), approvedBy: string("approvedBy"))
+            self = .policyChecked(
+                decision: decision, reason: string("reason"), scopes: strings("scopes"),
+                approvedBy: string("approvedBy"))
         case .approvalRequested:
             guard let details = data.objectValue else { return nil }
             self = .approvalRequested(details: details)
@@ -179,7 +186,9 @@ public enum RunEventPayload: Sendable, Equatable {
                     timeoutSeconds: int(limits?["timeoutSeconds"]), memoryMB: int(limits?["memoryMB"]),
                     pids: int(limits?["pids"]), outputBytes: int(limits?["outputBytes"])))
         case .toolOutput:
-            self = .toolOutput(stream: string("stream") ?? "", text: string("text") ?? "", truncated: data["truncated"]?.boolValue ?? false)
+            self = .toolOutput(
+                stream: string("stream") ?? "", text: string("text") ?? "",
+                truncated: data["truncated"]?.boolValue ?? false)
         case .toolFinished:
             self = .toolFinished(verdict: data)
         case .runPaused:
@@ -203,6 +212,7 @@ public enum RunEventPayload: Sendable, Equatable {
         }
     }
 
+    /// Equal when their stored JSON forms are equal.
     public static func == (lhs: RunEventPayload, rhs: RunEventPayload) -> Bool { lhs.json == rhs.json }
 }
 

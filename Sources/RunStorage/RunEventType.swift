@@ -26,6 +26,7 @@ public enum RunEventType: String, Sendable, CaseIterable {
     case runFailed = "run.failed"
     /// The run was cancelled.
     case runCancelled = "run.cancelled"
+    /// The process driving the run ended before it finished (written by recovery at the next start).
     case runInterrupted = "run.interrupted"
     /// A human approved the paused call (who, until when, for which input digest).
     case approvalGranted = "approval.granted"

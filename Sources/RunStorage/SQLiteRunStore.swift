@@ -258,7 +258,8 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
                 let current = RunStatus(rawValue: raw) ?? .failed
                 if let expected = change.expected, !expected.contains(current) {
                     throw RunStoreError(
-                        .invalidTransition, "run \(runID) is \(current.rawValue), not \(expected.map(\.rawValue).sorted().joined(separator: " or "))"
+                        .invalidTransition,
+                        "run \(runID) is \(current.rawValue), not \(expected.map(\.rawValue).sorted().joined(separator: " or "))"
                     )
                 }
                 guard current.successors.contains(status) else {

@@ -98,7 +98,8 @@ extension OmegaService {
                 if let schema, !schema.isValid(output) {
                     problem = "the output does not match the output schema"
                 } else if example.outputMatch == .exact, let expected = example.output, expected != output {
-                    problem = "output differs from the example\n  expected: \(expected.jsonText)\n  got:      \(output.jsonText)"
+                    problem =
+                        "output differs from the example\n  expected: \(expected.jsonText)\n  got:      \(output.jsonText)"
                 }
             }
             let result = ContractTestReport.Case(

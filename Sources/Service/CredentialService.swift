@@ -41,7 +41,9 @@ public struct CredentialService: Sendable {
 
     /// Stores each value under the tool's scope (`tool:<id>`): what `try` offers after a prompt.
     public func save(_ values: [String: String], forTool toolID: String) throws(OmegaError) {
-        for (name, value) in values.sorted(by: { $0.key < $1.key }) { try set(name, value: value, scope: .tool(toolID)) }
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            try set(name, value: value, scope: .tool(toolID))
+        }
     }
 
     /// Names and scopes of the stored credentials (never values).

@@ -16,10 +16,13 @@ public enum DocumentValidation {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {
-            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? "\(error.localizedDescription)"
+            let reason =
+                (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? "\(error.localizedDescription)"
             throw Failure(description: "\(path): cannot read the file (\(Self.reason(error) ?? reason))")
         }
-        guard data.count <= 64 << 20 else { throw Failure(description: "\(path): cannot read the file (File too large)") }
+        guard data.count <= 64 << 20 else {
+            throw Failure(description: "\(path): cannot read the file (File too large)")
+        }
         do {
             return try JSONParser().parse(bytes: Array(data))
         } catch {

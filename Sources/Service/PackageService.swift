@@ -33,7 +33,9 @@ public struct PackageService: Sendable {
     }
 
     /// Verifies a package against the trusted keys.
-    public func verify(_ package: String, trustedKeys path: String?) throws(PackageError) -> PackageVerifier.Verification {
+    public func verify(_ package: String, trustedKeys path: String?) throws(PackageError)
+        -> PackageVerifier.Verification
+    {
         try PackageVerifier(trustedKeys: trustedKeys(path)).verify(package)
     }
 

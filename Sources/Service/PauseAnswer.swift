@@ -58,7 +58,8 @@ extension OmegaService {
                 runID: runID, env: env.merging(values) { _, new in new }, user: user, observer: observer)
         default:
             return refused(
-                runID, "run \(runID) waits for \(waitsFor?.rawValue ?? "nothing"), not this answer", status: record.status)
+                runID, "run \(runID) waits for \(waitsFor?.rawValue ?? "nothing"), not this answer",
+                status: record.status)
         }
     }
 

@@ -1,6 +1,6 @@
-import JSON
 import Crypto
 import Foundation
+import JSON
 import ToolPackage
 
 /// SHA-256 of artifact contents.

@@ -25,7 +25,8 @@ public enum ToolJailSpec {
         guard case .sandboxJob(let command, _) = manifest.execution, !command.isEmpty else { return nil }
         var spec = JailSpec(program: command[0], arguments: arguments(command, package: packageDirectory))
         if command[0].contains("/") && !command[0].hasPrefix("/") { spec.program = "/tool/" + clean(command[0]) }
-        spec.environment = manifest.env.compactMap { variable in environment[variable.name].map { (variable.name, $0) } }
+        spec.environment = manifest.env.compactMap { variable in environment[variable.name].map { (variable.name, $0) }
+        }
         apply(manifest.limits, to: &spec.limits)
         spec.toolDirectory = packageDirectory
         if let outbox { spec.binds = [JailSpec.Bind(source: outbox, destination: "/work/out", writable: true)] }

@@ -59,7 +59,8 @@ extension ToolRunner {
                 status: cancelled ? .cancelled : .failed, step: .some(step.rawValue), owner: .some(nil),
                 result: outcome.json),
             cancelled
-                ? .runCancelled(step: step.rawValue, error: safe.json) : .runFailed(step: step.rawValue, error: safe.json))
+                ? .runCancelled(step: step.rawValue, error: safe.json)
+                : .runFailed(step: step.rawValue, error: safe.json))
         return outcome
     }
 }

@@ -233,7 +233,7 @@ public final class ToolRunner: Sendable {
                         data: RunEventPayload.runCancelled(step: record.step ?? "", error: error.json).json,
                         atMs: Self.nowMs())
                     return true
-                } catch where error.code == .invalidTransition {
+                } catch  where error.code == .invalidTransition {
                     return try store.requestCancel(runID: runID, atMs: Self.nowMs())
                 }
             }

@@ -62,7 +62,9 @@ struct CredentialsCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let entries = try CLIRequestParsing.orExit { () throws(OmegaError) in try CredentialsCommand.service.entries() }
+            let entries = try CLIRequestParsing.orExit { () throws(OmegaError) in
+                try CredentialsCommand.service.entries()
+            }
             if json {
                 CLIOutput.out(
                     JSONValue.array(entries.map { ["name": .string($0.name), "scope": .string($0.scope.description)] })

@@ -24,7 +24,8 @@ struct JailCommand: ParsableCommand {
     var cpuTime: Double?
     @Option(help: "Memory limit, e.g. 128M, 1G.") var memory: String = JailInvocation.defaultMemory
     @Option(help: "Maximum number of processes and threads.") var pids: Int = JailLimits.defaults.pids
-    @Option(name: .customLong("output-limit"), help: "Output cap per stream.") var outputLimit: String = JailInvocation.defaultOutputLimit
+    @Option(name: .customLong("output-limit"), help: "Output cap per stream.") var outputLimit: String = JailInvocation
+        .defaultOutputLimit
     @Option(name: .customLong("tmpfs-size"), help: "Size of /tmp.") var tmpfsSize: String = "64M"
     @Option(help: "none: no interface up; loopback: lo up. Never a route out.") var net: String = "loopback"
     @Option(name: .customLong("ro-bind"), help: "Extra read-only bind SRC[:DST] (repeatable).") var roBind: [String] =

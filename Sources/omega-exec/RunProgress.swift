@@ -1,7 +1,7 @@
 import Foundation
 import RunStorage
-import Synchronization
 import Service
+import Synchronization
 
 /// Shows a run's steps on stderr as they happen (and the elapsed time while the tool runs, on a terminal).
 final class RunProgress: Sendable {
@@ -56,7 +56,8 @@ final class RunProgress: Sendable {
             let rss = verdict["maxRssKb"]?.doubleValue.map { String(Int($0)) } ?? "?"
             let exit = verdict["exitCode"]?.doubleValue.map { String(Int($0)) } ?? "-"
             line(
-                "  tool finished: \(verdict["status"]?.stringValue ?? "?"), exit \(exit), \(wall) ms wall, \(rss) KiB peak")
+                "  tool finished: \(verdict["status"]?.stringValue ?? "?"), exit \(exit), \(wall) ms wall, \(rss) KiB peak"
+            )
         case .runPaused(let step, let reason, _):
             line("paused at \(step): \(reason)")
         case .runResumed(let step, _, _):

@@ -6,7 +6,6 @@ import Logging
 import Service
 import ToolRuntime
 
-
 /// The service a command uses, with Ctrl-C (SIGINT) and SIGTERM cancelling the runs it drives.
 enum ServiceSession {
     /// Logging goes to stderr (stdout is the command's output), at `OMEGA_LOG_LEVEL` (default `warning`).

@@ -28,7 +28,8 @@ struct TestCommand: AsyncParsableCommand {
     func run() async throws {
         let values = try CLIRequestParsing.envOrExit(env)
         let service = try ServiceSession.open()
-        let outcome = await ServiceSession.withSignalsCancelling(service) { () async -> Result<ContractTestReport, OmegaError> in
+        let outcome = await ServiceSession.withSignalsCancelling(service) {
+            () async -> Result<ContractTestReport, OmegaError> in
             do throws(OmegaError) {
                 return .success(try await service.contractTest(tool, env: values) { Self.show($0) })
             } catch {
@@ -65,6 +66,7 @@ struct TestCommand: AsyncParsableCommand {
         let ms = String(format: "%.0f", result.seconds * 1000)
         let detail = result.passed ? "" : "\n      " + result.message
         Terminal.write(
-            "\(result.passed ? "PASS" : "FAIL")  \(report.toolID) example \(result.name)  (\(ms) ms, run \(result.runID))\(detail)\n")
+            "\(result.passed ? "PASS" : "FAIL")  \(report.toolID) example \(result.name)  (\(ms) ms, run \(result.runID))\(detail)\n"
+        )
     }
 }

@@ -3,7 +3,6 @@ import JSON
 import Schema
 import Service
 
-
 /// `omega-exec validate SCHEMA.json INSTANCE.json`: checks a JSON document against a JSON Schema.
 ///
 /// Exit status: 0 when the instance is valid; 1 when it is not (one error per line on stderr:

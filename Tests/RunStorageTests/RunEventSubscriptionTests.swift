@@ -24,7 +24,9 @@ import Testing
             atMs: 2)
     }
 
-    static func output(_ text: String) -> RunEventPayload { .toolOutput(stream: "stdout", text: text, truncated: false) }
+    static func output(_ text: String) -> RunEventPayload {
+        .toolOutput(stream: "stdout", text: text, truncated: false)
+    }
 
     /// Every event of `subscription`, until it ends.
     static func collect(_ subscription: RunEventSubscription) async throws -> [RunEvent] {
@@ -146,7 +148,8 @@ import Testing
             untilFinal.cancel()
         }
         try await Task.sleep(for: .milliseconds(100))
-        let pause = RunEventPayload.runPaused(step: "credentials", reason: "MISSING_ENV_VARS", error: ["code": "MISSING_ENV_VARS"])
+        let pause = RunEventPayload.runPaused(
+            step: "credentials", reason: "MISSING_ENV_VARS", error: ["code": "MISSING_ENV_VARS"])
         try store.transition(runID: "r1", to: .paused, event: .runPaused, data: pause.json, atMs: 3)
 
         let paused = try await within(seconds: 10, "the paused subscription") { try await untilPaused.value }
@@ -224,17 +227,20 @@ import Testing
         ]),
         .credentialsRequested(missing: []),
         .toolStarted(
-            command: ["/bin/sh", "/tool/run.sh"], env: [(name: "API_TOKEN", source: "vault"), (name: "MODE", source: "request")],
+            command: ["/bin/sh", "/tool/run.sh"],
+            env: [(name: "API_TOKEN", source: "vault"), (name: "MODE", source: "request")],
             limits: .init(timeoutSeconds: 30, memoryMB: 128, pids: 16, outputBytes: 1_048_576)),
         .toolOutput(stream: "stderr", text: "line one\nline two ✓", truncated: true),
         .toolFinished(verdict: [
             "status": "ok", "exitCode": 0, "signal": .null, "wallMs": 12.5, "cpuMs": 3, "maxRssKb": 2048,
             "truncated": false,
         ]),
-        .runPaused(step: "credentials", reason: "MISSING_ENV_VARS", error: ["code": "MISSING_ENV_VARS", "message": "m"]),
+        .runPaused(
+            step: "credentials", reason: "MISSING_ENV_VARS", error: ["code": "MISSING_ENV_VARS", "message": "m"]),
         .runResumed(step: "credentials", policyRecheck: true, providedEnv: ["API_TOKEN"]),
         .runResumed(step: "policy", policyRecheck: false, providedEnv: []),
-        .runCompleted(output: ["rows": 3, "mean": 1.5], artifacts: [["path": "out.csv", "bytes": 10]], refusedArtifacts: []),
+        .runCompleted(
+            output: ["rows": 3, "mean": 1.5], artifacts: [["path": "out.csv", "bytes": 10]], refusedArtifacts: []),
         .runCompleted(output: .null, artifacts: [], refusedArtifacts: [["path": "../x", "reason": "escapes"]]),
         .runFailed(step: "run_tool", error: ["code": "TOOL_FAILED", "exitCode": 2]),
         .runCancelled(step: "run_tool", error: ["code": "CANCELLED"]),

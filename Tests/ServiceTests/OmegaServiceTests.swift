@@ -2,8 +2,8 @@ import Foundation
 import JSON
 import RunStorage
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 import ToolRuntime
 
 @testable import Service
@@ -30,7 +30,9 @@ import ToolRuntime
         let service = try Self.service(root)
         let tool = Fixture.package(in: root, id: "fixture.echo", script: "cat >/dev/null\necho '{\"ok\":true}'\n")
         let seen = Mutex<[Int64]>([])
-        let outcome = await service.run(ExecutionRequest(tool: tool)) { event in seen.withLock { $0.append(event.sequence) } }
+        let outcome = await service.run(ExecutionRequest(tool: tool)) { event in
+            seen.withLock { $0.append(event.sequence) }
+        }
         #expect(outcome.succeeded, "\(outcome.json.jsonText)")
         let detail = try service.run(id: outcome.runID)
         #expect(detail.events.map(\.sequence) == seen.withLock { $0 })

@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
 import JSON
+
 #if canImport(Testing)
 import Testing
 #endif
-
 
 /// Runs the built `omega-exec` like a user would, with a private `OMEGA_HOME`.
 ///
@@ -101,7 +101,8 @@ public enum OmegaCLI {
     public static func starter(_ name: String) -> String { packageRoot + "/Manifests/" + name }
 
     /// Starts `omega-exec ARGS` with `OMEGA_HOME=home` (plus `env`), stdin from `stdin` (else /dev/null).
-    public static func launch(_ arguments: [String], home: String, env: [String: String] = [:], stdin: String? = nil) throws
+    public static func launch(_ arguments: [String], home: String, env: [String: String] = [:], stdin: String? = nil)
+        throws
         -> Running
     {
         guard let binary else { throw Failure(description: "omega-exec is not built beside the tests") }

@@ -1,8 +1,9 @@
 import Foundation
+import ToolPackage
+
 #if canImport(Testing)
 import Testing
 #endif
-import ToolPackage
 
 /// Helpers shared by the package tests.
 public enum PackageTestSupport {

@@ -1,11 +1,11 @@
+import Credentials
 import Foundation
-import Jail
 import JSON
+import Jail
 import Policy
+import RunStorage
 import Schema
 import ToolPackage
-import Credentials
-import RunStorage
 
 /// Resolves the declared variables: the call's own values first, then the vault (`tool:` scope only
 /// for a vouched-for package); pauses with `MISSING_ENV_VARS` (DESIGN §5) for required ones still missing.
@@ -49,11 +49,12 @@ struct CredentialsStage: PipelineStage {
             try runner.record(context, .credentialsRequested(missing: missing.map { ($0.name, $0.description) }))
             throw error
         }
-        }
+    }
 
     /// Opens the vault as it is now (credentials stored by another process since the last run count):
     /// it is read for each run that needs a stored credential, never cached.
-    static func openVault(_ configuration: RuntimeConfiguration, required: Bool) throws(OmegaError) -> CredentialVault? {
+    static func openVault(_ configuration: RuntimeConfiguration, required: Bool) throws(OmegaError) -> CredentialVault?
+    {
         let directory = configuration.home.vaultDirectory
         // Do not create a key just to find nothing: no vault yet means no stored credentials.
         if !required && !FileManager.default.fileExists(atPath: directory + "/vault.sealed") { return nil }

@@ -1,11 +1,11 @@
+import Credentials
 import Foundation
-import Jail
 import JSON
+import Jail
 import Policy
+import RunStorage
 import Schema
 import ToolPackage
-import Credentials
-import RunStorage
 
 /// Asks the policy engine about this exact call; grants an approval given with the call, or pauses
 /// with `APPROVAL_REQUIRED` (the details name the tool, scopes, risk and the input and package digests).
@@ -74,7 +74,7 @@ struct PolicyStage: PipelineStage {
                 .approvalRequired, "\(manifest.id)@\(manifest.version) needs a human's approval: \(reason)",
                 details: details.merging(["hint": "Approve this exact call, then resume the run"]) { a, _ in a })
         }
-        }
+    }
 
     /// The policy question for this call; approvals are bound to its input and package digests.
     static func request(_ context: RunContext) -> PolicyRequest {

@@ -1,11 +1,11 @@
+import Credentials
 import Foundation
-import Jail
 import JSON
+import Jail
 import Policy
+import RunStorage
 import Schema
 import ToolPackage
-import Credentials
-import RunStorage
 
 /// Checks the caller's `env` (declared names, sane values) and the input against the input schema.
 struct ValidateInputStage: PipelineStage {
@@ -31,7 +31,7 @@ struct ValidateInputStage: PipelineStage {
                 .invalidInput, "input does not match the input schema of \(manifest.id): \(at): \(first.message)",
                 details: ["errors": .array(errors)])
         }
-        }
+    }
 
     /// The caller's `env` may only name variables the tool declares, with sane values.
     static func validateEnv(_ context: RunContext) throws(OmegaError) {
@@ -69,5 +69,5 @@ struct ValidateInputStage: PipelineStage {
                     + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""),
                 details: ["errors": .array(problems)])
         }
-        }
+    }
 }

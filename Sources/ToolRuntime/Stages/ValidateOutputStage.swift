@@ -1,11 +1,11 @@
+import Credentials
 import Foundation
-import Jail
 import JSON
+import Jail
 import Policy
+import RunStorage
 import Schema
 import ToolPackage
-import Credentials
-import RunStorage
 
 /// Parses stdout as one JSON document and validates it against the output schema; the redacted
 /// output is what the run returns.
@@ -62,5 +62,5 @@ struct ValidateOutputStage: PipelineStage {
             }
         }
         context.output = context.redact(output)
-        }
+    }
 }

@@ -1,7 +1,7 @@
+import Credentials
 import JSON
 import Jail
 import ToolPackage
-import Credentials
 
 /// The jail's result as the run records it (redacted, without stdout) and the error it means.
 struct Verdict {
