@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// End-to-end adversarial tests: `Fixtures/hostile.c` is compiled once and run through the real `omega-exec jail`
 /// binary, the way a user (or an attacker's tool) would meet it. Each probe prints `BLOCKED <detail>` or
@@ -502,31 +503,9 @@ private struct Harness: Sendable {
         }
     }
 
-    private static func locateBinary(packageRoot root: String) -> String? {
-        let fm = FileManager.default
-        if let path = ProcessInfo.processInfo.environment["OMEGA_EXEC_BIN"], !path.isEmpty {
-            return fm.isExecutableFile(atPath: path) ? path : nil
-        }
-        // The binary of the same build as these tests (`swift test --scratch-path X` runs X/debug/...xctest).
-        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-            for _ in 0..<4 {
-                let candidate = dir.appendingPathComponent("omega-exec").path
-                if fm.isExecutableFile(atPath: candidate) { return candidate }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        let standard = root + "/.build/debug/omega-exec"
-        if fm.isExecutableFile(atPath: standard) { return standard }
-        let scratch = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix(".build") }
-        let candidates = scratch.flatMap { name in
-            ["debug", "release"].map { "\(root)/\(name)/\($0)/omega-exec" }
-        }.filter { fm.isExecutableFile(atPath: $0) }
-        func modified(_ path: String) -> Date {
-            ((try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? .distantPast
-        }
-        return candidates.max { modified($0) < modified($1) }
-    }
+    /// The built `omega-exec` (TestSupport's one locator: `$OMEGA_EXEC_BIN`, beside the test bundle, or
+    /// the package's `.build/debug`).
+    private static func locateBinary(packageRoot root: String) -> String? { OmegaCLI.binary }
 
     /// `omega-exec jail --json <options> --ro-bind hostile:/opt/hostile -- /opt/hostile <hostile...>`.
     func jailArguments(_ options: [String], hostile: [String]) -> [String] {

@@ -437,32 +437,11 @@ private enum StarterTools {
         return (process.terminationStatus, read(outPath), read(errPath))
     }
 
+    /// The built `omega-exec` (TestSupport's one locator).
     static func locateBinary() throws -> String {
-        let fm = FileManager.default
-        if let path = ProcessInfo.processInfo.environment["OMEGA_EXEC_BIN"], !path.isEmpty {
-            guard fm.isExecutableFile(atPath: path) else {
-                throw StarterToolsFailure(description: "OMEGA_EXEC_BIN=\(path) is not an executable")
-            }
-            return path
+        guard let binary = OmegaCLI.binary else {
+            throw StarterToolsFailure(description: "omega-exec not found: set OMEGA_EXEC_BIN or run `swift build`")
         }
-        // Beside the test bundle: `swift test --scratch-path X` runs X/<triple>/debug/<tests>.xctest, whose
-        // directory (or a parent, up to .build/<config>) holds the omega-exec of the same build.
-        var starts = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            starts.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
-        }
-        for start in starts {
-            var directory = start
-            for _ in 0..<4 {
-                let candidate = directory.appendingPathComponent("omega-exec").path
-                if fm.isExecutableFile(atPath: candidate) { return candidate }
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        let standard = packageRoot + "/.build/debug/omega-exec"
-        if fm.isExecutableFile(atPath: standard) { return standard }
-        throw StarterToolsFailure(
-            description: "omega-exec not found: set OMEGA_EXEC_BIN or build it (looked beside the test bundle "
-                + "and at \(standard))")
+        return binary
     }
 }
