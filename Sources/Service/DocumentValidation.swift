@@ -49,4 +49,20 @@ public enum DocumentValidation {
             throw Failure(description: "\(schema): invalid schema: \(error)")
         }
     }
+
+    /// The dialect a user names: `2020-12`, or `7` / `07` / `draft-07`; nil for anything else.
+    public static func dialect(named name: String) -> SchemaDialect? {
+        SchemaDialect(rawValue: name == "07" || name == "draft-07" ? "7" : name)
+    }
+
+    /// `{"valid": Bool, "errors": [{"instancePath", "schemaPath", "message"}]}`.
+    public static func json(_ result: ValidationResult) -> JSONValue {
+        let errors: [JSONValue] = result.errors.map { error in
+            [
+                "instancePath": .string(error.instancePath.description),
+                "schemaPath": .string(error.schemaPath.description), "message": .string(error.message),
+            ]
+        }
+        return ["valid": .bool(result.isValid), "errors": .array(errors)]
+    }
 }

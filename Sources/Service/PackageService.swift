@@ -22,11 +22,15 @@ public struct PackageService: Sendable {
 
     /// Lints `folder` (any error refuses) and packs it into `output`, signed with the key at `signingKey`.
     ///
+    /// - Parameter onLint: Sees the lint report before anything is built (so its findings show even
+    ///   when the key or the build then fails).
     /// - Returns: The lint report and, when it had no errors, the build result.
-    public func pack(folder: String, displayName: String, output: String, signingKey: String?) throws(PackageError)
-        -> (report: LintReport, result: PackageBuilder.Result?)
-    {
+    public func pack(
+        folder: String, displayName: String, output: String, signingKey: String?,
+        onLint: (LintReport) -> Void = { _ in }
+    ) throws(PackageError) -> (report: LintReport, result: PackageBuilder.Result?) {
         let report = Linter().lint(folder: folder, displayName: displayName)
+        onLint(report)
         guard !report.hasErrors else { return (report, nil) }
         let key = try signingKey.map { (path) throws(PackageError) in try SigningKey.load(path: path) }
         return (report, try PackageBuilder().build(folder: folder, output: output, signingKey: key))

@@ -25,8 +25,10 @@ struct PackCommand: ParsableCommand {
         do {
             let (report, result) = try PackageService().pack(
                 folder: PackageCLI.absolute(directory), displayName: directory, output: PackageCLI.absolute(output),
-                signingKey: sign.map(PackageCLI.absolute))
-            for issue in report.issues { CLIOutput.error(issue.description) }
+                signingKey: sign.map(PackageCLI.absolute)
+            ) { report in
+                for issue in report.issues { CLIOutput.error(issue.description) }
+            }
             guard let result else {
                 CLIOutput.error("error: \(directory): \(report.errors.count) lint error(s); nothing was packed")
                 throw ExitCode(1)

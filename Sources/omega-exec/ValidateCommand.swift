@@ -29,7 +29,7 @@ struct ValidateCommand: ParsableCommand {
         var options = SchemaOptions()
         options.assertFormats = assertFormats
         if let dialect {
-            guard let chosen = SchemaDialect(rawValue: dialect == "07" || dialect == "draft-07" ? "7" : dialect) else {
+            guard let chosen = DocumentValidation.dialect(named: dialect) else {
                 CLIOutput.error("omega-exec validate: unknown dialect \"\(dialect)\" (use 2020-12 or 7)")
                 throw ExitCode(2)
             }
@@ -43,13 +43,7 @@ struct ValidateCommand: ParsableCommand {
             throw ExitCode(2)
         }
         if json {
-            let errors: [JSONValue] = result.errors.map { error in
-                .object([
-                    "instancePath": .string(error.instancePath.description),
-                    "schemaPath": .string(error.schemaPath.description), "message": .string(error.message),
-                ])
-            }
-            CLIOutput.out(JSONValue.object(["valid": .bool(result.isValid), "errors": .array(errors)]).jsonText + "\n")
+            CLIOutput.out(DocumentValidation.json(result).jsonText + "\n")
         } else {
             for error in result.errors {
                 CLIOutput.error(
