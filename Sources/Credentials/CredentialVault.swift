@@ -48,13 +48,13 @@ public final class CredentialVault: Sendable {
         switch keySource {
         case .key(let bytes):
             guard bytes.count == 32 else {
-                throw VaultError(code: "VAULT_KEY_INVALID", message: "the key must be 32 bytes")
+                throw VaultError(code: .keyInvalid, message: "the key must be 32 bytes")
             }
             keyBytes = bytes
         case .automatic:
             if let encoded = SystemCall.environment("OMEGA_VAULT_KEY"), !encoded.isEmpty {
                 guard let bytes = ByteEncoding.base64Decode(encoded), bytes.count == 32 else {
-                    throw VaultError(code: "VAULT_KEY_INVALID", message: "OMEGA_VAULT_KEY: expected 32 bytes in base64")
+                    throw VaultError(code: .keyInvalid, message: "OMEGA_VAULT_KEY: expected 32 bytes in base64")
                 }
                 keyBytes = bytes
             } else {
@@ -71,12 +71,12 @@ public final class CredentialVault: Sendable {
             plain = try AES.GCM.open(AES.GCM.SealedBox(combined: Data(sealed)), using: key)
         } catch {
             throw VaultError(
-                code: "VAULT_CORRUPT", message: "\(path) cannot be decrypted with this key (wrong key or tampered file)"
+                code: .corrupt, message: "\(path) cannot be decrypted with this key (wrong key or tampered file)"
             )
         }
         guard let document = try? JSONParser().parse(bytes: Array(plain)), document["version"] == 1,
             let entries = document["entries"]?.objectValue
-        else { throw VaultError(code: "VAULT_CORRUPT", message: "\(path) does not hold a vault document") }
+        else { throw VaultError(code: .corrupt, message: "\(path) does not hold a vault document") }
         var result: [String: [String: String]] = [:]
         for (scope, names) in entries {
             for (name, value) in names.objectValue ?? [:] { result[scope, default: [:]][name] = value.stringValue }
@@ -94,7 +94,7 @@ public final class CredentialVault: Sendable {
         do {
             sealed = try AES.GCM.seal(Data(document.canonicalText.utf8), using: key).combined!
         } catch {
-            throw VaultError(code: "VAULT_IO", message: "sealing the vault failed")
+            throw VaultError(code: .io, message: "sealing the vault failed")
         }
         try VaultFiles.writeAtomically(vaultPath, Array(sealed))
     }
@@ -105,12 +105,12 @@ public final class CredentialVault: Sendable {
     public func set(_ name: String, value: String, scope: CredentialScope) throws(VaultError) {
         guard Self.isValidName(name) else {
             throw VaultError(
-                code: "INVALID_INPUT",
+                code: .invalidInput,
                 message: "name: expected an environment variable name like API_KEY, got '\(name)'")
         }
         guard value.utf8.count >= Redactor.minimumSecretLength else {
             throw VaultError(
-                code: "INVALID_INPUT",
+                code: .invalidInput,
                 message:
                     "value: expected at least \(Redactor.minimumSecretLength) bytes for \(name) (shorter values could not be redacted)"
             )

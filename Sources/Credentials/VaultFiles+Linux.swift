@@ -8,7 +8,7 @@ import SystemCalls
 enum VaultFiles {
     /// The error for a failed system call: `VAULT_IO`, `<step>: <strerror text>`.
     static func failure(_ error: SystemCallError) -> VaultError {
-        VaultError(code: "VAULT_IO", message: "\(error.step): \(error.errno.message)")
+        VaultError(code: .io, message: "\(error.step): \(error.errno.message)")
     }
 
     /// Runs `body`, turning its ``SystemCallError`` into ``failure(_:)``.
@@ -74,13 +74,13 @@ enum VaultFiles {
         let status = try mapped { () throws(SystemCallError) in try SystemCall.fileStatus(fd, step: "stat \(path)") }
         guard status.ownerUID == SystemCall.effectiveUserID, !status.isAccessibleByOthers else {
             throw VaultError(
-                code: "VAULT_KEY_UNSAFE", message: "\(path) must be owned by you and not readable by others (chmod 600)"
+                code: .keyUnsafe, message: "\(path) must be owned by you and not readable by others (chmod 600)"
             )
         }
         let key = try mapped { () throws(SystemCallError) in try SystemCall.readAll(fd, upTo: 33, step: "read \(path)")
         }
         guard key.count == 32 else {
-            throw VaultError(code: "VAULT_KEY_INVALID", message: "\(path): expected exactly 32 bytes")
+            throw VaultError(code: .keyInvalid, message: "\(path): expected exactly 32 bytes")
         }
         return key
     }

@@ -6,15 +6,23 @@ import SystemCalls
 /// `code` is stable and matches the wire codes in DESIGN.md (`SANDBOX_FAILURE` for anything that
 /// kept the jail from starting, `INVALID_INPUT` for a bad spec).
 public struct JailError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The stable codes.
+    public enum Code: String, Sendable, CaseIterable {
+        /// `INVALID_INPUT`.
+        case invalidInput = "INVALID_INPUT"
+        /// `SANDBOX_FAILURE`.
+        case sandboxFailure = "SANDBOX_FAILURE"
+    }
+
     /// The stable error code.
-    public let code: String
+    public let code: Code
     /// A human message naming the step or field and what went wrong.
     public let message: String
     /// The errno behind the failure, when there is one.
     public let errno: Int32?
 
     /// Creates an error.
-    public init(code: String, message: String, errno: Int32? = nil) {
+    public init(code: Code, message: String, errno: Int32? = nil) {
         self.code = code
         self.message = message
         self.errno = errno
@@ -22,12 +30,12 @@ public struct JailError: Error, Sendable, CustomStringConvertible, Equatable {
 
     /// A spec field that is not what the jail accepts.
     public static func invalid(_ field: String, _ expected: String) -> JailError {
-        JailError(code: "INVALID_INPUT", message: "\(field): \(expected)")
+        JailError(code: .invalidInput, message: "\(field): \(expected)")
     }
 
     /// A system call of the supervisor that failed.
     public static func system(_ step: String, errno: Int32) -> JailError {
-        JailError(code: "SANDBOX_FAILURE", message: "\(step): \(Errno.name(errno))", errno: errno)
+        JailError(code: .sandboxFailure, message: "\(step): \(Errno.name(errno))", errno: errno)
     }
 
     /// A system call of the supervisor that failed: its step and errno (`open /dev/null: ENOENT`).
@@ -36,5 +44,5 @@ public struct JailError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     /// The error as one line.
-    public var description: String { "\(code): \(message)" }
+    public var description: String { "\(code.rawValue): \(message)" }
 }

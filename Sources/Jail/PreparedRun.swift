@@ -72,7 +72,7 @@ struct PreparedRun {
                 lease = try setup.takeLease(
                     limits: CgroupLimits(memoryBytes: spec.limits.memoryBytes, pids: spec.limits.pids))
             } catch {
-                throw JailError(code: "SANDBOX_FAILURE", message: "cgroup: \(error)")
+                throw JailError(code: .sandboxFailure, message: "cgroup: \(error)")
             }
         }
         if jail.trace { Supervisor.traceLine("parent: start", started) }
@@ -172,7 +172,7 @@ struct PreparedRun {
             let hint =
                 err == EPERM || err == ENOSPC || err == EINVAL
                 ? " (are unprivileged user namespaces enabled? see `omega-exec doctor`)" : ""
-            throw JailError(code: "SANDBOX_FAILURE", message: "clone: \(Errno.name(err))\(hint)", errno: err)
+            throw JailError(code: .sandboxFailure, message: "clone: \(Errno.name(err))\(hint)", errno: err)
         }
         child = started
     }

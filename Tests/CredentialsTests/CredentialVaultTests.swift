@@ -57,7 +57,7 @@ import Testing
         _ = try CredentialVault(directory: dir)
         chmod(dir + "/vault.key", 0o644)
         #expect(throws: VaultError.self) { try CredentialVault(directory: dir) }
-        do { _ = try CredentialVault(directory: dir) } catch { #expect(error.code == "VAULT_KEY_UNSAFE") }
+        do { _ = try CredentialVault(directory: dir) } catch { #expect(error.code == .keyUnsafe) }
     }
 
     @Test func aWrongKeyOrATamperedVaultIsRefusedWithoutLeakingValues() throws {
@@ -69,7 +69,7 @@ import Testing
             _ = try CredentialVault(directory: dir, keySource: .key(Array(repeating: 8, count: 32)))
             Issue.record("opened with the wrong key")
         } catch {
-            #expect(error.code == "VAULT_CORRUPT")
+            #expect(error.code == .corrupt)
             #expect(!error.description.contains(secret))
         }
         var sealed = try Data(contentsOf: URL(fileURLWithPath: dir + "/vault.sealed"))
@@ -89,7 +89,7 @@ import Testing
             try vault.set(name, value: "value-1234", scope: .global)
             Issue.record("accepted \(name)")
         } catch {
-            #expect(error.code == "INVALID_INPUT")
+            #expect(error.code == .invalidInput)
             #expect(error.message.hasPrefix("name: expected an environment variable name"))
         }
     }
@@ -97,7 +97,7 @@ import Testing
     @Test func aMalformedEnvironmentKeyIsRefused() throws {
         setenv("OMEGA_VAULT_KEY", "not-base64!", 1)
         defer { unsetenv("OMEGA_VAULT_KEY") }
-        #expect(throws: VaultError(code: "VAULT_KEY_INVALID", message: "OMEGA_VAULT_KEY: expected 32 bytes in base64"))
+        #expect(throws: VaultError(code: .keyInvalid, message: "OMEGA_VAULT_KEY: expected 32 bytes in base64"))
         {
             try CredentialVault(directory: temporaryDirectory())
         }

@@ -373,7 +373,7 @@ private final class Child {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         if stdinPipe {
-            guard pipe(&fds) == 0 else { throw CgroupError(code: "TEST", message: "pipe") }
+            guard pipe(&fds) == 0 else { throw CgroupError(code: .setup, message: "pipe") }
             posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
             posix_spawn_file_actions_addclose(&actions, fds[0])
             posix_spawn_file_actions_addclose(&actions, fds[1])
@@ -383,7 +383,7 @@ private final class Child {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
         if stdinPipe { close(fds[0]) }
-        guard rc == 0 else { throw CgroupError(code: "TEST", message: "posix_spawn \(argv[0]): \(rc)") }
+        guard rc == 0 else { throw CgroupError(code: .setup, message: "posix_spawn \(argv[0]): \(rc)") }
         self.pid = pid
         gate = fds[1]
     }

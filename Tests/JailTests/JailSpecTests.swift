@@ -18,7 +18,7 @@ import Testing
         do {
             _ = try Size.parse(text, field: "--memory")
         } catch {
-            #expect(error.code == "INVALID_INPUT")
+            #expect(error.code == .invalidInput)
             #expect(error.message.hasPrefix("--memory: expected a size"))
         }
     }

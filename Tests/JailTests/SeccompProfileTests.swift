@@ -172,7 +172,7 @@ private func expectInvalid(_ json: String, naming field: String, sourceLocation:
         _ = try SeccompProfile.decode(Array(json.utf8))
         Issue.record("profile was accepted: \(json)", sourceLocation: sourceLocation)
     } catch {
-        #expect(error.code == SeccompError.profileInvalid, sourceLocation: sourceLocation)
+        #expect(error.code == SeccompError.Code.profileInvalid, sourceLocation: sourceLocation)
         #expect(error.message.hasPrefix(field), "message: \(error.message)", sourceLocation: sourceLocation)
     }
 }
@@ -250,7 +250,7 @@ struct SeccompProfileTests {
             _ = try SeccompCompiler.compile(profile, architecture: .x86_64)
             Issue.record("compiled a profile naming an unknown system call")
         } catch {
-            #expect(error.code == SeccompError.profileInvalid)
+            #expect(error.code == SeccompError.Code.profileInvalid)
             #expect(error.message.hasPrefix("syscalls[0].names[1]:"))
             #expect(error.message.contains("frobnicate"))
         }
@@ -269,7 +269,7 @@ struct SeccompProfileTests {
         do {
             _ = try SeccompProfile.load(nameOrPath: "nope", searchDirectories: [policyDirectory])
         } catch {
-            #expect(error.code == SeccompError.profileNotFound)
+            #expect(error.code == SeccompError.Code.profileNotFound)
         }
     }
 
@@ -450,7 +450,7 @@ struct SeccompProfileTests {
                 profileBytes: bytes, cacheDirectory: base, memoryCache: SeccompProgramCache())
             Issue.record("used a world-writable cache directory")
         } catch {
-            #expect(error.code == SeccompError.cacheUnsafe)
+            #expect(error.code == SeccompError.Code.cacheUnsafe)
         }
     }
 }

@@ -60,7 +60,7 @@ extension CgroupBackend {
             do {
                 try CgroupFS.write(fd: fd, text, path: leaf.directories[index] + "/cgroup.procs")
             } catch {
-                throw error.with(code: "CGROUP_ATTACH", step: "attach pid \(pid)")
+                throw error.with(code: .attach, step: "attach pid \(pid)")
             }
         }
     }

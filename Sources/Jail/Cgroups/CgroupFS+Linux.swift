@@ -12,7 +12,7 @@ import SystemCalls
 enum CgroupFS {
     /// The error for a failed system call: `CGROUP_SETUP`, `<call> <path>: ENAME`.
     static func failure(_ error: SystemCallError) -> CgroupError {
-        CgroupError(code: "CGROUP_SETUP", message: error.description, errno: error.errno.rawValue)
+        CgroupError(code: .setup, message: error.description, errno: error.errno.rawValue)
     }
 
     /// Runs `body`, turning its ``SystemCallError`` into ``failure(_:)``.

@@ -44,7 +44,7 @@ public final class CgroupLease: Sendable {
     public func attach(pid: Int32) throws(CgroupError) {
         try state.withLock { state throws(CgroupError) in
             guard !state.released else {
-                throw CgroupError(code: "CGROUP_RELEASED", message: "attach pid \(pid): \(name) was released")
+                throw CgroupError(code: .released, message: "attach pid \(pid): \(name) was released")
             }
             try manager.backend.attach(pid: pid, to: state.leaf)
         }

@@ -77,7 +77,7 @@ public final class CgroupManager: Sendable {
     ) throws(CgroupError) -> CgroupManager {
         let (plan, support) = CgroupDiscovery.plan(force: force, requiredV2: requiredV2)
         guard let plan else {
-            throw CgroupError(code: "CGROUP_UNAVAILABLE", message: support.reason ?? "no usable cgroup")
+            throw CgroupError(code: .unavailable, message: support.reason ?? "no usable cgroup")
         }
         let parentName = CgroupRegistry.shared.nextParentName()
         let backend: any CgroupBackend
@@ -89,7 +89,7 @@ public final class CgroupManager: Sendable {
                 backend = try CgroupV2Backend(plan: v2, parentName: parentName, required: requiredV2)
             }
         } catch {
-            throw error.with(code: "CGROUP_UNAVAILABLE", step: "set up \(parentName)")
+            throw error.with(code: .unavailable, step: "set up \(parentName)")
         }
         let manager = CgroupManager(backend: backend, poolSize: poolSize)
         CgroupRegistry.shared.register(manager)
@@ -111,7 +111,7 @@ public final class CgroupManager: Sendable {
         try backend.check(limits)
         let (pooled, name, refill) = try state.withLock { state throws(CgroupError) in
             guard !state.shutDown else {
-                throw CgroupError(code: "CGROUP_UNAVAILABLE", message: "cgroup manager shut down")
+                throw CgroupError(code: .unavailable, message: "cgroup manager shut down")
             }
             var refill = false
             if poolSize > 0 && !state.refilling {
@@ -133,7 +133,7 @@ public final class CgroupManager: Sendable {
             } catch {
                 leaf.closeDescriptors()
                 retire(leaf)
-                throw error.with(code: "CGROUP_SETUP", step: "limits of \(name)")
+                throw error.with(code: .setup, step: "limits of \(name)")
             }
         }
         return CgroupLease(manager: self, leaf: leaf)
@@ -150,7 +150,7 @@ public final class CgroupManager: Sendable {
         guard kept else {
             leaf.closeDescriptors()
             backend.destroy(leaf)
-            throw CgroupError(code: "CGROUP_UNAVAILABLE", message: "cgroup manager shut down")
+            throw CgroupError(code: .unavailable, message: "cgroup manager shut down")
         }
         return CgroupLease(manager: self, leaf: leaf)
     }

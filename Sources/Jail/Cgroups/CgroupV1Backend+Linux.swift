@@ -39,7 +39,7 @@ final class CgroupV1Backend: CgroupBackend {
         }
         func index(_ role: String) -> Int? { kept.firstIndex { $0.roles.contains(role) } }
         guard let memoryIndex = index("memory") else {
-            throw CgroupError(code: "CGROUP_UNAVAILABLE", message: "no v1 memory hierarchy")
+            throw CgroupError(code: .unavailable, message: "no v1 memory hierarchy")
         }
         self.memoryIndex = memoryIndex
         pidsIndex = index("pids")
@@ -54,7 +54,7 @@ final class CgroupV1Backend: CgroupBackend {
 
     func check(_ limits: CgroupLimits) throws(CgroupError) {
         if limits.pids != nil && pidsIndex == nil {
-            throw CgroupError(code: "CGROUP_UNSUPPORTED", message: "pids limit: no v1 pids hierarchy")
+            throw CgroupError(code: .unsupported, message: "pids limit: no v1 pids hierarchy")
         }
     }
 
@@ -76,7 +76,7 @@ final class CgroupV1Backend: CgroupBackend {
         } catch {
             leaf.closeDescriptors()
             for directory in leaf.directories { try? CgroupFS.removeDirectory(directory) }
-            throw error.with(code: "CGROUP_SETUP", step: "create cgroup \(name)")
+            throw error.with(code: .setup, step: "create cgroup \(name)")
         }
     }
 

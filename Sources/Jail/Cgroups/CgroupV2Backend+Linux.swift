@@ -60,7 +60,7 @@ final class CgroupV2Backend: CgroupBackend {
                     do {
                         try CgroupFS.write(path, "+" + controller)
                     } catch {
-                        if required.contains(controller) { throw error.with(code: "CGROUP_UNAVAILABLE") }
+                        if required.contains(controller) { throw error.with(code: .unavailable) }
                     }
                 }
             }
@@ -71,10 +71,10 @@ final class CgroupV2Backend: CgroupBackend {
 
     func check(_ limits: CgroupLimits) throws(CgroupError) {
         if limits.memoryBytes != nil && !hasMemory {
-            throw CgroupError(code: "CGROUP_UNSUPPORTED", message: "memory limit: memory controller not enabled")
+            throw CgroupError(code: .unsupported, message: "memory limit: memory controller not enabled")
         }
         if limits.pids != nil && !hasPids {
-            throw CgroupError(code: "CGROUP_UNSUPPORTED", message: "pids limit: pids controller not enabled")
+            throw CgroupError(code: .unsupported, message: "pids limit: pids controller not enabled")
         }
     }
 
@@ -99,7 +99,7 @@ final class CgroupV2Backend: CgroupBackend {
         } catch {
             leaf.closeDescriptors()
             try? CgroupFS.removeDirectory(directory)
-            throw error.with(code: "CGROUP_SETUP", step: "create cgroup \(name)")
+            throw error.with(code: .setup, step: "create cgroup \(name)")
         }
     }
 

@@ -21,19 +21,19 @@ public struct SeccompProgram: Sendable, Hashable {
     public init(bytes: [UInt8]) throws(SeccompError) {
         guard !bytes.isEmpty, bytes.count % 8 == 0 else {
             throw SeccompError(
-                code: SeccompError.compileFailed,
+                code: .compileFailed,
                 message: "a BPF program is a non-empty multiple of 8 bytes, got \(bytes.count)")
         }
         guard bytes.count / 8 <= Self.maximumInstructionCount else {
             throw SeccompError(
-                code: SeccompError.compileFailed,
+                code: .compileFailed,
                 message:
                     "the BPF program has \(bytes.count / 8) instructions, more than the kernel's \(Self.maximumInstructionCount)"
             )
         }
         let lastCode = UInt16(bytes[bytes.count - 8]) | UInt16(bytes[bytes.count - 7]) << 8
         guard lastCode & 0x07 == SeccompBPF.ret else {
-            throw SeccompError(code: SeccompError.compileFailed, message: "the BPF program does not end with a return")
+            throw SeccompError(code: .compileFailed, message: "the BPF program does not end with a return")
         }
         self.bytes = bytes
     }
@@ -160,7 +160,7 @@ public enum SeccompCompiler {
         if let architecture { target = architecture } else { target = try requireNativeArchitecture() }
         guard profile.architectures.contains(target) else {
             throw SeccompError(
-                code: SeccompError.compileFailed,
+                code: .compileFailed,
                 message:
                     "the profile lists \(profile.architectures.map(\.rawValue).joined(separator: ", ")), not \(target.rawValue)"
             )
@@ -258,7 +258,7 @@ public enum SeccompCompiler {
     private static func requireNativeArchitecture() throws(SeccompError) -> SeccompProfile.Architecture {
         guard let native = nativeArchitecture else {
             throw SeccompError(
-                code: SeccompError.compileFailed,
+                code: .compileFailed,
                 message: "unsupported architecture (audit token 0x\(String(seccomp_arch_native(), radix: 16)))")
         }
         return native
@@ -286,7 +286,7 @@ public enum SeccompCompiler {
 
     private static func libseccompFailure(_ step: String, _ rc: Int32) -> SeccompError {
         SeccompError(
-            code: SeccompError.compileFailed, message: "\(step): libseccomp returned \(rc)",
+            code: .compileFailed, message: "\(step): libseccomp returned \(rc)",
             errno: rc < 0 ? -rc : nil)
     }
 
@@ -296,7 +296,7 @@ public enum SeccompCompiler {
         rules: [ResolvedRule]
     ) throws(SeccompError) -> [UInt8] {
         guard let context = seccomp_init(defaultAction) else {
-            throw SeccompError(code: SeccompError.compileFailed, message: "seccomp_init failed")
+            throw SeccompError(code: .compileFailed, message: "seccomp_init failed")
         }
         defer { seccomp_release(context) }
 
@@ -330,7 +330,7 @@ public enum SeccompCompiler {
             }
             if rc < 0 {
                 throw SeccompError(
-                    code: SeccompError.compileFailed,
+                    code: .compileFailed,
                     message: "\(resolved.path) (\(resolved.name)): libseccomp refused the rule (\(rc))", errno: -rc)
             }
         }
@@ -344,7 +344,7 @@ public enum SeccompCompiler {
             fd, limit: SeccompProgram.maximumInstructionCount * 8, step: "read exported BPF")
         guard !bytes.isEmpty, bytes.count % 8 == 0 else {
             throw SeccompError(
-                code: SeccompError.compileFailed, message: "seccomp_export_bpf wrote \(bytes.count) bytes")
+                code: .compileFailed, message: "seccomp_export_bpf wrote \(bytes.count) bytes")
         }
         return bytes
     }
@@ -434,14 +434,14 @@ public enum SeccompCompiler {
             fd = try SeccompIO.openDirectory(path)
         } catch  where error.errno == 40 /* ELOOP */ || error.errno == 20 /* ENOTDIR */ {
             throw SeccompError(
-                code: SeccompError.cacheUnsafe, message: "seccomp cache \(path) is not a directory (or is a symlink)")
+                code: .cacheUnsafe, message: "seccomp cache \(path) is not a directory (or is a symlink)")
         }
         do throws(SeccompError) {
             let status = try SeccompIO.status(fd, step: "fstat \(path)")
             guard status.kind == .directory, status.ownerUID == SeccompIO.effectiveUID, !status.isWritableByOthers
             else {
                 throw SeccompError(
-                    code: SeccompError.cacheUnsafe,
+                    code: .cacheUnsafe,
                     message:
                         "seccomp cache \(path) must be a directory owned by uid \(SeccompIO.effectiveUID) and not writable by group or others (owner \(status.ownerUID), mode \(String(status.permissions, radix: 8)))"
                 )

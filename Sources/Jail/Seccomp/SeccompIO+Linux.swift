@@ -11,7 +11,7 @@ enum SeccompIO {
     /// The error for a failed system call: `SECCOMP_IO_FAILED`, `<step>: <strerror text>`, the errno.
     static func failure(_ error: SystemCallError) -> SeccompError {
         SeccompError(
-            code: SeccompError.ioFailed, message: "\(error.step): \(error.errno.message)", errno: error.errno.rawValue)
+            code: .ioFailed, message: "\(error.step): \(error.errno.message)", errno: error.errno.rawValue)
     }
 
     /// Runs `body`, turning its ``SystemCallError`` into ``failure(_:)``.
@@ -39,7 +39,7 @@ enum SeccompIO {
         let bytes = try mapped { () throws(SystemCallError) in try SystemCall.readAll(fd, upTo: limit + 1, step: step())
         }
         if bytes.count > limit {
-            throw SeccompError(code: SeccompError.ioFailed, message: "\(step()): larger than \(limit) bytes")
+            throw SeccompError(code: .ioFailed, message: "\(step()): larger than \(limit) bytes")
         }
         return bytes
     }

@@ -13,9 +13,9 @@ public enum SeccompPolicy {
             return try SeccompCompiler.compileCached(
                 profileBytes: source.bytes, cacheDirectory: JailPaths.cacheDirectory)
         } catch {
-            let input = error.code == SeccompError.profileNotFound || error.code == SeccompError.profileInvalid
+            let input = error.code == .profileNotFound || error.code == .profileInvalid
             return try fail(
-                JailError(code: input ? "INVALID_INPUT" : "SANDBOX_FAILURE", message: "--seccomp: \(error.message)"))
+                JailError(code: input ? .invalidInput : .sandboxFailure, message: "--seccomp: \(error.message)"))
         }
     }
 

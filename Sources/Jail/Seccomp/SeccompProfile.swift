@@ -159,7 +159,7 @@ public struct SeccompProfile: Sendable, Hashable {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".json") {
             guard let bytes = try SeccompIO.readFile(nameOrPath, limit: maximumSourceSize) else {
                 throw SeccompError(
-                    code: SeccompError.profileNotFound, message: "seccomp profile \(nameOrPath) does not exist")
+                    code: .profileNotFound, message: "seccomp profile \(nameOrPath) does not exist")
             }
             return (nameOrPath, bytes)
         }
@@ -167,7 +167,7 @@ public struct SeccompProfile: Sendable, Hashable {
             nameOrPath.utf8.allSatisfy(isProfileNameByte)
         else {
             throw SeccompError(
-                code: SeccompError.profileNotFound,
+                code: .profileNotFound,
                 message: "invalid seccomp profile name \"\(nameOrPath)\": expected letters, digits, '-', '_' or a path")
         }
         var tried: [String] = []
@@ -177,7 +177,7 @@ public struct SeccompProfile: Sendable, Hashable {
             tried.append(path)
         }
         throw SeccompError(
-            code: SeccompError.profileNotFound,
+            code: .profileNotFound,
             message:
                 "no seccomp profile named \"\(nameOrPath)\" (tried: \(tried.isEmpty ? "no directories" : tried.joined(separator: ", ")))"
         )
