@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import Jail
 
@@ -120,10 +121,4 @@ private func sleepers(_ marker: String) -> [Int32] {
 }
 
 /// A fresh directory anyone may write (the jail's host uid must reach it).
-private func makeTemporaryDirectory() throws -> String {
-    var template = Array("/tmp/omega-cancel-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { throw JailError.system("mkdtemp", errno: errno) }
-    let path = String(cString: made)
-    chmod(path, 0o777)
-    return path
-}
+private func makeTemporaryDirectory() throws -> String { Fixture.directory("cancel", mode: 0o777) }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 @testable import Jail
 
@@ -15,10 +16,7 @@ import Testing
         let path: String
 
         init() throws {
-            var template = Array("/tmp/omega-outbox-test-XXXXXX".utf8CString)
-            guard let made = mkdtemp(&template) else { throw JailError.system("mkdtemp", errno: errno) }
-            path = String(cString: made)
-            chmod(path, 0o755)
+            path = Fixture.directory("outbox-test")
         }
 
         deinit {

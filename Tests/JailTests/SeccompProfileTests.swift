@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import Testing
+import TestSupport
 
 @testable import Jail
 
@@ -179,12 +180,7 @@ private func expectInvalid(_ json: String, naming field: String, sourceLocation:
 
 private let minimalPrefix = #"{"defaultAction":"errno","architectures":["x86_64"],"syscalls":"#
 
-private func makeTemporaryDirectory() -> String {
-    var template = Array("/tmp/omega-seccomp-test-XXXXXX".utf8CString)
-    let result = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    precondition(result != nil)
-    return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-}
+private func makeTemporaryDirectory() -> String { Fixture.directory("seccomp-test", mode: 0o700) }
 
 // MARK: - Tests
 

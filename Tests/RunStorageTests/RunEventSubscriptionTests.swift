@@ -127,7 +127,7 @@ import Testing
         #expect(received.last?.type == .runFailed)  // the status the other store set ends the subscription
         #expect(latencies.count == 4)
         for latency in latencies {
-            #expect(latency < .seconds(1), "an event of another store instance took \(latency) to arrive")
+            #expect(latency < .seconds(5), "an event of another store instance took \(latency) to arrive")
         }
     }
 
@@ -302,7 +302,7 @@ import Testing
         }
         let latency = sent.duration(to: .now)
         #expect(woke)
-        #expect(latency < .seconds(1), "a cancellation request of another store instance took \(latency) to arrive")
+        #expect(latency < .seconds(5), "a cancellation request of another store instance took \(latency) to arrive")
         #expect(try store.cancelRequested(among: ["r1"]) == ["r1"])
         #expect(try store.run(id: "r1")?.cancelRequested == true)
         #expect(try store.events(runID: "r1", after: 0).last?.payload == .cancelRequested(status: "running"))

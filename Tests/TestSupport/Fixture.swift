@@ -3,11 +3,14 @@ import JSON
 
 /// Temporary directories and tool packages built on the fly.
 public enum Fixture {
-    /// A fresh directory (0755, so the jail's unprivileged uid can traverse it); removed by the caller.
-    public static func directory(_ label: String = "e2e") -> String {
+    /// A fresh, uniquely named directory with exactly `mode` (default 0755, so the jail's unprivileged
+    /// uid can traverse it; 0777 where a tool must write into it); removed by the caller. The one
+    /// temporary-directory helper of every test target.
+    public static func directory(_ label: String = "e2e", mode: Int = 0o755) -> String {
         let path = NSTemporaryDirectory() + "omega-\(label)-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(
-            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        // Set after creation: the umask does not apply to an explicit change.
+        try? FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
         return path
     }
 

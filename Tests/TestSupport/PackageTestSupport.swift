@@ -12,12 +12,7 @@ public enum PackageTestSupport {
         .appendingPathComponent("ToolPackageTests/Fixtures/echo_tool").path
 
     /// A fresh temporary directory.
-    public static func temporaryDirectory() -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("omega-pkg-test-\(UUID().uuidString)")
-            .path
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    public static func temporaryDirectory() -> String { Fixture.directory("pkg-test") }
 
     /// Copies the echo fixture to `<directory>/echo_tool` and returns that path.
     public static func copyFixture(into directory: String) -> String {

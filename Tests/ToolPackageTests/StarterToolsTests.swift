@@ -359,11 +359,7 @@ private enum StarterTools {
     // MARK: Running a tool in the jail
 
     static func temporaryDirectory(_ label: String) throws -> String {
-        let path = NSTemporaryDirectory() + "omega-starter-\(label)-\(getpid())-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(
-            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
-        chmod(path, 0o777)  // the tool runs as an unprivileged mapped uid
-        return path
+        Fixture.directory("starter-\(label)", mode: 0o777)  // the tool runs as an unprivileged mapped uid
     }
 
     /// `omega-exec jail --json --ro-bind <pkg>:/tool --stdin <input> [--bind <outbox>:/work/out]
