@@ -16,9 +16,12 @@ public enum DocumentValidation {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {
+            // The OS's reason ("No such file or directory") when there is one, else Foundation's.
+            let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
             let reason =
-                (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? "\(error.localizedDescription)"
-            throw Failure(description: "\(path): cannot read the file (\(Self.reason(error) ?? reason))")
+                posix.map { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : "\($0)" }
+                ?? error.localizedDescription
+            throw Failure(description: "\(path): cannot read the file (\(reason))")
         }
         guard data.count <= 64 << 20 else {
             throw Failure(description: "\(path): cannot read the file (File too large)")
@@ -28,13 +31,6 @@ public enum DocumentValidation {
         } catch {
             throw Failure(description: "\(path): not valid JSON: \(error)")
         }
-    }
-
-    private static func reason(_ error: any Error) -> String? {
-        guard let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError,
-            posix.domain == NSPOSIXErrorDomain
-        else { return nil }
-        return String(cString: strerror(Int32(posix.code)))
     }
 
     /// Validates the instance file against the schema file.

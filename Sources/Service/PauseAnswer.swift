@@ -71,12 +71,11 @@ extension OmegaService {
                 "credentials are saved only for installed packages; \(record.toolID) was named by path",
                 details: ["field": "saveInVault"])
         }
-        for (name, value) in values {
-            guard CredentialService.isValidName(name), !value.utf8.contains(0), value.utf8.count <= 65_536,
-                value.utf8.count >= Redactor.minimumSecretLength
-            else {
-                return OmegaError(
-                    .invalidInput, "\(name): not a value that can be stored as a secret", details: ["field": "env"])
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            // Every answered name is a declared variable (the pause asked for it); a saved credential is
+            // always treated as a secret.
+            if let problem = EnvValue.problem(with: value, secret: true) {
+                return OmegaError(.invalidInput, "env: /env/\(name) \(problem)", details: ["field": "env"])
             }
         }
         do {

@@ -529,38 +529,8 @@ private struct Harness: Sendable {
 /// Runs a host program to completion with stdout and stderr captured through files (no pipe deadlocks), and kills
 /// it after `timeout` seconds.
 private func run(_ argv: [String], environment: [String: String] = [:], timeout: Double = 30) throws -> Outcome {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: argv[0])
-    process.arguments = Array(argv.dropFirst())
-    if !environment.isEmpty {
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    }
-    let base = NSTemporaryDirectory() + "omega-adversarial-out-\(getpid())-\(UUID().uuidString)"
-    _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
-    _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
-    defer {
-        try? FileManager.default.removeItem(atPath: base + ".out")
-        try? FileManager.default.removeItem(atPath: base + ".err")
-    }
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    try? out.close()
-    try? err.close()
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        Issue.record("\(argv.joined(separator: " ")) did not finish within \(timeout) s and was killed")
-    }
-    process.waitUntilExit()
-    return Outcome(
-        pid: process.processIdentifier, exitCode: process.terminationStatus,
-        stdout: readText(base + ".out"), stderr: readText(base + ".err"))
+    let result = try HostProcess.run(argv, environment: environment, timeout: timeout)
+    return Outcome(pid: result.pid, exitCode: result.status, stdout: result.stdout, stderr: result.stderr)
 }
 
 /// Decodes `--json` output, failing with what omega-exec printed when it is not one result object.

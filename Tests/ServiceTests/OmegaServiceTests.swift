@@ -153,6 +153,26 @@ import ToolRuntime
         #expect(try CredentialService(home: service.home).entries().isEmpty)
     }
 
+    @Test func anAnsweredValueThatCouldNotBeRedactedIsNeitherSavedNorRun() async throws {
+        let root = Fixture.directory("service")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let service = try Self.service(root)
+        let folder = Fixture.package(
+            in: root, id: "fixture.short_key", script: "cat >/dev/null\necho '{}'\n",
+            env: [["name": "API_KEY", "description": "a key", "required": true, "secret": true]])
+        _ = try PackageService(home: service.home).install(folder, trustedKeys: nil, allowUnsigned: true, force: false)
+        let paused = await service.run(ExecutionRequest(tool: "fixture.short_key@1.0.0"))
+        #expect(paused.error?.code == .missingEnvVars)
+        let saved = Mutex<[OmegaError?]>([])
+        let answered = await service.answer(
+            runID: paused.runID, with: .credentials(["API_KEY": "ab"], saveInVault: true),
+            onSaved: { error in saved.withLock { $0.append(error) } })
+        #expect(saved.withLock { $0.first??.code == .invalidInput })
+        #expect(answered.error?.code == .invalidInput, "\(answered.json.jsonText)")
+        #expect(try CredentialService(home: service.home).entries().isEmpty)
+        #expect(try service.run(id: paused.runID).record.status == .paused)
+    }
+
     @Test func aContractTestRunsEveryExampleAndItsJUnitEscapesHostileNames() async throws {
         let root = Fixture.directory("service")
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -404,33 +404,12 @@ private enum StarterTools {
         }
     }
 
-    /// Runs a host program with stdout/stderr captured through files (no pipe deadlock); kills it after `timeout`.
+    /// Runs a host program (TestSupport's runner); kills it after `timeout`.
     private static func runProcess(_ executable: String, _ arguments: [String], scratch: String, timeout: Double)
         throws -> (status: Int32, stdout: String, stderr: String)
     {
-        let outPath = scratch + "/stdout", errPath = scratch + "/stderr"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        try? out.close()
-        try? err.close()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            Issue.record("omega-exec \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
-        }
-        process.waitUntilExit()
-        let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return (process.terminationStatus, read(outPath), read(errPath))
+        let result = try HostProcess.run([executable] + arguments, timeout: timeout)
+        return (result.status, result.stdout, result.stderr)
     }
 
     /// The built `omega-exec` (TestSupport's one locator).

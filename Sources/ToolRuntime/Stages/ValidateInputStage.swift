@@ -47,18 +47,8 @@ struct ValidateInputStage: PipelineStage {
                             "is not an environment variable the tool declares (declared: \(manifest.env.isEmpty ? "none" : manifest.env.map(\.name).joined(separator: ", ")))"
                         ),
                     ])
-            } else if value.utf8.contains(0) {
-                problems.append(["path": .string("/env/\(name)"), "message": "must not contain a NUL byte"])
-            } else if value.utf8.count > 65_536 {
-                problems.append(["path": .string("/env/\(name)"), "message": "is longer than 64 KiB"])
-            } else if declared[name]?.secret == true, value.utf8.count < Redactor.minimumSecretLength {
-                problems.append(
-                    [
-                        "path": .string("/env/\(name)"),
-                        "message": .string(
-                            "is a secret shorter than \(Redactor.minimumSecretLength) bytes, which could not be redacted"
-                        ),
-                    ])
+            } else if let problem = EnvValue.problem(with: value, secret: declared[name]?.secret == true) {
+                problems.append(["path": .string("/env/\(name)"), "message": .string(problem)])
             }
         }
         if !problems.isEmpty {
