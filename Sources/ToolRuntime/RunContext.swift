@@ -26,6 +26,8 @@ final class RunContext: @unchecked Sendable {
     /// The raw verdict and stdout of the tool (after the execute step).
     var verdict: JSONValue?
     var stdout = ""
+    /// stdout parsed once, by the execute step, for the verdict and the output step.
+    var stdoutDocument: Result<JSONValue, JSONParser.Error>?
     var output: JSONValue?
     var artifacts: [ArtifactRecord] = []
     var refusedArtifacts: [JSONValue] = []

@@ -114,6 +114,7 @@ struct JailStage: PipelineStage {
         }
         context.verdict = verdict.json
         context.stdout = result.stdout
+        context.stdoutDocument = verdict.document
         do {
             try runner.store.recordToolRun(
                 ToolRunRecord(

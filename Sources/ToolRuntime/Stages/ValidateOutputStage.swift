@@ -30,7 +30,8 @@ struct ValidateOutputStage: PipelineStage {
         }
         let output: JSONValue
         do {
-            output = try JSONParser().parse(text)
+            output = try
+                (context.stdoutDocument ?? Result { () throws(JSONParser.Error) in try JSONParser().parse(text) }).get()
         } catch {
             throw OmegaError(
                 .invalidOutput, "\(manifest.id) printed something that is not one JSON document: \(error)",

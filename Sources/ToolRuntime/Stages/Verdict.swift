@@ -13,15 +13,17 @@ struct Verdict {
     let stderr: String
     /// The error text of a setup error, redacted.
     let setupError: String?
-    /// stdout parsed as JSON, when it is one document.
-    let parsedOutput: JSONValue?
+    /// stdout parsed as JSON (once: the output step reuses it).
+    let document: Result<JSONValue, JSONParser.Error>
+    /// stdout as a JSON document, when it is one.
+    var parsedOutput: JSONValue? { try? document.get() }
 
     init(_ result: JailResult, cancelled: Bool, redactor: Redactor) {
         self.result = result
         self.cancelled = cancelled
         stderr = redactor.redact(result.stderr)
         setupError = result.error.map(redactor.redact)
-        parsedOutput = try? JSONParser().parse(result.stdout)
+        document = Result { () throws(JSONParser.Error) in try JSONParser().parse(result.stdout) }
     }
 
     /// The status recorded: the jail's, or `cancelled`.
