@@ -19,23 +19,9 @@ import TestSupport
     }
 
     func run(_ arguments: [String], home: String) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.binary, "omega-exec not built"))
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMEGA_HOME"] = home
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        let binary = try #require(Self.binary, "omega-exec not built")
+        let result = try HostProcess.run([binary] + arguments, environment: ["OMEGA_HOME": home], timeout: 60)
+        return Run(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     @Test func keygenPackVerifyInstallLintRoundTrip() throws {

@@ -14,19 +14,9 @@ import TestSupport
     }
 
     private func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.binary, "omega-exec binary not found"))
-        process.arguments = ["validate"] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        let binary = try #require(Self.binary, "omega-exec binary not found")
+        let result = try HostProcess.run([binary, "validate"] + arguments, timeout: 60)
+        return Run(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     private func write(_ files: [String: String]) throws -> URL {
