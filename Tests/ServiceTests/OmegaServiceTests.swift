@@ -79,7 +79,7 @@ import ToolRuntime
         }
     }
 
-    @Test func aRunDrivenByAnotherServiceIsCancelledThroughTheStoreWithoutPolling() async throws {
+    @Test func aRunDrivenByAnotherServiceIsCancelledThroughTheStoresChangeFeed() async throws {
         let root = Fixture.directory("service")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let driver = try Self.service(root)

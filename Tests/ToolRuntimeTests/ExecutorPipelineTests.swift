@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @testable import ToolRuntime
 
@@ -18,6 +18,21 @@ import TestSupport
 
     /// The order of `step.started` events a completed run goes through.
     static let pipelineSteps = ["validate_input", "policy", "credentials", "execute", "validate_output", "finish"]
+
+    @Test func anIdleRunnerKeepsNoChangeFeedSubscription() async throws {
+        let (executor, root) = try Self.executor()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let tool = Fixture.package(in: root, id: "fixture.idle", script: "cat >/dev/null\necho '{}'\n")
+        let watchedWhileRunning = Mutex(false)
+        let outcome = await executor.start(ExecutionRequest(tool: tool)) { event in
+            if event.type == .toolStarted {
+                watchedWhileRunning.withLock { $0 = executor.watcher.withLock { $0 != nil } }
+            }
+        }
+        #expect(outcome.succeeded)
+        #expect(watchedWhileRunning.withLock { $0 }, "a driven run is watched for cancellation requests")
+        #expect(executor.watcher.withLock { $0 == nil }, "no run is driven: nothing probes the store")
+    }
 
     @Test func aFullQueueRefusesTheNextCallWithRateLimited() async throws {
         let (executor, root) = try Self.executor {
