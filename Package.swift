@@ -50,11 +50,20 @@ let package = Package(
         .target(name: "Schema", dependencies: ["JSON"]),
         .target(name: "ToolPackage", dependencies: ["JSON", "Schema", "SystemCalls", "CArchive", crypto]),
         .target(name: "Policy", dependencies: ["JSON", crypto]),
+        // The in-memory BM25F index and its query engine (MaxScore with block maxima); knows nothing of tools.
+        .target(name: "Search", dependencies: ["SystemCalls"]),
         .target(name: "Credentials", dependencies: ["JSON", "SystemCalls", crypto]),
         .target(
             name: "RunStorage",
             dependencies: [
                 "JSON", "Policy", "Credentials", "SystemCalls", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        // The registry's store (SQLite through GRDB) and index-file import (JSON Lines, .gz, .xz).
+        .target(
+            name: "Registry",
+            dependencies: [
+                "JSON", "ToolPackage", "Search", "SystemCalls", "CArchive",
+                .product(name: "GRDB", package: "GRDB.swift"), logging,
             ]),
 
         // The tool runtime: the pipeline, where manifests, policy, credentials, the store and the jail meet.
@@ -68,8 +77,8 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: [
-                "ToolRuntime", "Jail", "ToolPackage", "Schema", "Policy", "Credentials", "RunStorage", "JSON",
-                logging,
+                "ToolRuntime", "Registry", "Search", "Jail", "ToolPackage", "Schema", "Policy", "Credentials",
+                "RunStorage", "JSON", logging,
             ]),
         // Planning, approvals, JSON-RPC (a later issue).
         .target(name: "AgentHost", dependencies: ["Service"]),
@@ -107,6 +116,10 @@ let package = Package(
             dependencies: ["Service", "ToolRuntime", "RunStorage", "Jail", "JSON", "ToolPackage", "Schema", "Policy"],
             path: "Benchmarks/pipeline-bench"),
         .executableTarget(
+            name: "registry-bench",
+            dependencies: ["Search"],
+            path: "Benchmarks/registry-bench/Sources"),
+        .executableTarget(
             name: "omega-bench",
             dependencies: ["Jail"],
             path: "Benchmarks/omega-bench"),
@@ -121,9 +134,13 @@ let package = Package(
         .testTarget(
             name: "ToolPackageTests", dependencies: ["ToolPackage", "Schema", "JSON", "TestSupport"],
             exclude: ["Fixtures"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "JSON", "TestSupport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "JSON", "TestSupport"]),
         .testTarget(name: "RunStorageTests", dependencies: ["RunStorage", "Policy", "JSON", "TestSupport"]),
+        .testTarget(
+            name: "RegistryTests", dependencies: ["Registry", "JSON", "ToolPackage", "TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "ToolRuntimeTests",
             dependencies: [

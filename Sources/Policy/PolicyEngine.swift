@@ -84,6 +84,17 @@ public struct PolicyEngine: Sendable, Hashable {
         levels.first { $0.file.allowUnsignedPackages != nil }?.file.allowUnsignedPackages ?? false
     }
 
+    /// The tools pinned at any level, each once: where two levels pin the same id, the narrowest
+    /// level's pin (and version) wins. In level order (narrowest first), then file order.
+    public var pins: [(pin: PolicyPin, source: PolicySource)] {
+        var seen = Set<String>()
+        var result: [(pin: PolicyPin, source: PolicySource)] = []
+        for level in levels {
+            for pin in level.file.pins where seen.insert(pin.id).inserted { result.append((pin, level.source)) }
+        }
+        return result
+    }
+
     /// The lifetime of new approvals, in seconds: the smallest `approvalTTLSeconds` any level sets
     /// (a safeguard, so the strictest wins), else ``defaultApprovalTTLSeconds``.
     public var approvalTTLSeconds: Int64 {

@@ -49,7 +49,7 @@ extension PolicyFile {
             members, at: root,
             known: [
                 "policyVersion", "description", "grants", "elevatedScopes", "safeMode", "allowUnsignedPackages",
-                "approvalTTLSeconds",
+                "approvalTTLSeconds", "pins",
             ])
 
         guard let version = members["policyVersion"] else {
@@ -82,6 +82,21 @@ extension PolicyFile {
             }
         }
 
+        var pins: [PolicyPin] = []
+        if let value = members["pins"] {
+            let path = root.appending("pins")
+            let what = "an array of tool ids, each \"id\" or \"id@version\""
+            for (index, item) in try decoder.array(value, at: path, what: what).enumerated() {
+                let text = try decoder.string(item, at: path.appending(index), what: "\"id\" or \"id@version\"")
+                guard let pin = PolicyPin(parsing: text) else {
+                    throw decoder.error(
+                        at: path.appending(index),
+                        "expected \"id\" or \"id@version\" (a tool id like web.fetch, a version like 1.2.0), found \"\(text)\"")
+                }
+                pins.append(pin)
+            }
+        }
+
         var ttl: Int64?
         if let value = members["approvalTTLSeconds"] {
             let path = root.appending("approvalTTLSeconds")
@@ -106,7 +121,7 @@ extension PolicyFile {
             allowUnsignedPackages: try members["allowUnsignedPackages"].map { v throws(PolicyError) in
                 try decoder.bool(v, at: root.appending("allowUnsignedPackages"))
             },
-            approvalTTLSeconds: ttl)
+            approvalTTLSeconds: ttl, pins: pins)
     }
 }
 

@@ -16,7 +16,8 @@ public enum PolicyEffect: String, Sendable, Hashable, CustomStringConvertible {
 /// { "policyVersion": 1,
 ///   "grants": [ { "scope": "read_web", "effect": "allow", "tools": ["web.*"], "reason": "…" } ],
 ///   "elevatedScopes": ["write_github", "send_email"],
-///   "safeMode": false, "allowUnsignedPackages": false, "approvalTTLSeconds": 3600 }
+///   "safeMode": false, "allowUnsignedPackages": false, "approvalTTLSeconds": 3600,
+///   "pins": ["text.stats", "web.fetch@1.2.0"] }
 /// ```
 ///
 /// Only `policyVersion` is required. Settings left out say nothing at this level (a wider level, or
@@ -84,6 +85,8 @@ public struct PolicyFile: Sendable, Hashable {
     public var allowUnsignedPackages: Bool?
     /// Default lifetime of a new approval, in seconds; nil says nothing.
     public var approvalTTLSeconds: Int64?
+    /// Tools this level pins (search lists them first); a narrower level's pin of the same id wins.
+    public var pins: [PolicyPin]
 
     /// A policy built in code (not validated: use ``init(parsing:path:)`` for untrusted text).
     ///
@@ -95,9 +98,11 @@ public struct PolicyFile: Sendable, Hashable {
     ///   - safeMode: Safe mode setting, nil for none.
     ///   - allowUnsignedPackages: Unsigned-package setting, nil for none.
     ///   - approvalTTLSeconds: Approval lifetime, nil for none.
+    ///   - pins: Pinned tools.
     public init(
         path: String, description: String? = nil, grants: [Grant] = [], elevatedScopes: [String] = [],
-        safeMode: Bool? = nil, allowUnsignedPackages: Bool? = nil, approvalTTLSeconds: Int64? = nil
+        safeMode: Bool? = nil, allowUnsignedPackages: Bool? = nil, approvalTTLSeconds: Int64? = nil,
+        pins: [PolicyPin] = []
     ) {
         self.path = path
         self.description = description
@@ -106,6 +111,7 @@ public struct PolicyFile: Sendable, Hashable {
         self.safeMode = safeMode
         self.allowUnsignedPackages = allowUnsignedPackages
         self.approvalTTLSeconds = approvalTTLSeconds
+        self.pins = pins
     }
 
     /// Whether `name` is a valid scope name: 1–64 bytes, a lowercase letter then lowercase letters,

@@ -42,6 +42,9 @@ public protocol RunStore: ApprovalStore, Sendable {
     func resolveCredentialRequests(runID: String, atMs: Int64) throws(RunStoreError)
     /// The run's credential requests, oldest first.
     func credentialRequests(runID: String) throws(RunStoreError) -> [CredentialRequestRecord]
+    /// How the most recent `limit` finished runs of `toolID` (at `version`, when given) ended:
+    /// completed, or not (failed, cancelled, interrupted). Paused and running runs are not counted.
+    func runSummary(toolID: String, version: String?, limit: Int) throws(RunStoreError) -> ToolRunSummary
     /// The breaker state of `toolID`.
     func toolHealth(toolID: String) throws(RunStoreError) -> ToolHealth
     /// Records the outcome of a call atomically: a success closes the circuit; a failure adds one and,

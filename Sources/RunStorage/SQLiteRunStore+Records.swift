@@ -132,6 +132,30 @@ extension SQLiteRunStore {
     }
 
     /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
+    public func runSummary(toolID: String, version: String?, limit: Int) throws(RunStoreError) -> ToolRunSummary {
+        let finished = [RunStatus.completed, .failed, .cancelled, .interrupted].map { "'\($0.rawValue)'" }
+            .joined(separator: ",")
+        let versionClause = version == nil ? "" : " AND tool_version = ?"
+        var arguments: StatementArguments = [toolID]
+        if let version { arguments += [version] }
+        arguments += [max(0, limit)]
+        do {
+            return try pool.read { db in
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) AS finished, COALESCE(SUM(status = 'completed'), 0) AS completed FROM (
+                          SELECT status FROM runs WHERE tool_id = ?\(versionClause) AND status IN (\(finished))
+                          ORDER BY created_at DESC LIMIT ?)
+                        """, arguments: arguments)
+                return ToolRunSummary(finished: row?["finished"] ?? 0, completed: row?["completed"] ?? 0)
+            }
+        } catch {
+            throw failure("summarize the runs of \(toolID)", error)
+        }
+    }
+
+    /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
     public func toolHealth(toolID: String) throws(RunStoreError) -> ToolHealth {
         do {
             return try pool.read { db in

@@ -15,13 +15,14 @@
 /// | block max impact | UInt16 × blocks |
 /// | document keys | UInt64 × documents |
 /// | document attributes | UInt32 × documents |
+/// | document name hashes | UInt64 × documents (FNV-1a of the name: finds a tool's document by id) |
 final class IndexImage: @unchecked Sendable {
     /// Postings per skip block.
     static let blockSize = 64
     /// `OMSRCH01`.
     static let magic: UInt64 = 0x3130_4843_5253_4d4f
     /// The layout's version; another is refused (and the index rebuilt).
-    static let formatVersion: UInt64 = 1
+    static let formatVersion: UInt64 = 2
     /// Header size in bytes.
     static let headerBytes = 256
 
@@ -62,6 +63,7 @@ final class IndexImage: @unchecked Sendable {
     let blockMaxImpact: UnsafeMutablePointer<UInt16>
     let documentKeys: UnsafeMutablePointer<UInt64>
     let documentAttributes: UnsafeMutablePointer<UInt32>
+    let documentNameHashes: UnsafeMutablePointer<UInt64>
 
     /// The byte size of an image with `counts`.
     static func size(of counts: Counts) -> Int {
@@ -73,6 +75,7 @@ final class IndexImage: @unchecked Sendable {
         let sizes = [
             4 * (c.terms + 1), c.termBytes, 4 * c.slots, 4 * (c.terms + 1), 4 * (c.terms + 1), 2 * c.terms,
             4 * c.postings, 2 * c.postings, 4 * c.blocks, 2 * c.blocks, 8 * c.documents, 4 * c.documents,
+            8 * c.documents,
         ]
         var offsets: [Int] = []
         var offset = headerBytes
@@ -103,6 +106,7 @@ final class IndexImage: @unchecked Sendable {
         blockMaxImpact = (base + o[9]).assumingMemoryBound(to: UInt16.self)
         documentKeys = (base + o[10]).assumingMemoryBound(to: UInt64.self)
         documentAttributes = (base + o[11]).assumingMemoryBound(to: UInt32.self)
+        documentNameHashes = (base + o[12]).assumingMemoryBound(to: UInt64.self)
     }
 
     deinit { memory.deallocate() }

@@ -42,6 +42,30 @@ public final class SearchIndex: Sendable {
             })
     }
 
+    /// The documents whose name (see ``SearchDocument/name``) is one of `names`, by name (a name held by
+    /// several documents gives the first). One pass over the documents' name hashes.
+    public func documents(named names: Set<String>) -> [String: UInt32] {
+        guard !names.isEmpty else { return [:] }
+        var wanted: [UInt64: String] = [:]
+        for name in names {
+            var name = name
+            wanted[name.withUTF8 { TermTable.hash($0) }] = name
+        }
+        var found: [String: UInt32] = [:]
+        let hashes = image.documentNameHashes
+        let keys = Array(wanted.keys)
+        for document in 0..<documentCount {
+            let hash = hashes[document]
+            // A few names (pins, local tools): compare directly, cheaper than hashing the hash.
+            if keys.count <= 16 ? keys.contains(hash) : wanted[hash] != nil, let name = wanted[hash],
+                found[name] == nil
+            {
+                found[name] = UInt32(document)
+            }
+        }
+        return found
+    }
+
     /// The documents holding `scope` (see ``SearchDocument/scopes``).
     public func documents(withScope scope: String) -> Bitset {
         var set = Bitset(count: documentCount)

@@ -18,6 +18,7 @@ public struct SearchIndexBuilder {
     private var postingFrequencies: [UInt32] = []
     private var keys: [UInt64] = []
     private var attributes: [UInt32] = []
+    private var nameHashes: [UInt64] = []
     /// Field lengths in terms, `fields × documents`, document-major.
     private var fieldLengths: [UInt16] = []
     /// Scratch: where a term sits in the current document's list (valid when `seenIn == document`).
@@ -66,6 +67,8 @@ public struct SearchIndexBuilder {
         }
         keys.append(document.key)
         attributes.append(document.attributes.rawValue)
+        var name = document.name
+        nameHashes.append(name.withUTF8 { TermTable.hash($0) })
         fieldLengths.append(contentsOf: lengths)
     }
 
@@ -154,6 +157,7 @@ public struct SearchIndexBuilder {
         for document in 0..<keys.count {
             image.documentKeys[document] = keys[document]
             image.documentAttributes[document] = attributes[document]
+            image.documentNameHashes[document] = nameHashes[document]
         }
 
         // idf per term: from the statistics given (plus this builder's own frequency), else its own.

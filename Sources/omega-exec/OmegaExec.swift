@@ -13,7 +13,7 @@ struct OmegaExec: AsyncParsableCommand {
         subcommands: [
             JailCommand.self, TryCommand.self, TestCommand.self, RunsCommand.self, CredentialsCommand.self,
             DoctorCommand.self, PackCommand.self, VerifyCommand.self, InstallCommand.self, KeygenCommand.self,
-            LintCommand.self, YankCommand.self, ValidateCommand.self,
+            LintCommand.self, YankCommand.self, ValidateCommand.self, SearchCommand.self, RegistryCommand.self,
         ]
     )
 }

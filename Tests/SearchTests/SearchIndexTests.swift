@@ -178,3 +178,14 @@ import Testing
         #expect(try SearchIndex.load(path: directory + "/empty.index").documentCount == 0)
     }
 }
+
+@Suite struct SearchIndexNameTests {
+    @Test func documentsAreFoundByTheirExactName() {
+        var builder = SearchIndexBuilder()
+        for (number, name) in ["web.fetch", "text.stats", "web.fetch_extract"].enumerated() {
+            builder.add(SearchDocument(key: UInt64(number), name: name, description: "d"))
+        }
+        let index = builder.build(stamp: 0)
+        #expect(index.documents(named: ["text.stats", "web.fetch", "no.such"]) == ["text.stats": 1, "web.fetch": 0])
+    }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import Logging
+import Search
+import ToolPackage
+
+/// The registry's search: the store plus two in-memory BM25F indexes over it.
+///
+/// - The **base** index holds the tools described by index files (potentially millions). It is saved
+///   beside the store (`registry.index`) stamped with the store's index generation and the yank list,
+///   loaded at start when the stamps agree (one read, ~0.5 s for a million tools), else rebuilt from
+///   the store and saved again. Only an index import or a yank makes it stale.
+/// - The **local** index holds installed and starter tools (a few, rebuilt at every start in
+///   milliseconds) and is scored with the base's statistics, so the two rank on one scale. A local
+///   tool hides the base document of the same id (the copy on this machine is the one that runs).
+///
+/// Pinned tools that match the query come first, in score order; then the best of the rest.
+public final class ToolRegistry: Sendable {
+    /// How the base index came to be in memory.
+    public enum IndexSource: String, Sendable {
+        /// Read from its file.
+        case loaded
+        /// Built from the store (first start, or stale file).
+        case rebuilt
+    }
+
+    /// The store searched.
+    public let store: any RegistryStore
+    /// What opening cost: where the base index came from and how long opening took.
+    public let opening: (source: IndexSource, seconds: Double)
+    private let base: SearchIndex
+    private let local: SearchIndex
+    /// `local` document → its row.
+    private let localRows: [SearchableRow]
+    private let localDocuments: [String: UInt32]
+    /// Base documents a local tool of the same id replaces.
+    private let shadowed: Bitset
+    private let yanked: Set<String>
+
+    /// The file format and ranking this build writes; part of the base index's stamp.
+    static let indexFormat: UInt64 = 2
+
+    /// Opens the search over `store`.
+    ///
+    /// - Parameters:
+    ///   - store: The registry store.
+    ///   - indexPath: Where the base index is saved (`<home>/registry.index`); nil keeps it in memory only.
+    ///   - yankList: The home's yank list: its versions are hidden like versions their publisher yanked.
+    ///   - logger: Where a failure to save the index is reported (searching works without the file).
+    /// - Throws: ``RegistryError`` when the store cannot be read.
+    public init(
+        store: any RegistryStore, indexPath: String?, yankList: YankList = YankList(),
+        logger: Logger = Logger(label: "omega.registry")
+    ) throws(RegistryError) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        self.store = store
+        let yanked = Set(yankList.entries.map { "\($0.id)@\($0.version)" })
+        self.yanked = yanked
+        let isYanked = { (id: String, version: SemanticVersion) -> Bool in yanked.contains("\(id)@\(version)") }
+        let stamp = Self.stamp(generation: try store.indexGeneration, yanked: yanked)
+
+        var source = IndexSource.loaded
+        var loaded: SearchIndex?
+        if let indexPath, let index = try? SearchIndex.load(path: indexPath), index.stamp == stamp {
+            loaded = index
+        }
+        if loaded == nil {
+            source = .rebuilt
+            var rows: [SearchableRow] = []
+            try store.searchable(origins: [.index], isYanked: isYanked) { row in rows.append(row) }
+            rows.sort { $0.rowID < $1.rowID }
+            var builder = SearchIndexBuilder()
+            for row in rows { builder.add(Self.document(row)) }
+            let index = builder.build(stamp: stamp)
+            if let indexPath {
+                do {
+                    try index.write(to: indexPath)
+                } catch {
+                    logger.warning("the search index was rebuilt but could not be saved: \(error)")
+                }
+            }
+            loaded = index
+        }
+        let base = loaded!
+        self.base = base
+
+        var rows: [SearchableRow] = []
+        try store.searchable(origins: [.installed, .starter], isYanked: isYanked) { row in rows.append(row) }
+        rows.sort { $0.id < $1.id }
+        var builder = SearchIndexBuilder()
+        for row in rows { builder.add(Self.document(row)) }
+        local = builder.build(stamp: 0, statistics: base.statistics)
+        localRows = rows
+        var localDocuments: [String: UInt32] = [:]
+        for (number, row) in rows.enumerated() { localDocuments[row.id] = UInt32(number) }
+        self.localDocuments = localDocuments
+        var shadowed = Bitset(count: base.documentCount)
+        let replaced = base.documents(named: Set(rows.map(\.id)))
+        for document in replaced.values { shadowed.insert(document) }
+        self.shadowed = shadowed
+        toolCount = base.documentCount - replaced.count + rows.count
+        opening = (source, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+    }
+
+    /// Tools searchable: index tools not replaced by a local copy, plus local tools.
+    public let toolCount: Int
+    /// Bytes the base index holds in memory (and on disk).
+    public var indexBytes: Int { base.byteCount + local.byteCount }
+    /// The local (installed and starter) tools, by id.
+    public var localTools: [SearchableRow] { localRows }
+
+    /// A stamp for the base index: what it was built from and how.
+    static func stamp(generation: Int64, yanked: Set<String>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ value: UInt64) {
+            hash = (hash ^ value) &* 0x100_0000_01b3
+        }
+        mix(indexFormat)
+        mix(UInt64(bitPattern: generation))
+        for entry in yanked.sorted() {
+            for byte in entry.utf8 { mix(UInt64(byte)) }
+            mix(0xff)
+        }
+        return hash
+    }
+
+    static func document(_ row: SearchableRow) -> SearchDocument {
+        let risk: DocumentAttributes.Risk? =
+            switch row.riskLevel {
+            case .low: .low
+            case .medium: .medium
+            case .high: .high
+            case nil: nil
+            }
+        return SearchDocument(
+            key: UInt64(bitPattern: row.rowID), name: row.id, title: row.title ?? "", description: row.description,
+            keywords: row.keywords,
+            attributes: DocumentAttributes(
+                binding: row.binding.flatMap(DocumentAttributes.Binding.init(name:)), risk: risk,
+                needsEnvironment: !row.requiredEnvNames.isEmpty),
+            scopes: row.scopes)
+    }
+
+    /// Searches the registry.
+    ///
+    /// - Parameters:
+    ///   - query: The parsed query.
+    ///   - limit: Results wanted (1…``maximumLimit``).
+    ///   - filter: Binding, risk and scope filters (its document sets are ignored).
+    ///   - localOnly: Only installed and starter tools (the filters on installation, signature and
+    ///     credentials concern only them).
+    ///   - acceptLocal: Which local tools may be returned (nil: all).
+    ///   - pins: Tools listed first when they match the query; a pin with a version shows that version.
+    /// - Returns: Hits, pinned first, then by score (ties: the index's order).
+    /// - Throws: ``RegistryError`` when the store cannot be read.
+    public func search(
+        _ query: SearchQuery, limit: Int, filter: SearchFilter = SearchFilter(), localOnly: Bool = false,
+        acceptLocal: ((SearchableRow) -> Bool)? = nil, pins: [(id: String, version: SemanticVersion?)] = []
+    ) throws(RegistryError) -> [RegistryHit] {
+        let limit = max(1, min(limit, Self.maximumLimit))
+        var localAllowed: Bitset?
+        if let acceptLocal {
+            var set = Bitset(count: local.documentCount)
+            for (number, row) in localRows.enumerated() where acceptLocal(row) { set.insert(UInt32(number)) }
+            localAllowed = set
+        }
+
+        // Pinned tools: found by id, scored directly, kept when they match and pass the filters.
+        var excluded = shadowed
+        var pinnedLocal = Bitset(count: local.documentCount)
+        var pinned: [(hit: SearchHit, isLocal: Bool, version: SemanticVersion?)] = []
+        let basePins = localOnly ? [:] : base.documents(named: Set(pins.map(\.id)).subtracting(localDocuments.keys))
+        for pin in pins {
+            if let document = localDocuments[pin.id] {
+                pinnedLocal.insert(document)
+                guard localAllowed?.contains(document) ?? true,
+                    passes(local, document, filter), case let score = local.score(of: document, for: query), score > 0
+                else { continue }
+                pinned.append((SearchHit(document: document, key: local.key(of: document), score: score), true, pin.version))
+            } else if let document = basePins[pin.id] {
+                excluded.insert(document)
+                guard passes(base, document, filter), case let score = base.score(of: document, for: query), score > 0
+                else { continue }
+                pinned.append((SearchHit(document: document, key: base.key(of: document), score: score), false, pin.version))
+            }
+        }
+        pinned.sort { $0.hit.score > $1.hit.score }
+        pinned = Array(pinned.prefix(limit))
+
+        var baseFilter = filter
+        baseFilter.excluded = excluded
+        var localFilter = filter
+        localFilter.excluded = pinnedLocal
+        localFilter.allowed = localAllowed
+        let rest = limit - pinned.count
+        var hits: [(hit: SearchHit, isLocal: Bool)] = []
+        if rest > 0 {
+            if !localOnly { hits += base.search(query, limit: rest, filter: baseFilter).map { ($0, false) } }
+            hits += local.search(query, limit: rest, filter: localFilter).map { ($0, true) }
+            // Local tools win ties: the copy here is the one that runs.
+            hits.sort { $0.hit.score > $1.hit.score || ($0.hit.score == $1.hit.score && $0.isLocal && !$1.isLocal) }
+            hits = Array(hits.prefix(rest))
+        }
+
+        let rowIDs = (pinned.filter { $0.version == nil }.map(\.hit.key) + hits.map(\.hit.key)).map {
+            Int64(bitPattern: $0)
+        }
+        let entries = try store.entries(rowIDs: rowIDs)
+        var result: [RegistryHit] = []
+        for item in pinned {
+            let entry: RegistryEntry?
+            if let version = item.version {
+                var id = item.isLocal ? localRows[Int(item.hit.document)].id : nil
+                if id == nil { id = try store.entries(rowIDs: [Int64(bitPattern: item.hit.key)]).values.first?.id }
+                if let id {
+                    entry = try store.entry(id: id, version: version, isYanked: isYankedByHome)
+                } else {
+                    entry = nil
+                }
+            } else {
+                entry = entries[Int64(bitPattern: item.hit.key)]
+            }
+            if let entry { result.append(RegistryHit(entry: entry, score: item.hit.score, pinned: true)) }
+        }
+        for item in hits {
+            if let entry = entries[Int64(bitPattern: item.hit.key)] {
+                result.append(RegistryHit(entry: entry, score: item.hit.score, pinned: false))
+            }
+        }
+        return result
+    }
+
+    /// Most results one search returns.
+    public static let maximumLimit = 100
+
+    private func isYankedByHome(_ id: String, _ version: SemanticVersion) -> Bool { yanked.contains("\(id)@\(version)") }
+
+    private func passes(_ index: SearchIndex, _ document: UInt32, _ filter: SearchFilter) -> Bool {
+        let attributes = index.attributes(of: document)
+        if let bindings = filter.bindings, !(attributes.binding.map(bindings.contains) ?? false) { return false }
+        if let risks = filter.risks, !(attributes.risk.map(risks.contains) ?? false) { return false }
+        for scope in filter.scopes where !index.documents(withScope: scope).contains(document) { return false }
+        return true
+    }
+}
