@@ -34,6 +34,9 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
 
         // The bottom: JSON (value, parser, writers, pointer, canonical form) and the one system-call
         // layer (EINTR retries, a typed errno error).
@@ -58,11 +61,12 @@ let package = Package(
             dependencies: [
                 "JSON", "Policy", "Credentials", "SystemCalls", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
-        // The registry's store (SQLite through GRDB) and index-file import (JSON Lines, .gz, .xz).
+        // The registry's store (SQLite through GRDB) and index-file import (JSON Lines, .gz, .xz): gzip
+        // through zlib (libarchive does not check a gzip member's CRC), every other compression through libarchive.
         .target(
             name: "Registry",
             dependencies: [
-                "JSON", "ToolPackage", "Search", "SystemCalls", "CArchive",
+                "JSON", "ToolPackage", "Search", "SystemCalls", "CArchive", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"), logging,
             ]),
 
@@ -117,8 +121,16 @@ let package = Package(
             path: "Benchmarks/pipeline-bench"),
         .executableTarget(
             name: "registry-bench",
-            dependencies: ["Search"],
+            dependencies: [
+                "Registry", "Search", "Service", "ToolRuntime", "ToolPackage", "JSON",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Benchmarks/registry-bench/Sources"),
+        // The registry store at scale: a generated index of a million tools, imported and scanned.
+        .executableTarget(
+            name: "registry-store-bench",
+            dependencies: ["Registry", "JSON", "ToolPackage"],
+            path: "Benchmarks/registry-store-bench"),
         .executableTarget(
             name: "omega-bench",
             dependencies: ["Jail"],

@@ -6,7 +6,9 @@ import Glibc  // memchr only: the line splitter's byte search (no system call is
 #endif
 
 /// Streams the lines of an index file: JSON Lines, plain or compressed with gzip or xz (also bzip2,
-/// zstd, lz4 and lzma), the compression detected from the content by libarchive, not from the name.
+/// zstd, lz4 and lzma), the compression detected from the content, not from the name: gzip is inflated
+/// by zlib (``GzipStream``, which checks each member's CRC-32), everything else by libarchive's raw
+/// format with its built-in filters.
 ///
 /// Guarantees:
 /// - Lines are split on `\n` bytes and numbered from 1 in the decompressed stream; a trailing `\r`
@@ -16,7 +18,7 @@ import Glibc  // memchr only: the line splitter's byte search (no system call is
 ///   ``maximumLineBytes`` is never held whole; it is reported as ``Line/tooLong(byteCount:)``.
 /// - Only libarchive's built-in decompressors are enabled: no external program ever runs on the data.
 /// - A file that is missing, unreadable or not a regular file, and a compressed stream that is corrupt
-///   or truncated, are a ``RegistryError`` (`REGISTRY_INDEX_UNREADABLE`) naming the file; lines
+///   (a failed integrity check included) or truncated, are a ``RegistryError`` (`REGISTRY_INDEX_UNREADABLE`) naming the file; lines
 ///   delivered before a stream error stay delivered, so an importer must treat the error as fatal.
 public struct IndexFileReader: Sendable {
     /// One non-blank line.
@@ -78,6 +80,15 @@ public struct IndexFileReader: Sendable {
             throw RegistryError(.indexUnreadable, "\(path): not a regular file (an index file is JSON Lines)")
         }
 
+        var splitter = LineSplitter(maximumLineBytes: maximumLineBytes)
+        if try startsWithGzipMagic(fd) {
+            let bytes = try GzipStream.inflate(fd: fd, path: path, blockBytes: blockBytes) { (block) throws(RegistryError) in
+                try splitter.feed(block, body)
+            }
+            try splitter.finish(body)
+            return Summary(lines: splitter.lineNumber, compression: "gzip", bytes: bytes)
+        }
+
         guard let a = archive_read_new() else { throw RegistryError(.indexUnreadable, "\(path): archive_read_new failed") }
         defer { archive_read_free(a) }
         archive_read_support_filter_none(a)
@@ -102,7 +113,6 @@ public struct IndexFileReader: Sendable {
             throw failure("not a readable \(compression == "none" ? "" : compression + " ")stream")
         }
 
-        var splitter = LineSplitter(maximumLineBytes: maximumLineBytes)
         var bytes: Int64 = 0
         while true {
             var block: UnsafeRawPointer?
@@ -120,6 +130,20 @@ public struct IndexFileReader: Sendable {
         }
         try splitter.finish(body)
         return Summary(lines: splitter.lineNumber, compression: compression, bytes: bytes)
+    }
+
+    /// Whether the file starts with the gzip magic number; leaves `fd` at the start of the file.
+    private func startsWithGzipMagic(_ fd: Int32) throws(RegistryError) -> Bool {
+        do throws(SystemCallError) {
+            var prefix: (UInt8, UInt8) = (0, 0)
+            let count = try withUnsafeMutableBytes(of: &prefix) { (buffer) throws(SystemCallError) in
+                try SystemCall.read(fd, into: buffer, step: "read \(path)")
+            }
+            try SystemCall.seek(fd, to: 0, step: "lseek \(path)")
+            return count == 2 && prefix.0 == 0x1F && prefix.1 == 0x8B
+        } catch {
+            throw RegistryError(.indexUnreadable, "\(path): \(error.step): \(error.errno.message)")
+        }
     }
 }
 

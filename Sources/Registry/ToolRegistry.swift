@@ -37,7 +37,7 @@ public final class ToolRegistry: Sendable {
     private let yanked: Set<String>
 
     /// The file format and ranking this build writes; part of the base index's stamp.
-    static let indexFormat: UInt64 = 2
+    static let indexFormat: UInt64 = 3
 
     /// Opens the search over `store`.
     ///
@@ -45,11 +45,13 @@ public final class ToolRegistry: Sendable {
     ///   - store: The registry store.
     ///   - indexPath: Where the base index is saved (`<home>/registry.index`); nil keeps it in memory only.
     ///   - yankList: The home's yank list: its versions are hidden like versions their publisher yanked.
+    ///   - parameters: The ranking (a saved index built with other parameters is used as it is, so
+    ///     pass another only with `indexPath` nil, e.g. to tune).
     ///   - logger: Where a failure to save the index is reported (searching works without the file).
     /// - Throws: ``RegistryError`` when the store cannot be read.
     public init(
         store: any RegistryStore, indexPath: String?, yankList: YankList = YankList(),
-        logger: Logger = Logger(label: "omega.registry")
+        parameters: RankingParameters = .standard, logger: Logger = Logger(label: "omega.registry")
     ) throws(RegistryError) {
         let started = DispatchTime.now().uptimeNanoseconds
         self.store = store
@@ -68,7 +70,7 @@ public final class ToolRegistry: Sendable {
             var rows: [SearchableRow] = []
             try store.searchable(origins: [.index], isYanked: isYanked) { row in rows.append(row) }
             rows.sort { $0.rowID < $1.rowID }
-            var builder = SearchIndexBuilder()
+            var builder = SearchIndexBuilder(parameters: parameters)
             for row in rows { builder.add(Self.document(row)) }
             let index = builder.build(stamp: stamp)
             if let indexPath {
@@ -86,7 +88,7 @@ public final class ToolRegistry: Sendable {
         var rows: [SearchableRow] = []
         try store.searchable(origins: [.installed, .starter], isYanked: isYanked) { row in rows.append(row) }
         rows.sort { $0.id < $1.id }
-        var builder = SearchIndexBuilder()
+        var builder = SearchIndexBuilder(parameters: parameters)
         for row in rows { builder.add(Self.document(row)) }
         local = builder.build(stamp: 0, statistics: base.statistics)
         localRows = rows

@@ -22,7 +22,7 @@ final class IndexImage: @unchecked Sendable {
     /// `OMSRCH01`.
     static let magic: UInt64 = 0x3130_4843_5253_4d4f
     /// The layout's version; another is refused (and the index rebuilt).
-    static let formatVersion: UInt64 = 2
+    static let formatVersion: UInt64 = 3
     /// Header size in bytes.
     static let headerBytes = 256
 

@@ -53,6 +53,11 @@ public struct SearchIndexBuilder {
             }
         }
         add(document.name, field: .name, compounds: true)
+        if let lastSegment = document.name.split(separator: ".").last,
+            var exact = SearchTokenizer.exactNameTerm(lastSegment)
+        {
+            record(&exact, field: .name, document: number)
+        }
         add(document.title, field: .title, compounds: false)
         for keyword in document.keywords { add(keyword, field: .keywords, compounds: true) }
         add(document.description, field: .description, compounds: false)

@@ -9,7 +9,8 @@ public struct SearchQuery: Sendable, Hashable {
     /// Most distinct terms a query keeps.
     public static let maximumTerms = 32
 
-    /// The distinct stemmed terms, in query order (compounds included).
+    /// The distinct stemmed terms, in query order (compounds included), then the exact-name term of
+    /// the whole query (see ``SearchTokenizer/exactNameTerm(_:)``).
     public let terms: [[UInt8]]
     /// The query as given.
     public let text: String
@@ -32,6 +33,11 @@ public struct SearchQuery: Sendable, Hashable {
         var terms: [[UInt8]] = []
         for term in SearchTokenizer().terms(text, compounds: true) where terms.count < Self.maximumTerms {
             if seen.insert(term).inserted { terms.append(term) }
+        }
+        if !terms.isEmpty, terms.count < Self.maximumTerms, let exact = SearchTokenizer.exactNameTerm(Substring(text)),
+            seen.insert(exact).inserted
+        {
+            terms.append(exact)
         }
         guard !terms.isEmpty else {
             throw SearchError(.invalidQuery, "query: expected at least one word (letters or digits)")

@@ -78,6 +78,20 @@ public struct SearchTokenizer: Sendable {
         finishCompound()
     }
 
+    /// The exact-name term of `text`: its letters and digits, lowercased, joined without separators,
+    /// after a marker byte no word holds (`\u{2}`). A tool is indexed with the exact-name term of the
+    /// last segment of its id (`pypi.socket_io` → `socketio`) and a query with that of its whole text
+    /// (`socket.io`, `Socket IO` → `socketio`), so a query that names a tool finds it first. Nil when
+    /// the text has no letter or digit or is longer than ``maximumTermBytes``.
+    public static func exactNameTerm(_ text: Substring) -> [UInt8]? {
+        var term: [UInt8] = [2]
+        for byte in text.utf8 where isWordByte(byte) {
+            term.append(byte >= 65 && byte <= 90 ? byte + 32 : byte)
+        }
+        guard term.count > 1, term.count <= maximumTermBytes + 1 else { return nil }
+        return term
+    }
+
     @inline(__always)
     static func isWordByte(_ byte: UInt8) -> Bool {
         (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte >= 0x80

@@ -50,6 +50,11 @@ enum RegistryFixture {
         return rows
     }
 
+    /// `[added, updated, unchanged, skipped, removed]`.
+    static func counts(_ result: RegistryImport) -> [Int] {
+        [result.added, result.updated, result.unchanged, result.skipped, result.removed]
+    }
+
     /// A version from text known to be valid.
     static func v(_ text: String) -> SemanticVersion { SemanticVersion(text)! }
 }

@@ -36,7 +36,7 @@ import Testing
 
     @Test func termsAreDistinctAndCapped() throws {
         let query = try SearchQuery("data data Data parse parser")
-        #expect(query.terms.map { String(decoding: $0, as: UTF8.self) } == ["data", "pars"])
+        #expect(query.terms.map { String(decoding: $0, as: UTF8.self) } == ["data", "pars", "\u{2}datadatadataparseparser"])
         let many = (0..<100).map { "w\($0)" }.joined(separator: " ")
         #expect(try SearchQuery(many).terms.count == SearchQuery.maximumTerms)
     }
