@@ -82,7 +82,7 @@ let package = Package(
             name: "Service",
             dependencies: [
                 "ToolRuntime", "Registry", "Search", "Jail", "ToolPackage", "Schema", "Policy", "Credentials",
-                "RunStorage", "JSON", logging,
+                "RunStorage", "JSON", "SystemCalls", logging,
             ]),
         // Planning, approvals, JSON-RPC (a later issue).
         .target(name: "AgentHost", dependencies: ["Service"]),

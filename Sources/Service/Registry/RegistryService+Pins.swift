@@ -3,6 +3,7 @@ import JSON
 import Policy
 import Registry
 import ToolPackage
+import SystemCalls
 import ToolRuntime
 
 extension RegistryService {
@@ -28,6 +29,11 @@ extension RegistryService {
             parsed = try RegistryReference.parse(reference)
         } catch {
             throw OmegaError(registry: error)
+        }
+        if let version = parsed.version,
+            let reason = (try? YankList.load(path: home.yankListPath))?.isYanked(id: parsed.id, version: version.description)
+        {
+            throw OmegaError(.toolUnavailable, "\(parsed) was yanked: \(reason)", details: ["reason": "yanked"])
         }
         switch level {
         case .user:
@@ -122,8 +128,7 @@ extension RegistryService {
             _ = try PolicyFile(parsing: text, path: path)
             let temporary = path + ".tmp-\(getpid())"
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
-            _ = try FileManager.default.replaceItemAt(
-                URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
+            try SystemCall.rename(temporary, to: path)
         } catch {
             throw OmegaError(.policyDenied, "cannot write the policy file \(path): \(error)")
         }

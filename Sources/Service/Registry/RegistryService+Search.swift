@@ -69,7 +69,7 @@ extension RegistryService {
                 if request.verified && !info.verified { return false }
                 if request.runnable {
                     return row.binding == "sandbox_job" && context.missing(row.requiredEnvNames, toolID: row.id).isEmpty
-                        && context.circuit(id: row.id, version: row.version.description, digest: info.digest) == "closed"
+                        && context.circuit(id: row.id, version: row.version.description, digest: info.digest) != "open"
                 }
                 return true
             } : nil
@@ -181,6 +181,6 @@ struct SearchContext {
             entry: entry, score: hit.score, pinned: hit.pinned, installed: installed != nil,
             verified: installed?.verified ?? false, requiredEnvVars: required, finishedRuns: summary.finished,
             successRate: summary.successRate, circuit: circuit,
-            runnable: installed != nil && entry.binding == "sandbox_job" && missing.isEmpty && circuit == "closed")
+            runnable: installed != nil && entry.binding == "sandbox_job" && missing.isEmpty && circuit != "open")
     }
 }

@@ -116,8 +116,8 @@ public final class RegistryService: Sendable {
                     package: .init(source: folder, digest: "sha256:" + verification.digest.digest)))
         }
         do {
-            try store.replaceLocal(origin: .starter, with: starters)
-            try store.replaceLocal(origin: .installed, with: installed)
+            _ = try store.replaceLocal(origin: .starter, with: starters)
+            _ = try store.replaceLocal(origin: .installed, with: installed)
         } catch {
             throw OmegaError(registry: error)
         }

@@ -31,9 +31,10 @@ public struct ToolSearchResult: Sendable {
     public var finishedRuns: Int
     /// Completed / finished, nil before any run finished.
     public var successRate: Double?
-    /// `closed`, `open` (calls refused until the cooldown ends) or `unknown` (not installed).
+    /// `closed`, `open` (calls refused until the cooldown ends) or `unknown` (not installed, or no
+    /// run store to ask).
     public var circuit: String
-    /// Installed, served here, circuit closed and no required variable missing.
+    /// Installed, served here, circuit not open and no required variable missing.
     public var runnable: Bool
 
     /// The result as JSON (the shape of DESIGN §8).
