@@ -18,7 +18,7 @@ struct RegistryCommand: ParsableCommand {
             discussion: """
                 One transaction: a file that cannot be read to its end changes nothing. A malformed line \
                 is reported with its line number and field, and skipped. Exit codes: 0 imported (even \
-                with skipped lines); 3 unreadable file (INVALID_INPUT).
+                with skipped lines); 65 unreadable file (INVALID_INPUT, the error object on stdout).
                 """)
         @Argument(help: "The index file.") var file: String
         @Flag(help: "Print the counts as JSON.") var json = false

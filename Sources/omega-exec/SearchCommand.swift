@@ -15,7 +15,7 @@ struct SearchCommand: ParsableCommand {
             every required variable in the vault. With --queries FILE each line of FILE is one query and \
             each answer one JSON line (the index is loaded once).
 
-            Exit codes: 0 (even with no result); 3 invalid query or filter (INVALID_INPUT).
+            Exit codes: 0 (even with no result); 65 invalid query or filter (INVALID_INPUT, the error object on stdout).
             """
     )
 
