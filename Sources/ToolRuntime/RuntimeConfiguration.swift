@@ -35,8 +35,8 @@ public struct RuntimeConfiguration: Sendable {
     }
 
     /// The defaults, overridden by `OMEGA_MAX_RUNS`, `OMEGA_MAX_RUNS_PER_TOOL`, `OMEGA_MAX_QUEUED_RUNS`,
-    /// `OMEGA_BREAKER_THRESHOLD`, `OMEGA_BREAKER_COOLDOWN_SECONDS` and `OMEGA_POLICY` (a workspace
-    /// policy file). Malformed values are ignored.
+    /// `OMEGA_BREAKER_THRESHOLD`, `OMEGA_BREAKER_COOLDOWN_SECONDS`, `OMEGA_POLICY` (a workspace
+    /// policy file) and `OMEGA_PROJECT_POLICY` (a project policy file). Malformed values are ignored.
     public static func fromEnvironment(home: OmegaHome = OmegaHome()) -> RuntimeConfiguration {
         var configuration = RuntimeConfiguration(home: home)
         let env = ProcessInfo.processInfo.environment
@@ -51,6 +51,7 @@ public struct RuntimeConfiguration: Sendable {
             configuration.breakerCooldownSeconds = value
         }
         if let value = env["OMEGA_POLICY"], !value.isEmpty { configuration.workspacePolicy = value }
+        if let value = env["OMEGA_PROJECT_POLICY"], !value.isEmpty { configuration.projectPolicy = value }
         return configuration
     }
 }
