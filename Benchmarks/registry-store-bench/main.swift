@@ -1,17 +1,19 @@
 // registry-store-bench: the registry store at scale.
 //
-//   registry-store-bench [LINES] [DIR]
+//   registry-store-bench [LINES] [DIR] [--scan-only]
 //
 // Generates an index of LINES tools (default 1,000,000; about 200 bytes a line) in DIR (default a
 // fresh temporary directory), then times: reading and decoding it alone; importing it into a new
 // store; importing it again (every line unchanged); one `searchable` scan; `entries(rowIDs:)` of 50
-// rows; `stats()`; and the same import from a gzip copy when `gzip` is installed.
+// rows; `stats()`; and the same import from a gzip copy when `gzip` is installed. The store is kept as
+// DIR/registry-LINES.sqlite; `--scan-only` reuses it and times only the reads.
 import Foundation
 import JSON
 import Registry
 import ToolPackage
 
-let arguments = CommandLine.arguments
+let scanOnly = CommandLine.arguments.contains("--scan-only")
+let arguments = CommandLine.arguments.filter { $0 != "--scan-only" }
 let count = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
 let dir = arguments.count > 2 ? arguments[2] : NSTemporaryDirectory() + "omega-registry-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -23,7 +25,8 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 }
 
 func report(_ what: String, _ time: Double, _ extra: String = "") {
-    print(String(format: "%-34@ %8.2f s  %@", what as NSString, time, extra as NSString))
+    let label = what.padding(toLength: 36, withPad: " ", startingAt: 0)
+    print(label + String(format: "%8.2f s  ", time) + extra)
 }
 
 let words = [
@@ -56,22 +59,26 @@ if !FileManager.default.fileExists(atPath: index) {
 let size = (try FileManager.default.attributesOfItem(atPath: index)[.size] as? Int) ?? 0
 print("index: \(index) — \(count) lines, \(size / 1_000_000) MB")
 
-var decoded = 0
-report(
-    "read + decode (no store)",
-    try seconds {
-        try IndexFileReader(path: index).forEachLine { _, line in
-            if case .bytes(let bytes) = line, (try? RegistryEntry.decode(bytes: bytes)) != nil { decoded += 1 }
-        }
-    }, "\(decoded) entries")
-
-let database = dir + "/registry-\(getpid()).sqlite"
+let database = dir + "/registry-\(count).sqlite"
+if !scanOnly {
+    for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+}
 let store = try SQLiteRegistryStore(path: database)
 var result = RegistryImport()
-report("import into a new store", try seconds { result = try store.importIndex(file: index) }, "added \(result.added)")
-report(
-    "import again (all unchanged)", try seconds { result = try store.importIndex(file: index) },
-    "unchanged \(result.unchanged)")
+if !scanOnly {
+    var decoded = 0
+    report(
+        "read + decode (no store)",
+        try seconds {
+            try IndexFileReader(path: index).forEachLine { _, line in
+                if case .bytes(let bytes) = line, (try? RegistryEntry.decode(bytes: bytes)) != nil { decoded += 1 }
+            }
+        }, "\(decoded) entries")
+    report("import into a new store", try seconds { result = try store.importIndex(file: index) }, "added \(result.added)")
+    report(
+        "import again (all unchanged)", try seconds { result = try store.importIndex(file: index) },
+        "unchanged \(result.unchanged)")
+}
 
 var rows: [SearchableRow] = []
 rows.reserveCapacity(count)
@@ -82,7 +89,7 @@ report("entries(rowIDs:) of 50", try seconds { entries = try store.entries(rowID
 var stats: RegistryStats?
 report("stats()", try seconds { stats = try store.stats() }, "\(stats!.tools) tools, \(stats!.databaseBytes / 1_000_000) MB")
 
-if FileManager.default.isExecutableFile(atPath: "/usr/bin/gzip") {
+if !scanOnly, FileManager.default.isExecutableFile(atPath: "/usr/bin/gzip") {
     let gz = index + ".gz"
     if !FileManager.default.fileExists(atPath: gz) {
         let process = Process()
@@ -91,9 +98,7 @@ if FileManager.default.isExecutableFile(atPath: "/usr/bin/gzip") {
         try process.run()
         process.waitUntilExit()
     }
-    report("import again from .gz (unchanged)", try seconds { result = try store.importIndex(file: gz) }, "unchanged \(result.unchanged)")
+    report(
+        "import again from .gz (unchanged)", try seconds { result = try store.importIndex(file: gz) },
+        "unchanged \(result.unchanged)")
 }
-try? FileManager.default.removeItem(atPath: database)
-try? FileManager.default.removeItem(atPath: database + "-wal")
-try? FileManager.default.removeItem(atPath: database + "-shm")
-try? FileManager.default.removeItem(atPath: database + ".lock")

@@ -6,12 +6,13 @@ import ToolPackage
 /// The registry's search: the store plus two in-memory BM25F indexes over it.
 ///
 /// - The **base** index holds the tools described by index files (potentially millions). It is saved
-///   beside the store (`registry.index`) stamped with the store's index generation and the yank list,
-///   loaded at start when the stamps agree (one read, ~0.5 s for a million tools), else rebuilt from
-///   the store and saved again. Only an index import or a yank makes it stale.
-/// - The **local** index holds installed and starter tools (a few, rebuilt at every start in
-///   milliseconds) and is scored with the base's statistics, so the two rank on one scale. A local
-///   tool hides the base document of the same id (the copy on this machine is the one that runs).
+///   beside the store (`registry.index`) stamped with the store's index generation, loaded at start
+///   when the stamps agree (one read, ~0.5 s for a million tools), else rebuilt from the store and
+///   saved again. Only an index import makes it stale (and the import rebuilds it before returning).
+/// - The **local** overlay holds installed and starter tools, and the index tools the home's yank list
+///   touches (their highest version it spares). It is rebuilt at every start in milliseconds and
+///   scored with the base's statistics, so the two rank on one scale. An overlay tool hides the base
+///   document of the same id (the copy on this machine is the one that runs).
 ///
 /// Pinned tools that match the query come first, in score order; then the best of the rest.
 public final class ToolRegistry: Sendable {
@@ -35,6 +36,9 @@ public final class ToolRegistry: Sendable {
     /// Base documents a local tool of the same id replaces.
     private let shadowed: Bitset
     private let yanked: Set<String>
+    /// Overlay entries that are not local tools (index tools the home's yank list touches), by their
+    /// negative keys.
+    private let overlayEntries: [Int64: RegistryEntry]
 
     /// The file format and ranking this build writes; part of the base index's stamp.
     static let indexFormat: UInt64 = 3
@@ -58,7 +62,7 @@ public final class ToolRegistry: Sendable {
         let yanked = Set(yankList.entries.map { "\($0.id)@\($0.version)" })
         self.yanked = yanked
         let isYanked = { (id: String, version: SemanticVersion) -> Bool in yanked.contains("\(id)@\(version)") }
-        let stamp = Self.stamp(generation: try store.indexGeneration, yanked: yanked)
+        let stamp = Self.stamp(generation: try store.indexGeneration)
 
         var source = IndexSource.loaded
         var loaded: SearchIndex?
@@ -68,7 +72,9 @@ public final class ToolRegistry: Sendable {
         if loaded == nil {
             source = .rebuilt
             var rows: [SearchableRow] = []
-            try store.searchable(origins: [.index], isYanked: isYanked) { row in rows.append(row) }
+            // Built without the home's yank list (its tools go to the overlay below), so a yank never
+            // makes the saved index stale.
+            try store.searchable(origins: [.index], isYanked: { _, _ in false }) { row in rows.append(row) }
             rows.sort { $0.rowID < $1.rowID }
             var builder = SearchIndexBuilder(parameters: parameters)
             for row in rows { builder.add(Self.document(row)) }
@@ -87,6 +93,23 @@ public final class ToolRegistry: Sendable {
 
         var rows: [SearchableRow] = []
         try store.searchable(origins: [.installed, .starter], isYanked: isYanked) { row in rows.append(row) }
+        // Index tools the home's yank list touches: their base document shadowed, their standing
+        // entry (the highest version the list spares, if any) in the overlay under a negative key.
+        let localIDs = Set(rows.map(\.id))
+        let yankedIDs = Set(yankList.entries.map(\.id)).subtracting(localIDs)
+        var overlayEntries: [Int64: RegistryEntry] = [:]
+        for (number, id) in yankedIDs.sorted().enumerated() {
+            guard let entry = try store.entry(id: id, version: nil, isYanked: isYanked) else { continue }
+            let key = -1 - Int64(number)
+            overlayEntries[key] = entry
+            rows.append(
+                SearchableRow(
+                    rowID: key, id: entry.id, version: entry.version, title: entry.title,
+                    description: entry.description, keywords: entry.keywords, binding: entry.binding,
+                    riskLevel: entry.risk?.level, scopes: entry.scopes, requiredEnvNames: entry.requiredEnvNames,
+                    origin: entry.origin))
+        }
+        self.overlayEntries = overlayEntries
         rows.sort { $0.id < $1.id }
         var builder = SearchIndexBuilder(parameters: parameters)
         for row in rows { builder.add(Self.document(row)) }
@@ -96,7 +119,7 @@ public final class ToolRegistry: Sendable {
         for (number, row) in rows.enumerated() { localDocuments[row.id] = UInt32(number) }
         self.localDocuments = localDocuments
         var shadowed = Bitset(count: base.documentCount)
-        let replaced = base.documents(named: Set(rows.map(\.id)))
+        let replaced = base.documents(named: localIDs.union(yankedIDs))
         for document in replaced.values { shadowed.insert(document) }
         self.shadowed = shadowed
         toolCount = base.documentCount - replaced.count + rows.count
@@ -111,17 +134,9 @@ public final class ToolRegistry: Sendable {
     public var localTools: [SearchableRow] { localRows }
 
     /// A stamp for the base index: what it was built from and how.
-    static func stamp(generation: Int64, yanked: Set<String>) -> UInt64 {
+    static func stamp(generation: Int64) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ value: UInt64) {
-            hash = (hash ^ value) &* 0x100_0000_01b3
-        }
-        mix(indexFormat)
-        mix(UInt64(bitPattern: generation))
-        for entry in yanked.sorted() {
-            for byte in entry.utf8 { mix(UInt64(byte)) }
-            mix(0xff)
-        }
+        for value in [indexFormat, UInt64(bitPattern: generation)] { hash = (hash ^ value) &* 0x100_0000_01b3 }
         return hash
     }
 
@@ -178,7 +193,7 @@ public final class ToolRegistry: Sendable {
                     passes(local, document, filter), case let score = local.score(of: document, for: query), score > 0
                 else { continue }
                 pinned.append((SearchHit(document: document, key: local.key(of: document), score: score), true, pin.version))
-            } else if let document = basePins[pin.id] {
+            } else if let document = basePins[pin.id], !shadowed.contains(document) {
                 excluded.insert(document)
                 guard passes(base, document, filter), case let score = base.score(of: document, for: query), score > 0
                 else { continue }
@@ -206,7 +221,8 @@ public final class ToolRegistry: Sendable {
         let rowIDs = (pinned.filter { $0.version == nil }.map(\.hit.key) + hits.map(\.hit.key)).map {
             Int64(bitPattern: $0)
         }
-        let entries = try store.entries(rowIDs: rowIDs)
+        var entries = try store.entries(rowIDs: rowIDs.filter { $0 >= 0 })
+        for key in rowIDs where key < 0 { entries[key] = overlayEntries[key] }
         var result: [RegistryHit] = []
         for item in pinned {
             let entry: RegistryEntry?

@@ -201,6 +201,8 @@ import ToolRuntime
         try PackageService(home: service.home).yank(id: "solar.panel", version: "1.10.0", reason: "bad data")
         let fresh = try Self.service(root)
         #expect(try fresh.search(ToolSearchRequest(query: "solar")).map { "\($0.entry.id)@\($0.entry.version)" } == ["solar.panel@1.2.0"])
+        // A yank does not make the saved index stale: it is loaded, and the yanked tool is corrected over it.
+        #expect(try fresh.stats()["indexSource"] == "loaded")
         Self.expectCode(.toolUnavailable) { _ = try fresh.pin("solar.panel@1.10.0", level: .user) }
     }
 }
