@@ -10,11 +10,15 @@ public struct Bitset: Sendable, Hashable {
         words = [UInt64](repeating: 0, count: (count + 63) / 64)
     }
 
+    /// Whether no position is in the set.
+    public private(set) var isEmpty = true
+
     /// Adds `position` (ignored when out of range).
     public mutating func insert(_ position: UInt32) {
         let index = Int(position)
         guard index < count else { return }
         words[index >> 6] |= 1 << UInt64(index & 63)
+        isEmpty = false
     }
 
     /// Whether `position` is in the set (false when out of range).
@@ -27,8 +31,11 @@ public struct Bitset: Sendable, Hashable {
 
     /// Keeps only the positions also in `other`.
     public mutating func formIntersection(_ other: Bitset) {
+        var empty = true
         for index in words.indices {
             words[index] &= index < other.words.count ? other.words[index] : 0
+            if words[index] != 0 { empty = false }
         }
+        isEmpty = empty
     }
 }

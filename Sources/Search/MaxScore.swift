@@ -36,7 +36,7 @@ enum MaxScore {
                         score += UInt32(lists[index].impact)
                         lists[index].advance()
                     }
-                    guard filter.passes(candidate, attributes: attributes[Int(candidate)]) else { continue }
+                    if filter.isSelective, !filter.passes(candidate, attributes: attributes[Int(candidate)]) { continue }
 
                     // Complete from the non-essential lists, best first, while the document can still win.
                     var index = firstEssential - 1
@@ -51,8 +51,9 @@ enum MaxScore {
                         index -= 1
                     }
 
-                    if score > 0, (!top.isFull || score > threshold), top.offer(score: score, document: candidate),
-                        top.isFull
+                    if score > 0, !top.isFull || score > threshold,
+                        filter.isSelective || filter.passes(candidate, attributes: attributes[Int(candidate)]),
+                        top.offer(score: score, document: candidate), top.isFull
                     {
                         threshold = top.threshold
                         while firstEssential < count, bounds[firstEssential] <= threshold { firstEssential += 1 }

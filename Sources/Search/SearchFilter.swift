@@ -37,6 +37,10 @@ struct CompiledFilter {
     let allowed: Bitset?
     let excluded: Bitset?
     let passesAll: Bool
+    /// Whether the filter can reject many documents (attributes, scopes, an allowed set): then it is
+    /// worth testing before a candidate is scored. A filter of excluded documents only (a few shadowed
+    /// tools) is tested when a candidate would enter the top k, which costs nothing for the others.
+    let isSelective: Bool
 
     init(_ filter: SearchFilter, index: SearchIndex) {
         bindingMask = filter.bindings.map { set in set.reduce(0) { $0 | (1 << $1.rawValue) } } ?? ~0
@@ -51,8 +55,9 @@ struct CompiledFilter {
             }
         }
         self.allowed = allowed
-        excluded = filter.excluded
-        passesAll = filter.isEmpty
+        excluded = filter.excluded.flatMap { $0.isEmpty ? nil : $0 }
+        passesAll = bindingMask == ~0 && riskMask == ~0 && allowed == nil && excluded == nil
+        isSelective = bindingMask != ~0 || riskMask != ~0 || allowed != nil
     }
 
     @inline(__always)
