@@ -2,7 +2,7 @@
 # The registry at scale against SQLite FTS5, in one run (these machines are noisy: compare ratios).
 #
 #   Benchmarks/registry-bench.sh [--work DIR] [--sizes 10000,100000,all] [--queries N] [--corpus FILE]
-#                                [--subset first|sample] [--keep-homes]
+#                                [--subset first|sample] [--keep-fts5]
 #
 # 1. Builds registry-bench (release, private scratch path .build-bench).
 # 2. Converts the corpus (/work/shared/registry-corpus/packages.tsv.xz, ~1.04 M PyPI and npm packages)
@@ -16,7 +16,9 @@
 #    through RegistryService.search and the layers under it, memory), then SQLite FTS5 (bm25()) over
 #    the same rows answers the same queries; at the largest size the labelled quality set
 #    (Tests/RegistryTests/Fixtures/quality/queries.tsv) gives recall@5/@10 and MRR for both.
-# The output goes to stdout and DIR/report-<date>.txt. Delete DIR to start from scratch.
+# The output goes to stdout and DIR/report-<date>.txt. Each size's home (DIR/size-<size>/home: the
+# registry database and its saved index, ~650 MB for all) stays until the next run; the FTS5 databases
+# are deleted after use unless --keep-fts5. Delete DIR to start from scratch (the conversion included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -34,8 +36,8 @@ while [ $# -gt 0 ]; do
         --queries) QUERIES="$2"; shift 2 ;;
         --corpus) CORPUS="$2"; shift 2 ;;
         --subset) SUBSET="$2"; shift 2 ;;
-        --keep-homes) KEEP=(--keep-homes); shift ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        --keep-fts5) KEEP=(--keep-fts5); shift ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
