@@ -67,7 +67,8 @@ let package = Package(
             name: "Registry",
             dependencies: [
                 "JSON", "ToolPackage", "Search", "SystemCalls", "CArchive", "CZlib",
-                .product(name: "GRDB", package: "GRDB.swift"), logging,
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                logging,
             ]),
 
         // The tool runtime: the pipeline, where manifests, policy, credentials, the store and the jail meet.

@@ -2,11 +2,12 @@
 //
 //   registry-store-bench [LINES] [DIR] [--scan-only]
 //
-// Generates an index of LINES tools (default 1,000,000; about 200 bytes a line) in DIR (default a
-// fresh temporary directory), then times: reading and decoding it alone; importing it into a new
-// store; importing it again (every line unchanged); one `searchable` scan; `entries(rowIDs:)` of 50
-// rows; `stats()`; and the same import from a gzip copy when `gzip` is installed. The store is kept as
-// DIR/registry-LINES.sqlite; `--scan-only` reuses it and times only the reads.
+// Generates an index of LINES tools (default 1,000,000; about 370 bytes a line, each with a small
+// input schema) in DIR (default a fresh temporary directory), then times: reading and decoding it
+// alone; importing it into a new store; importing it again (every line unchanged); one `searchable`
+// scan; `entries(rowIDs:)` of 50 rows; `stats()`; and the same import from gzip and xz copies when
+// `gzip` and `xz` are installed. The store is kept as DIR/registry-LINES.sqlite; `--scan-only` reuses
+// it and times only the reads.
 import Foundation
 import JSON
 import Registry
@@ -43,10 +44,14 @@ if !FileManager.default.fileExists(atPath: index) {
     for i in 0..<count {
         let w = (0..<6).map { _ in words.randomElement(using: &generator)! }
         let version = "\(i % 3 + 1).\(i % 17).\(i % 5)"
-        chunk += #"{"id":"vendor\#(i % 997).\#(w[0])_\#(w[1])_\#(i)","version":"\#(version)","title":"\#(w[0].capitalized) \#(w[1])","#
-        chunk += #""description":"\#(w[2].capitalized) the \#(w[3]) of a \#(w[4]) and \#(w[5]) it, quickly and safely.","#
-        chunk += #""keywords":["\#(w[0])","\#(w[1])","\#(w[2])"],"input":{"type":"object","properties":{"q":{"type":"string"}}},"#
-        chunk += #""scopes":["read_web"],"risk":{"level":"low","externalWrite":false,"readOnly":true},"binding":"sandbox_job"}"#
+        chunk +=
+            #"{"id":"vendor\#(i % 997).\#(w[0])_\#(w[1])_\#(i)","version":"\#(version)","title":"\#(w[0].capitalized) \#(w[1])","#
+        chunk +=
+            #""description":"\#(w[2].capitalized) the \#(w[3]) of a \#(w[4]) and \#(w[5]) it, quickly and safely.","#
+        chunk +=
+            #""keywords":["\#(w[0])","\#(w[1])","\#(w[2])"],"input":{"type":"object","properties":{"q":{"type":"string"}}},"#
+        chunk +=
+            #""scopes":["read_web"],"risk":{"level":"low","externalWrite":false,"readOnly":true},"binding":"sandbox_job"}"#
         chunk += "\n"
         if chunk.utf8.count > 1 << 20 {
             handle.write(Data(chunk.utf8))
@@ -74,7 +79,8 @@ if !scanOnly {
                 if case .bytes(let bytes) = line, (try? RegistryEntry.decode(bytes: bytes)) != nil { decoded += 1 }
             }
         }, "\(decoded) entries")
-    report("import into a new store", try seconds { result = try store.importIndex(file: index) }, "added \(result.added)")
+    report(
+        "import into a new store", try seconds { result = try store.importIndex(file: index) }, "added \(result.added)")
     report(
         "import again (all unchanged)", try seconds { result = try store.importIndex(file: index) },
         "unchanged \(result.unchanged)")
@@ -85,20 +91,24 @@ rows.reserveCapacity(count)
 report("searchable scan", try seconds { try store.searchable { rows.append($0) } }, "\(rows.count) rows")
 let sample = (0..<50).map { _ in rows.randomElement()!.rowID }
 var entries: [Int64: RegistryEntry] = [:]
-report("entries(rowIDs:) of 50", try seconds { entries = try store.entries(rowIDs: sample) }, "\(entries.count) entries")
+report(
+    "entries(rowIDs:) of 50", try seconds { entries = try store.entries(rowIDs: sample) }, "\(entries.count) entries")
 var stats: RegistryStats?
-report("stats()", try seconds { stats = try store.stats() }, "\(stats!.tools) tools, \(stats!.databaseBytes / 1_000_000) MB")
+report(
+    "stats()", try seconds { stats = try store.stats() },
+    "\(stats!.tools) tools, \(stats!.databaseBytes / 1_000_000) MB")
 
-if !scanOnly, FileManager.default.isExecutableFile(atPath: "/usr/bin/gzip") {
-    let gz = index + ".gz"
-    if !FileManager.default.fileExists(atPath: gz) {
+for (program, arguments) in [("gzip", ["-k", "-1"]), ("xz", ["-k", "-1", "-T2"])] where !scanOnly {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/\(program)") else { continue }
+    let compressed = index + (program == "gzip" ? ".gz" : ".xz")
+    if !FileManager.default.fileExists(atPath: compressed) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/gzip")
-        process.arguments = ["-k", "-1", index]
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/\(program)")
+        process.arguments = arguments + [index]
         try process.run()
         process.waitUntilExit()
     }
     report(
-        "import again from .gz (unchanged)", try seconds { result = try store.importIndex(file: gz) },
-        "unchanged \(result.unchanged)")
+        "import again from .\(program == "gzip" ? "gz" : "xz") (unchanged)",
+        try seconds { result = try store.importIndex(file: compressed) }, "unchanged \(result.unchanged)")
 }

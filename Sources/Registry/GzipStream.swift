@@ -71,7 +71,8 @@ struct GzipStream {
         }
         if insideMember {
             throw RegistryError(
-                .indexUnreadable, "\(path): the gzip stream is truncated (it ends inside a member) after \(total) bytes")
+                .indexUnreadable, "\(path): the gzip stream is truncated (it ends inside a member) after \(total) bytes"
+            )
         }
         return total
     }

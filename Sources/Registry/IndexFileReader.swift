@@ -82,14 +82,17 @@ public struct IndexFileReader: Sendable {
 
         var splitter = LineSplitter(maximumLineBytes: maximumLineBytes)
         if try startsWithGzipMagic(fd) {
-            let bytes = try GzipStream.inflate(fd: fd, path: path, blockBytes: blockBytes) { (block) throws(RegistryError) in
+            let bytes = try GzipStream.inflate(fd: fd, path: path, blockBytes: blockBytes) {
+                (block) throws(RegistryError) in
                 try splitter.feed(block, body)
             }
             try splitter.finish(body)
             return Summary(lines: splitter.lineNumber, compression: "gzip", bytes: bytes)
         }
 
-        guard let a = archive_read_new() else { throw RegistryError(.indexUnreadable, "\(path): archive_read_new failed") }
+        guard let a = archive_read_new() else {
+            throw RegistryError(.indexUnreadable, "\(path): archive_read_new failed")
+        }
         defer { archive_read_free(a) }
         archive_read_support_filter_none(a)
         archive_read_support_filter_gzip(a)

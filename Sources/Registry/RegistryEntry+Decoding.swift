@@ -59,10 +59,12 @@ extension RegistryEntry {
             throw IndexLineError(field: "", message: "expected a JSON object (one tool), found \(describe(line))")
         }
         guard let idValue = top["id"] else { throw missing("id", what: "a tool id such as web.fetch_extract") }
-        guard case .string(let id) = idValue, ToolManifest.isValidID(id) else {
+        guard case .string(let id) = idValue, isValidID(id) else {
             throw expected("id", "a dotted lowercase tool id such as web.fetch_extract (at most 128 bytes)", idValue)
         }
-        guard let versionValue = top["version"] else { throw missing("version", what: "a semantic version such as 1.2.0") }
+        guard let versionValue = top["version"] else {
+            throw missing("version", what: "a semantic version such as 1.2.0")
+        }
         guard case .string(let versionText) = versionValue else {
             throw expected("version", "a semantic version string such as 1.2.0", versionValue)
         }
@@ -70,11 +72,14 @@ extension RegistryEntry {
             let why = SemanticVersion.problem(in: versionText) ?? "invalid"
             throw expected("version", "a semantic version such as 1.2.0 (\(why))", versionValue)
         }
-        guard let descriptionValue = top["description"] else { throw missing("description", what: "a non-empty string") }
+        guard let descriptionValue = top["description"] else {
+            throw missing("description", what: "a non-empty string")
+        }
         guard case .string(let description) = descriptionValue, !description.isEmpty,
             description.utf8.count <= maximumDescriptionBytes
         else {
-            throw expected("description", "a non-empty string of at most \(maximumDescriptionBytes) bytes", descriptionValue)
+            throw expected(
+                "description", "a non-empty string of at most \(maximumDescriptionBytes) bytes", descriptionValue)
         }
 
         var entry = RegistryEntry(id: id, version: version, description: description, origin: origin)
@@ -123,6 +128,27 @@ extension RegistryEntry {
         return entry
     }
 
+    /// ``ToolManifest/isValidID(_:)`` in one pass without allocating (it runs on every line of an
+    /// index): `^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`, at most 128 bytes.
+    static func isValidID(_ id: String) -> Bool {
+        let utf8 = id.utf8
+        guard utf8.count <= 128 else { return false }
+        var names = 0
+        var atNameStart = true
+        for byte in utf8 {
+            if atNameStart {
+                guard byte >= 0x61, byte <= 0x7A else { return false }
+                atNameStart = false
+                names += 1
+            } else if byte == 0x2E {
+                atNameStart = true
+            } else if !((byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F) {
+                return false
+            }
+        }
+        return !atNameStart && names >= 2
+    }
+
     // MARK: - Fields
 
     private static func keywords(_ value: JSONValue) throws(IndexLineError) -> [String] {
@@ -160,13 +186,16 @@ extension RegistryEntry {
             guard case .object(let members) = item else {
                 throw expected(path, "an object {name, description, required, secret}", item)
             }
-            guard let nameValue = members["name"] else { throw missing(path + ".name", what: "an environment variable name") }
+            guard let nameValue = members["name"] else {
+                throw missing(path + ".name", what: "an environment variable name")
+            }
             guard case .string(let name) = nameValue, ToolManifest.isValidEnvName(name) else {
                 throw expected(path + ".name", "an environment variable name ([A-Z_][A-Z0-9_]*)", nameValue)
             }
             if result.contains(where: { $0.name == name }) {
                 throw IndexLineError(
-                    field: path + ".name", message: "duplicate environment variable \"\(name)\" (expected unique names)")
+                    field: path + ".name", message: "duplicate environment variable \"\(name)\" (expected unique names)"
+                )
             }
             var description = ""
             if let value = present(members["description"]) {
@@ -223,7 +252,9 @@ extension RegistryEntry {
         guard case .string(let source) = sourceValue, !source.isEmpty, source.utf8.count <= maximumSourceBytes else {
             throw expected("package.source", "a non-empty string of at most \(maximumSourceBytes) bytes", sourceValue)
         }
-        guard let digestValue = members["digest"] else { throw missing("package.digest", what: "sha256: followed by 64 lowercase hex digits") }
+        guard let digestValue = members["digest"] else {
+            throw missing("package.digest", what: "sha256: followed by 64 lowercase hex digits")
+        }
         guard case .string(let digest) = digestValue, PackageReference.isValidDigest(digest) else {
             throw expected("package.digest", "sha256: followed by 64 lowercase hex digits", digestValue)
         }

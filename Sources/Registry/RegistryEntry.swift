@@ -152,7 +152,8 @@ public struct RegistryEntry: Sendable, Hashable {
             members["env"] = .array(
                 env.map {
                     [
-                        "name": .string($0.name), "description": .string($0.description), "required": .bool($0.required),
+                        "name": .string($0.name), "description": .string($0.description),
+                        "required": .bool($0.required),
                         "secret": .bool($0.secret),
                     ]
                 })

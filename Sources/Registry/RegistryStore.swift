@@ -57,7 +57,8 @@ public protocol RegistryStore: Sendable {
     ///
     /// - Parameters:
     ///   - origins: the origins considered (the choice is made among their entries only).
-    ///   - isYanked: the caller's extra yank list (the home's), asked only of candidate versions.
+    ///   - isYanked: the caller's extra yank list (the home's), asked only of candidate versions (given
+    ///     without build metadata: yank lists compare by semver precedence).
     ///   - body: receives each row; an error it throws stops the scan and is rethrown.
     func searchable(
         origins: Set<RegistryEntry.Origin>, isYanked: (_ id: String, _ version: SemanticVersion) -> Bool,
@@ -102,7 +103,8 @@ extension RegistryStore {
 
     /// ``searchable(origins:isYanked:_:)`` over every origin.
     public func searchable(
-        isYanked: (_ id: String, _ version: SemanticVersion) -> Bool, _ body: (SearchableRow) throws(RegistryError) -> Void
+        isYanked: (_ id: String, _ version: SemanticVersion) -> Bool,
+        _ body: (SearchableRow) throws(RegistryError) -> Void
     ) throws(RegistryError) {
         try searchable(origins: Set(RegistryEntry.Origin.allCases), isYanked: isYanked, body)
     }

@@ -27,7 +27,8 @@ extension SQLiteRegistryStore {
                 }
                 if let reason: String = row[3] {
                     throw RegistryError(
-                        .yanked, "\(id)@\(version) is yanked\(reason.isEmpty ? "" : " (\(reason))"); pin another version")
+                        .yanked,
+                        "\(id)@\(version) is yanked\(reason.isEmpty ? "" : " (\(reason))"); pin another version")
                 }
             } else if standing.allSatisfy({ !$0.hasNull(atIndex: 3) }) {
                 throw RegistryError(.yanked, "every version of \(id) is yanked; there is nothing to pin")

@@ -34,6 +34,55 @@ enum VersionKey {
         return Data(bytes)
     }
 
+    /// The version a key encodes (build metadata is not in keys), or nil when `key` is not one.
+    static func version(from key: UnsafeBufferPointer<UInt8>) -> SemanticVersion? {
+        var index = 0
+        func number() -> UInt64? {
+            guard index < key.count else { return nil }
+            let length = Int(key[index])
+            index += 1
+            guard length <= 8, index + length <= key.count else { return nil }
+            var n: UInt64 = 0
+            for _ in 0..<length {
+                n = n << 8 | UInt64(key[index])
+                index += 1
+            }
+            return n
+        }
+        guard let major = number(), let minor = number(), let patch = number(), index < key.count else { return nil }
+        let marker = key[index]
+        index += 1
+        if marker == 0x02 { return index == key.count ? SemanticVersion(major, minor, patch) : nil }
+        guard marker == 0x01 else { return nil }
+        var prerelease: [SemanticVersion.PrereleaseIdentifier] = []
+        while index < key.count {
+            let kind = key[index]
+            index += 1
+            switch kind {
+            case 0x00:
+                return index == key.count ? SemanticVersion(major, minor, patch, prerelease: prerelease) : nil
+            case 0x01:
+                guard index + 8 <= key.count else { return nil }
+                var n: UInt64 = 0
+                for _ in 0..<8 {
+                    n = n << 8 | UInt64(key[index])
+                    index += 1
+                }
+                prerelease.append(.numeric(n))
+            case 0x02:
+                let start = index
+                while index < key.count, key[index] != 0x00 { index += 1 }
+                guard index < key.count else { return nil }
+                prerelease.append(
+                    .alphanumeric(String(decoding: UnsafeBufferPointer(rebasing: key[start..<index]), as: UTF8.self)))
+                index += 1
+            default:
+                return nil
+            }
+        }
+        return nil
+    }
+
     private static func appendNumber(_ n: UInt64, to bytes: inout [UInt8]) {
         let length = (64 - n.leadingZeroBitCount + 7) / 8
         bytes.append(UInt8(length))

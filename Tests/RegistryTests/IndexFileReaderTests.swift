@@ -95,6 +95,23 @@ import Testing
         }
     }
 
+    @Test func concatenatedGzipMembersAreReadInOrderAndTrailingGarbageIsRefused() throws {
+        let dir = Fixture.directory("registry-reader")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try RegistryFixture.compress(
+            RegistryFixture.index(["one", "two"], in: dir, name: "a"), with: "gzip")
+        let second = try RegistryFixture.compress(RegistryFixture.index(["three"], in: dir, name: "b"), with: "gzip")
+        var joined = try Data(contentsOf: URL(fileURLWithPath: first))
+        joined.append(try Data(contentsOf: URL(fileURLWithPath: second)))
+        let both = dir + "/both.gz"
+        try joined.write(to: URL(fileURLWithPath: both))
+        #expect(try lines(both).map(\.1) == ["one", "two", "three"])
+        #expect(try lines(both).map(\.0) == [1, 2, 3])
+        joined.append(contentsOf: Array("garbage".utf8))
+        try joined.write(to: URL(fileURLWithPath: both))
+        #expect(unreadable(both)?.message.contains("gzip stream is corrupt") == true)
+    }
+
     @Test func anEmptyFileHasNoLines() throws {
         let dir = Fixture.directory("registry-reader")
         defer { try? FileManager.default.removeItem(atPath: dir) }

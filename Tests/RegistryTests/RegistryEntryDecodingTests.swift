@@ -57,11 +57,13 @@ import ToolPackage
         #expect(entry.yanked == nil)
         #expect(entry.origin == .index)
         #expect(entry.json == Self.full)
-        #expect(try RegistryEntry.decode(line: entry.json, origin: .installed) == {
-            var local = entry
-            local.origin = .installed
-            return local
-        }())
+        #expect(
+            try RegistryEntry.decode(line: entry.json, origin: .installed)
+                == {
+                    var local = entry
+                    local.origin = .installed
+                    return local
+                }())
     }
 
     @Test func onlyIdVersionAndDescriptionAreRequiredAndNullCountsAsAbsent() throws {
@@ -79,10 +81,10 @@ import ToolPackage
 
     @Test func unknownFieldsFromOtherPublishersAreIgnored() throws {
         let entry = try decode(
-            #"{"id":"a.b","version":"1.0.0","description":"d","stars":5,"x-vendor":{"k":1},"# +
-                #""env":[{"name":"K","hint":"new field"}],"risk":{"level":"high","externalWrite":true,"# +
-                #""readOnly":false,"reversible":false},"package":{"source":"s","digest":"sha256:"# +
-                String(repeating: "0", count: 64) + #"","size":12}}"#)
+            #"{"id":"a.b","version":"1.0.0","description":"d","stars":5,"x-vendor":{"k":1},"#
+                + #""env":[{"name":"K","hint":"new field"}],"risk":{"level":"high","externalWrite":true,"#
+                + #""readOnly":false,"reversible":false},"package":{"source":"s","digest":"sha256:"#
+                + String(repeating: "0", count: 64) + #"","size":12}}"#)
         #expect(entry.env.map(\.name) == ["K"])
         #expect(entry.risk?.level == .high)
         #expect(entry.json["stars"] == nil)
@@ -92,7 +94,9 @@ import ToolPackage
         let error = failure(
             #"{"id":"a.b","version":"1.0.0","description":"d","env":[{"name":"OK"},{"name":"x-y"}]}"#)
         #expect(error?.field == "env[1].name")
-        #expect(error?.description == #"env[1].name: expected an environment variable name ([A-Z_][A-Z0-9_]*), found "x-y""#)
+        #expect(
+            error?.description == #"env[1].name: expected an environment variable name ([A-Z_][A-Z0-9_]*), found "x-y""#
+        )
 
         let cases: [(String, String)] = [
             (#"{"id":"Bad","version":"1.0.0","description":"d"}"#, "id"),
@@ -115,7 +119,10 @@ import ToolPackage
                 "risk.readOnly"
             ),
             (#"{"id":"a.b","version":"1.0.0","description":"d","binding":"docker"}"#, "binding"),
-            (#"{"id":"a.b","version":"1.0.0","description":"d","package":{"source":"s","digest":"md5:00"}}"#, "package.digest"),
+            (
+                #"{"id":"a.b","version":"1.0.0","description":"d","package":{"source":"s","digest":"md5:00"}}"#,
+                "package.digest"
+            ),
             (#"{"id":"a.b","version":"1.0.0","description":"d","package":{"digest":"x"}}"#, "package.source"),
             (#"{"id":"a.b","version":"1.0.0","description":"d","yanked":1}"#, "yanked"),
             (#"[1,2]"#, ""),
@@ -127,14 +134,17 @@ import ToolPackage
             #expect(error?.field == field, "\(line): \(String(describing: error))")
             #expect(error?.message.hasPrefix("expected") == true || field.isEmpty || field == "env[1].name")
         }
-        #expect(failure(#"{"id":"a.b","version":"1.0.0","description":"d""#)?.message.hasPrefix("not valid JSON: column") == true)
+        #expect(
+            failure(#"{"id":"a.b","version":"1.0.0","description":"d""#)?.message.hasPrefix("not valid JSON: column")
+                == true)
     }
 
     @Test func limitsKeepTheStoreSane() {
         let long = { (n: Int) in String(repeating: "x", count: n) }
         func line(_ extra: String) -> String { #"{"id":"a.b","version":"1.0.0","description":"d","# + extra + "}" }
         #expect(failure(#"{"id":"a.b","version":"1.0.0","description":""# + long(4096) + #""}"#) == nil)
-        #expect(failure(#"{"id":"a.b","version":"1.0.0","description":""# + long(4097) + #""}"#)?.field == "description")
+        #expect(
+            failure(#"{"id":"a.b","version":"1.0.0","description":""# + long(4097) + #""}"#)?.field == "description")
         // 4096 bytes, not characters: 2,049 two-byte characters are over.
         #expect(
             failure(#"{"id":"a.b","version":"1.0.0","description":""# + String(repeating: "é", count: 2049) + #""}"#)?
@@ -151,7 +161,8 @@ import ToolPackage
 
     @Test func duplicateKeywordsAndScopesAreDroppedKeepingTheFirst() throws {
         let entry = try decode(
-            #"{"id":"a.b","version":"1.0.0","description":"d","keywords":["x","y","x"],"scopes":["read_web","read_web"]}"#)
+            #"{"id":"a.b","version":"1.0.0","description":"d","keywords":["x","y","x"],"scopes":["read_web","read_web"]}"#
+        )
         #expect(entry.keywords == ["x", "y"])
         #expect(entry.scopes == ["read_web"])
     }
@@ -194,6 +205,37 @@ import ToolPackage
             #expect(VersionKey.of(a).lexicographicallyPrecedes(VersionKey.of(b)), "\(a) < \(b)")
         }
         #expect(VersionKey.of(RegistryFixture.v("1.0.0+a")) == VersionKey.of(RegistryFixture.v("1.0.0+b")))
+        // A key gives its version back (build metadata aside).
+        for version in ordered + [RegistryFixture.v("1.2.3-rc.1.x-y.007z+build")] {
+            let decoded = VersionKey.of(version).withUnsafeBytes {
+                VersionKey.version(from: $0.bindMemory(to: UInt8.self))
+            }
+            #expect(decoded == version && decoded?.build == [])
+        }
+        #expect([UInt8]([1, 1, 0, 0, 3]).withUnsafeBufferPointer { VersionKey.version(from: $0) } == nil)
+    }
+
+    @Test func theStoredDocumentIsTheCanonicalTextOfTheEntry() throws {
+        let full = try decode(Self.full.jsonText)
+        var yanked = try decode(#"{"id":"a.b","version":"1.0.0-rc.1+b","description":"q\"\u0001é","yanked":true}"#)
+        #expect(full.documentText == full.json.canonicalText)
+        #expect(yanked.documentText == yanked.json.canonicalText)
+        yanked.yanked = "reason \\ here"
+        yanked.risk = .init(level: .high, externalWrite: true, readOnly: false, idempotent: false)
+        yanked.env = [.init(name: "A", description: "d\n"), .init(name: "B", description: "", required: true)]
+        yanked.output = ["a": [1, 2.5, "x"]]
+        #expect(yanked.documentText == yanked.json.canonicalText)
+    }
+
+    @Test func theIndexIdCheckAgreesWithTheManifestRule() {
+        let samples = [
+            "a.b", "web.fetch_extract", "a1.b_2.c3", "a.b.c.d", "a", "", ".", "a.", ".a", "a..b", "A.b", "a.B", "1a.b",
+            "a.1b", "_a.b", "a._b", "a-b.c", "a.b c", "é.b", "a.b\n", String(repeating: "a", count: 62) + ".b",
+            "a." + String(repeating: "b", count: 126), "a." + String(repeating: "b", count: 127),
+        ]
+        for id in samples {
+            #expect(RegistryEntry.isValidID(id) == ToolManifest.isValidID(id), "\(id)")
+        }
     }
 
     @Test func referencesAreAnIdAndAnOptionalVersion() throws {

@@ -150,11 +150,13 @@ import ToolPackage
                     F.line("v.tool", "1.9.0"), F.line("v.tool", "1.10.0"), F.line("v.tool", "1.2.0"),
                     F.line("p.tool", "2.0.0-rc.1"), F.line("p.tool", "1.5.0"), F.line("p.tool", "2.0.0"),
                     F.line("p.tool", "2.0.0-beta"), F.line("q.tool", "3.0.0-alpha"), F.line("q.tool", "2.9.9"),
+                    F.line("b.tool", "2.0.0-rc.1+build.5"), F.line("b.tool", "1.0.0"),
                 ], in: dir))
         let rows = try F.searchable(store)
         #expect(rows["v.tool"]?.version.description == "1.10.0")
         #expect(rows["p.tool"]?.version.description == "2.0.0")
         #expect(rows["q.tool"]?.version.description == "3.0.0-alpha")
+        #expect(rows["b.tool"]?.version.description == "2.0.0-rc.1+build.5")
         #expect(try store.entry(id: "v.tool")?.version.description == "1.10.0")
         #expect(try store.entry(id: "v.tool", version: F.v("1.9.0"))?.version.description == "1.9.0")
         #expect(try store.entry(id: "v.tool", version: F.v("1.3.0")) == nil)
@@ -195,7 +197,10 @@ import ToolPackage
         _ = try store.importIndex(
             file: F.index(
                 [F.line("w.tool", "1.0.0", ["title": "From the index"]), F.line("w.other", "1.0.0")], in: dir))
-        var installed = try RegistryEntry.decode(line: JSONValue.object(["id": "w.tool", "version": "1.0.0", "description": "Installed copy", "title": "Installed"]), origin: .installed)
+        var installed = try RegistryEntry.decode(
+            line: JSONValue.object([
+                "id": "w.tool", "version": "1.0.0", "description": "Installed copy", "title": "Installed",
+            ]), origin: .installed)
         var starter = installed
         starter.origin = .starter
         starter.title = "Starter"
@@ -239,7 +244,8 @@ import ToolPackage
         let same = try store.replaceLocal(origin: .installed, with: [entry("r.b", "1.0.0"), entry("r.a", "1.0.0")])
         #expect(F.counts(same) == [0, 0, 2, 0, 0])
         #expect(try store.generation == generation)
-        let second = try store.replaceLocal(origin: .installed, with: [entry("r.b", "1.0.0", "New"), entry("r.c", "2.0.0")])
+        let second = try store.replaceLocal(
+            origin: .installed, with: [entry("r.b", "1.0.0", "New"), entry("r.c", "2.0.0")])
         #expect(F.counts(second) == [1, 1, 0, 0, 1])
         #expect(try store.entry(id: "r.a")?.origin == .index)
         #expect(try store.stats().byOrigin == [.index: 1, .installed: 2, .starter: 0])
@@ -248,7 +254,9 @@ import ToolPackage
         #expect(try store.stats().byOrigin[.installed] == 0)
 
         #expect(throws: RegistryError.self) { try store.replaceLocal(origin: .starter, with: [entry("Bad", "1.0.0")]) }
-        #expect(throws: RegistryError.self) { try store.upsert([RegistryEntry(id: "a.b", version: F.v("1.0.0"), description: "", origin: .starter)]) }
+        #expect(throws: RegistryError.self) {
+            try store.upsert([RegistryEntry(id: "a.b", version: F.v("1.0.0"), description: "", origin: .starter)])
+        }
     }
 
     @Test func searchableRowsCarryWhatTheIndexNeeds() throws {
@@ -271,7 +279,8 @@ import ToolPackage
         let row = try #require(rows["s.tool"])
         #expect(row.title == "Searchable" && row.description == "Tool s.tool at 1.0.0")
         #expect(row.keywords == ["alpha", "beta gamma"] && row.binding == "mcp_remote" && row.riskLevel == .high)
-        #expect(row.scopes == ["read_web", "send_email"] && row.requiredEnvNames == ["A", "C"] && row.origin == .index)
+        #expect(
+            row.scopes == ["read_web", "send_email"] && row.requiredEnvNames == ["A", "C"] && row.origin == .index)
         let bare = try #require(rows["s.bare"])
         #expect(bare.title == nil && bare.keywords.isEmpty && bare.binding == nil && bare.riskLevel == nil)
         #expect(bare.scopes.isEmpty && bare.requiredEnvNames.isEmpty)
@@ -364,7 +373,8 @@ import ToolPackage
         _ = try first.importIndex(file: F.index([F.line("shared.a", "1.0.0")], in: dir))
         #expect(try second.entry(id: "shared.a") != nil)
         #expect(try second.generation == 1)
-        _ = try second.upsert([RegistryEntry(id: "shared.b", version: F.v("1.0.0"), description: "d", origin: .starter)])
+        _ = try second.upsert([RegistryEntry(id: "shared.b", version: F.v("1.0.0"), description: "d", origin: .starter)]
+        )
         try second.pin(user: "ann", id: "shared.b")
         #expect(try first.entry(id: "shared.b")?.origin == .starter)
         #expect(try first.pins(user: "ann").map(\.id) == ["shared.b"])
@@ -378,6 +388,66 @@ import ToolPackage
         }
         #expect(try first.stats().versions == 10)
         #expect(try second.generation == 10)
+    }
+
+    @Test func anotherProcessReadsAndWritesTheFileWhileTheStoreHasItOpen() throws {
+        let sqlite = "/usr/bin/sqlite3"
+        guard FileManager.default.isExecutableFile(atPath: sqlite) else { return }  // the CLI is optional
+        let (store, dir) = try F.store()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try store.importIndex(file: F.index([F.line("proc.a", "1.0.0"), F.line("proc.b", "1.0.0")], in: dir))
+        let read = try HostProcess.run([sqlite, store.path, "SELECT COUNT(*) FROM entries"], timeout: 30)
+        #expect(
+            read.status == 0 && read.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "\(read.stderr)")
+        let write = try HostProcess.run(
+            [sqlite, store.path, "INSERT INTO pins (user, id, version, pinned_at) VALUES ('ann', 'proc.a', NULL, 5)"],
+            timeout: 30)
+        #expect(write.status == 0, "\(write.stderr)")
+        #expect(try store.pins(user: "ann") == [RegistryPin(id: "proc.a", version: nil, pinnedAtMs: 5)])
+        // The log and shared-memory files are as private as the database.
+        for suffix in ["", "-wal", "-shm"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: store.path + suffix)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(suffix)")
+        }
+    }
+
+    @Test func aVersion1DatabaseIsMigratedWithItsEntriesKept() throws {
+        let dir = Fixture.directory("registry", mode: 0o700)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/registry.sqlite"
+        let entry = RegistryEntry(
+            id: "old.tool", version: F.v("1.0.0"), title: "Old", description: "From schema 1", keywords: ["legacy"],
+            origin: .index)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE entries (
+                        row_id INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, version_key BLOB NOT NULL,
+                        origin INTEGER NOT NULL, version TEXT NOT NULL, title TEXT, description TEXT NOT NULL,
+                        keywords TEXT NOT NULL, binding TEXT, risk_level TEXT, scopes TEXT NOT NULL,
+                        env_required TEXT NOT NULL, yanked TEXT, document TEXT NOT NULL, UNIQUE (id, version_key, origin));
+                    CREATE INDEX entries_yanked ON entries(yanked) WHERE yanked IS NOT NULL;
+                    CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;
+                    INSERT INTO meta (key, value) VALUES ('generation', 1), ('index_generation', 1);
+                    CREATE TABLE pins (user TEXT NOT NULL, id TEXT NOT NULL, version TEXT, pinned_at INTEGER NOT NULL,
+                        PRIMARY KEY (user, id)) WITHOUT ROWID;
+                    PRAGMA user_version = 1;
+                    """)
+            try db.execute(
+                sql: """
+                    INSERT INTO entries (id, version_key, origin, version, title, description, keywords, scopes,
+                        env_required, document) VALUES (?, ?, 0, '1.0.0', 'Old', 'From schema 1', 'legacy', '', '', ?)
+                    """,
+                arguments: [entry.id, VersionKey.of(entry.version), entry.json.canonicalText])
+        }
+        try queue.close()
+        let store = try SQLiteRegistryStore(path: path)
+        #expect(try store.entry(id: "old.tool") == entry)
+        #expect(try F.searchable(store)["old.tool"]?.keywords == ["legacy"])
+        #expect(try store.generation == 1)
+        let again = try store.importIndex(file: F.index([entry.json.jsonText], in: dir))
+        #expect(F.counts(again) == [0, 0, 1, 0, 0])
     }
 
     @Test func theDatabaseIsCreatedPrivateWithAVersionedSchemaAndANewerOneIsRefused() throws {

@@ -69,9 +69,8 @@ public struct ToolSearchResult: Sendable {
         } else {
             object["risk"] = .null
         }
-        if let package = entry.package {
-            object["package"] = ["source": .string(package.source), "digest": .string(package.digest)]
-        }
+        // The digest identifies the package; its source (a path on this machine) is not an agent's business.
+        if let package = entry.package { object["packageDigest"] = .string(package.digest) }
         if let input = entry.input { object["input"] = input }
         return .object(object)
     }
