@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config gcc libc6-dev libseccomp-dev libcap-dev libarchive-dev libsqlite3-dev python3 python3-venv
+packages=(pkg-config gcc libc6-dev libseccomp-dev libcap-dev libarchive-dev libsqlite3-dev zlib1g-dev xz-utils gzip python3 python3-venv
           util-linux passwd procps)
 missing=()
 for p in "${packages[@]}"; do
