@@ -8,11 +8,13 @@ import SystemCalls
 /// a stream that ends inside a member, or a failed check is a `REGISTRY_INDEX_UNREADABLE` error naming
 /// the file.
 struct GzipStream {
-    /// Reads `fd` (positioned at the start of the file) to its end, passing each inflated block to `body`.
+    /// Reads `fd` (positioned at the start of the file) to its end, passing each inflated block to `body`
+    /// with the bytes inflated and read from the file so far.
     ///
     /// - Returns: the inflated byte count.
     static func inflate(
-        fd: Int32, path: String, blockBytes: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(RegistryError) -> Void
+        fd: Int32, path: String, blockBytes: Int,
+        _ body: (UnsafeBufferPointer<UInt8>, _ inflated: Int64, _ consumed: Int64) throws(RegistryError) -> Void
     ) throws(RegistryError) -> Int64 {
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -25,6 +27,7 @@ struct GzipStream {
         defer { output.deallocate() }
         let outputBase = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var total: Int64 = 0
+        var consumed: Int64 = 0
         var insideMember = false
 
         func corrupt(_ status: Int32) -> RegistryError {
@@ -41,6 +44,7 @@ struct GzipStream {
                 throw RegistryError(.indexUnreadable, "\(path): \(error.step): \(error.errno.message)")
             }
             if count == 0 { break }
+            consumed += Int64(count)
             stream.next_in = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
             stream.avail_in = UInt32(count)
             // Until the block is consumed and zlib has no output left for it.
@@ -53,7 +57,7 @@ struct GzipStream {
                 let produced = blockBytes - Int(stream.avail_out)
                 if produced > 0 {
                     total += Int64(produced)
-                    try body(UnsafeBufferPointer(start: outputBase, count: produced))
+                    try body(UnsafeBufferPointer(start: outputBase, count: produced), total, consumed)
                 }
                 switch status {
                 case Z_OK:

@@ -45,6 +45,13 @@ public struct IndexFileReader: Sendable {
     public var maximumLineBytes: Int
     /// The size of each read (default 1 MiB).
     public var blockBytes: Int = 1 << 20
+    /// Decompressed bytes per compressed byte read, at most (default 1,000): an index of JSON Lines
+    /// compresses about 5 to 1, a file of one line repeated about 200 to 1, while a decompression bomb
+    /// (bzip2 turns a GiB of zeros into 785 bytes) would keep an import, and the registry's write
+    /// lock, busy for hours. Checked while streaming, once ``expansionFloorBytes`` are inflated.
+    public var maximumExpansion: Int64 = 1000
+    /// Decompressed bytes below which the expansion is not checked (default 64 MiB).
+    public var expansionFloorBytes: Int64 = 64 << 20
 
     /// A reader of `path`.
     public init(path: String, maximumLineBytes: Int = RegistryEntry.maximumLineBytes) {
@@ -83,7 +90,8 @@ public struct IndexFileReader: Sendable {
         var splitter = LineSplitter(maximumLineBytes: maximumLineBytes)
         if try startsWithGzipMagic(fd) {
             let bytes = try GzipStream.inflate(fd: fd, path: path, blockBytes: blockBytes) {
-                (block) throws(RegistryError) in
+                (block, inflated, consumed) throws(RegistryError) in
+                try checkExpansion(inflated: inflated, consumed: consumed, compression: "gzip")
                 try splitter.feed(block, body)
             }
             try splitter.finish(body)
@@ -129,10 +137,22 @@ public struct IndexFileReader: Sendable {
             }
             guard let block, size > 0 else { continue }
             bytes += Int64(size)
+            if compression != "none" {
+                try checkExpansion(inflated: bytes, consumed: archive_filter_bytes(a, -1), compression: compression)
+            }
             try splitter.feed(UnsafeBufferPointer(start: block.assumingMemoryBound(to: UInt8.self), count: size), body)
         }
         try splitter.finish(body)
         return Summary(lines: splitter.lineNumber, compression: compression, bytes: bytes)
+    }
+
+    /// Refuses a stream that expands more than ``maximumExpansion`` times what was read of the file.
+    private func checkExpansion(inflated: Int64, consumed: Int64, compression: String) throws(RegistryError) {
+        guard inflated > expansionFloorBytes, inflated / max(consumed, 1) > maximumExpansion else { return }
+        throw RegistryError(
+            .indexUnreadable,
+            "\(path): the \(compression) stream expands more than \(maximumExpansion) times (\(consumed) bytes gave "
+                + "\(inflated)): a decompression bomb, not an index")
     }
 
     /// Whether the file starts with the gzip magic number; leaves `fd` at the start of the file.

@@ -95,6 +95,13 @@ extension SQLiteRegistryStore {
         -> RegistryImport
     {
         try Self.check(entries)
+        // Most syncs (one at every open of the registry) change nothing: that is found on a snapshot, so
+        // they never wait for another process's import, which holds the write lock for seconds.
+        if try localEntriesAreAlready(entries, origin: origin) {
+            var result = RegistryImport()
+            result.unchanged = entries.count
+            return result
+        }
         return try write("replace the \(origin.rawValue) entries") { db in
             var result = RegistryImport()
             var stale: [Data: [String: Int64]] = [:]
@@ -120,6 +127,36 @@ extension SQLiteRegistryStore {
             }
             try Self.bumpGenerations(db, changed: result.changedAnything ? [origin] : [])
             return result
+        }
+    }
+
+    /// Whether the entries of `origin` are exactly `entries` (the last of a duplicate (id, version)
+    /// counting, as when written), byte for byte.
+    private func localEntriesAreAlready(_ entries: [RegistryEntry], origin: RegistryEntry.Origin) throws(RegistryError)
+        -> Bool
+    {
+        var wanted: [Data: [String: String]] = [:]
+        for entry in entries {
+            let prepared = PreparedEntry(entry)
+            wanted[prepared.versionKey, default: [:]][prepared.id] = prepared.document
+        }
+        return try read("read the \(origin.rawValue) entries") { db in
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT e.id, e.version_key, d.document FROM entries e JOIN documents d ON d.row_id = e.row_id
+                    WHERE \(origin.precedence > 0 ? "e.origin > 0 AND " : "")e.origin = ?
+                    """,
+                arguments: [origin.precedence])
+            var stored = 0
+            while let row = try rows.next() {
+                let id: String = row[0]
+                let key: Data = row[1]
+                let document: String = row[2]
+                guard let expected = wanted[key]?[id], expected.utf8.elementsEqual(document.utf8) else { return false }
+                stored += 1
+            }
+            return stored == wanted.values.reduce(0) { $0 + $1.count }
         }
     }
 

@@ -53,7 +53,11 @@ public final class SQLiteRegistryStore: RegistryStore, @unchecked Sendable {
                 try db.execute(sql: "PRAGMA cache_size = -8192")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
-            try pool.write { db in try Self.migrate(db, path: path) }
+            // A write only when the schema must change: an open never waits for another process's
+            // import (which holds the write lock for seconds).
+            if try pool.read({ db in try Int.fetchOne(db, sql: "PRAGMA user_version") }) != Self.schemaVersion {
+                try pool.write { db in try Self.migrate(db, path: path) }
+            }
         } catch let error as RegistryError {
             throw error
         } catch {

@@ -218,26 +218,24 @@ public final class ToolRegistry: Sendable {
             hits = Array(hits.prefix(rest))
         }
 
-        let rowIDs = (pinned.filter { $0.version == nil }.map(\.hit.key) + hits.map(\.hit.key)).map {
-            Int64(bitPattern: $0)
-        }
+        let rowIDs = (pinned.map(\.hit.key) + hits.map(\.hit.key)).map { Int64(bitPattern: $0) }
         var entries = try store.entries(rowIDs: rowIDs.filter { $0 >= 0 })
         for key in rowIDs where key < 0 { entries[key] = overlayEntries[key] }
         var result: [RegistryHit] = []
         for item in pinned {
-            let entry: RegistryEntry?
-            if let version = item.version {
-                var id = item.isLocal ? localRows[Int(item.hit.document)].id : nil
-                if id == nil { id = try store.entries(rowIDs: [Int64(bitPattern: item.hit.key)]).values.first?.id }
-                if let id {
-                    entry = try store.entry(id: id, version: version, isYanked: isYankedByHome)
-                } else {
-                    entry = nil
-                }
-            } else {
-                entry = entries[Int64(bitPattern: item.hit.key)]
+            // The tool's standing entry: what the pin matched and passed the filters as.
+            guard let standing = entries[Int64(bitPattern: item.hit.key)] else { continue }
+            var entry = standing
+            if let version = item.version,
+                let chosen = try store.entry(id: standing.id, version: version, isYanked: isYankedByHome),
+                // A pinned version yanked since (by its publisher or this home), or one the filters
+                // refuse, is never offered: the tool shows at its standing version instead.
+                !chosen.isYanked, !isYankedByHome(chosen.id, chosen.version),
+                admits(chosen, filter: filter, localOnly: localOnly, acceptLocal: acceptLocal)
+            {
+                entry = chosen
             }
-            if let entry { result.append(RegistryHit(entry: entry, score: item.hit.score, pinned: true)) }
+            result.append(RegistryHit(entry: entry, score: item.hit.score, pinned: true))
         }
         for item in hits {
             if let entry = entries[Int64(bitPattern: item.hit.key)] {
@@ -250,7 +248,38 @@ public final class ToolRegistry: Sendable {
     /// Most results one search returns.
     public static let maximumLimit = 100
 
-    private func isYankedByHome(_ id: String, _ version: SemanticVersion) -> Bool { yanked.contains("\(id)@\(version)") }
+    /// Whether the home's yank list holds `id` at `version` (compared without build metadata, as the
+    /// store asks it).
+    private func isYankedByHome(_ id: String, _ version: SemanticVersion) -> Bool {
+        let plain = SemanticVersion(version.major, version.minor, version.patch, prerelease: version.prerelease)
+        return yanked.contains("\(id)@\(plain)")
+    }
+
+    /// Whether `entry` (a pinned version other than the one searched) passes what the search asked.
+    private func admits(
+        _ entry: RegistryEntry, filter: SearchFilter, localOnly: Bool, acceptLocal: ((SearchableRow) -> Bool)?
+    ) -> Bool {
+        if let bindings = filter.bindings,
+            !(entry.binding.flatMap(DocumentAttributes.Binding.init(name:)).map(bindings.contains) ?? false)
+        {
+            return false
+        }
+        if let risks = filter.risks,
+            !(entry.risk.flatMap { DocumentAttributes.Risk(name: $0.level.rawValue) }.map(risks.contains) ?? false)
+        {
+            return false
+        }
+        if !filter.scopes.allSatisfy(entry.scopes.contains) { return false }
+        if localOnly, entry.origin == .index { return false }
+        if let acceptLocal {
+            let row = SearchableRow(
+                rowID: 0, id: entry.id, version: entry.version, title: entry.title, description: entry.description,
+                keywords: entry.keywords, binding: entry.binding, riskLevel: entry.risk?.level, scopes: entry.scopes,
+                requiredEnvNames: entry.requiredEnvNames, origin: entry.origin)
+            if !acceptLocal(row) { return false }
+        }
+        return true
+    }
 
     private func passes(_ index: SearchIndex, _ document: UInt32, _ filter: SearchFilter) -> Bool {
         let attributes = index.attributes(of: document)

@@ -181,6 +181,10 @@ final class IndexImage: @unchecked Sendable {
     func validate() -> SearchError? {
         func fail(_ message: String) -> SearchError { SearchError(.indexUnreadable, "corrupt index: \(message)") }
         let c = counts
+        // The scores' scale and the statistics an overlay scores with: a corrupt double would make every
+        // score NaN or infinite (and, the stamp still agreeing, the file would never be rebuilt).
+        guard header.scoreScale.isFinite, header.scoreScale > 0 else { return fail("score scale") }
+        guard header.averageFieldLengths.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return fail("field lengths") }
         guard c.slots == 0 || (c.slots & (c.slots - 1) == 0 && c.slots > c.terms) else { return fail("hash slots") }
         guard termOffsets[0] == 0, Int(termOffsets[c.terms]) == c.termBytes else { return fail("term offsets") }
         guard postingStart[0] == 0, Int(postingStart[c.terms]) == c.postings else { return fail("posting offsets") }

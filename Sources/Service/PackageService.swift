@@ -43,14 +43,17 @@ public struct PackageService: Sendable {
         try PackageVerifier(trustedKeys: trustedKeys(path)).verify(package)
     }
 
-    /// Verifies, lints and installs a package into the home's packages folder, atomically.
-    public func install(_ package: String, trustedKeys path: String?, allowUnsigned: Bool, force: Bool)
-        throws(PackageError) -> PackageInstaller.Installation
-    {
+    /// Verifies, lints and installs a package into the home's packages folder, atomically; with
+    /// `expected`, only that package (digest, id, version), checked before anything is moved into place.
+    public func install(
+        _ package: String, trustedKeys path: String?, allowUnsigned: Bool, force: Bool,
+        expected: PackageInstaller.Expectation? = nil
+    ) throws(PackageError) -> PackageInstaller.Installation {
         let installer = PackageInstaller(
             packagesDirectory: home.packagesDirectory, trustedKeys: try trustedKeys(path),
             yankList: try YankList.load(path: home.yankListPath))
-        return try installer.install(package, options: .init(allowUnsigned: allowUnsigned, force: force))
+        return try installer.install(
+            package, options: .init(allowUnsigned: allowUnsigned, force: force, expected: expected))
     }
 
     /// Records `id@version` as yanked with `reason` in the home's yank list.

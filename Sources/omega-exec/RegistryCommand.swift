@@ -42,7 +42,10 @@ struct RegistryCommand: ParsableCommand {
                 CLIOutput.out(object.prettyText + "\n")
                 return
             }
-            for problem in result.problems { CLIOutput.error("\(file): \(problem)") }
+            // A problem may quote the line (a duplicate key): printed without its control characters.
+            for problem in result.problems {
+                CLIOutput.error("\(file): \(SearchRendering.printable(problem.description))")
+            }
             if result.skipped > result.problems.count {
                 CLIOutput.error("\(file): \(result.skipped - result.problems.count) more lines skipped")
             }

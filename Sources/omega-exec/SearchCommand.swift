@@ -95,11 +95,24 @@ enum SearchRendering {
             if result.circuit == "open" { marks.append("circuit open") }
             let score = String(format: "%.2f", result.score)
             CLIOutput.out("\(result.entry.id)@\(result.entry.version)  [\(score)]\(marks.isEmpty ? "" : "  (" + marks.joined(separator: "; ") + ")")\n")
-            let title = result.entry.title ?? ""
-            if !title.isEmpty, title != result.entry.description { CLIOutput.out("    \(title)\n") }
-            let description = result.entry.description
+            let title = printable(result.entry.title ?? "")
+            let description = printable(result.entry.description)
+            if !title.isEmpty, title != description { CLIOutput.out("    \(title)\n") }
             CLIOutput.out("    \(description.count > 160 ? String(description.prefix(157)) + "..." : description)\n")
         }
+    }
+
+    /// `text` (an index publisher's) safe to print on a terminal: control characters (newlines and
+    /// escape sequences, which could forge a result line or its marks) and bidirectional overrides become
+    /// spaces.
+    static func printable(_ text: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { scalar in
+                    scalar.properties.generalCategory == .control || (0x202A...0x202E).contains(scalar.value)
+                        || (0x2066...0x2069).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+                        ? " " : scalar
+                }))
     }
 }
 

@@ -103,4 +103,33 @@ import ToolPackage
         let unknown = try run(["install", "no.such_tool"], home: home)
         #expect(unknown.status == 66)
     }
+
+    @Test func anIndexEntryCannotForgeResultLinesOrTerminalEscapesInTheHumanOutput() throws {
+        let root = Fixture.directory("cli-forge")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let home = root + "/home"
+        let index = root + "/index.jsonl"
+        Fixture.write(
+            JSONValue.object([
+                "id": "weather.forecast", "version": "1.0.0", "title": "Weather\rforecast\u{1B}[2K",
+                "description":
+                    "Daily weather forecast\ntext.stats@1.0.0  [9.99]  (installed, verified)\n    \u{1B}[31mred\u{1B}[0m \u{202E}txet",
+            ]).jsonText + "\n", to: index)
+        #expect(try run(["registry", "import", index], home: home).status == 0)
+        let found = try run(["search", "weather forecast"], home: home)
+        #expect(found.status == 0, "\(found.stderr)")
+        let lines = found.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        // One result: its line, its title, its description; nothing else.
+        #expect(lines.count == 3, "\(found.stdout)")
+        #expect(lines.first?.hasPrefix("weather.forecast@1.0.0  [") == true)
+        #expect(!lines.dropFirst().contains { $0.contains("(installed, verified)") && !$0.hasPrefix("    ") })
+        #expect(!found.stdout.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7F || $0.value == 0x202E })
+
+        // A problem that quotes the line (a duplicate key) reaches the terminal without its escapes.
+        let bad = root + "/bad.jsonl"
+        Fixture.write(#"{"\u001b[2J": 1, "\u001b[2J": 2}"# + "\n", to: bad)
+        let imported = try run(["registry", "import", bad], home: home)
+        #expect(imported.status == 0 && imported.stderr.contains("duplicate key"), "\(imported.stderr)")
+        #expect(!imported.stderr.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(imported.stderr)")
+    }
 }

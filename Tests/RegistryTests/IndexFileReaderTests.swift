@@ -152,4 +152,29 @@ import Testing
             }
         }
     }
+
+    @Test func aDecompressionBombIsRefusedMidStreamWhileARepetitiveIndexIsRead() throws {
+        let dir = Fixture.directory("registry-reader")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // 80 MiB of zeros: about 12 KB of xz, 80 KB of gzip.
+        let zeros = dir + "/zeros.jsonl"
+        FileManager.default.createFile(atPath: zeros, contents: Data(count: 80 << 20))
+        let xz = try RegistryFixture.compress(zeros, with: "xz")
+        let gzip = try RegistryFixture.compress(zeros, with: "gzip")
+        try FileManager.default.removeItem(atPath: zeros)
+        let error = unreadable(xz)
+        #expect(error?.code == .indexUnreadable && error?.message.contains("decompression bomb") == true, "\(String(describing: error))")
+        var reader = IndexFileReader(path: gzip)
+        reader.maximumExpansion = 100
+        #expect(throws: RegistryError.self) { try reader.forEachLine { _, _ in } }
+
+        // A real index whose every line is repeated 50 times (about 200 to 1 in xz) is read whole.
+        let lines = (0..<400).flatMap { n in repeatElement(RegistryFixture.line("t.n\(n)", "1.0.\(n)"), count: 50) }
+        let repetitive = try RegistryFixture.compress(RegistryFixture.index(lines, in: dir, name: "repeated"), with: "xz")
+        var small = IndexFileReader(path: repetitive)
+        small.expansionFloorBytes = 1 << 16
+        var count = 0
+        try small.forEachLine { _, _ in count += 1 }
+        #expect(count == 20_000)
+    }
 }

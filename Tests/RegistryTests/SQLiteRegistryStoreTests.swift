@@ -390,6 +390,37 @@ import ToolPackage
         #expect(try second.generation == 10)
     }
 
+    @Test func openingAndALocalSyncThatChangesNothingDoNotWaitForAnImportInProgress() throws {
+        let (store, dir) = try F.store()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let local = [RegistryEntry(id: "wait.a", version: F.v("1.0.0"), description: "a starter", origin: .starter)]
+        _ = try store.replaceLocal(origin: .starter, with: local)
+        // Another writer (an import of a large index) holds the write lock for three seconds.
+        let holding = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = try? store.write("hold the lock") { db in
+                try db.execute(sql: "UPDATE meta SET value = value WHERE key = 'generation'")
+                holding.signal()
+                Thread.sleep(forTimeInterval: 3)
+            }
+            done.signal()
+        }
+        holding.wait()
+        let started = Date()
+        // What every search does first: open the store, sync the local tools, read.
+        let other = try SQLiteRegistryStore(path: store.path)
+        let sync = try other.replaceLocal(origin: .starter, with: local)
+        #expect(F.counts(sync) == [0, 0, 1, 0, 0])
+        #expect(try other.entry(id: "wait.a")?.origin == .starter)
+        #expect(Date().timeIntervalSince(started) < 1.5, "waited \(Date().timeIntervalSince(started)) s for the writer")
+        done.wait()
+        // A sync that changes something still writes, once the lock is free.
+        let changed = try other.replaceLocal(origin: .starter, with: [])
+        #expect(changed.removed == 1)
+        #expect(try other.entry(id: "wait.a") == nil)
+    }
+
     @Test func anotherProcessReadsAndWritesTheFileWhileTheStoreHasItOpen() throws {
         let sqlite = "/usr/bin/sqlite3"
         guard FileManager.default.isExecutableFile(atPath: sqlite) else { return }  // the CLI is optional

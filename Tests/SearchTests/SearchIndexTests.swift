@@ -155,6 +155,24 @@ import Testing
         #expect(throws: SearchError.self) { try SearchIndex.load(path: directory + "/none.index") }
     }
 
+    @Test func anIndexFileWithANonFiniteScoreScaleOrFieldLengthIsRefused() throws {
+        let directory = Fixture.directory("search-header")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/registry.index"
+        try Self.build(Self.collection(size: 200, seed: 3)).write(to: path)
+        let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        // Header field 9 is the score scale, 11… the average field lengths (see IndexImage).
+        for (field, value) in [(9, Double.nan), (9, -1.0), (9, .infinity), (9, 0.0), (11, .nan), (12, -.infinity)] {
+            var bad = good
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { bad.replaceSubrange((field * 8)..<(field * 8 + 8), with: $0) }
+            try bad.write(to: URL(fileURLWithPath: path))
+            #expect(throws: SearchError.self, "header field \(field) = \(value)") { try SearchIndex.load(path: path) }
+        }
+        try good.write(to: URL(fileURLWithPath: path))
+        let loaded = try SearchIndex.load(path: path)
+        #expect(loaded.search(try SearchQuery("w0x w1x"), limit: 10).allSatisfy { $0.score.isFinite && $0.score > 0 })
+    }
+
     @Test func anOverlayBuiltOnABaseScoresOnTheSameScale() throws {
         let base = Self.build([
             SearchDocument(key: 1, name: "a.common", description: "common words only here"),

@@ -205,4 +205,114 @@ import ToolRuntime
         #expect(try fresh.stats()["indexSource"] == "loaded")
         Self.expectCode(.toolUnavailable) { _ = try fresh.pin("solar.panel@1.10.0", level: .user) }
     }
+
+    @Test func anIndexEntryVouchingForAnotherToolsPackageNeitherInstallsItNorRemovesThatTool() throws {
+        let root = Fixture.directory("registry-install-other")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let service = try Self.service(root)
+        let victim = Fixture.package(in: root, folder: "victim", id: "victim.tool", script: "echo victim\n")
+        _ = try PackageService(home: service.home).install(victim, trustedKeys: nil, allowUnsigned: true, force: false)
+        // The published digest is right, but it is the digest of a package of another tool.
+        let other = Fixture.package(in: root, folder: "other", id: "victim.tool", script: "echo replaced\n")
+        let digest = "sha256:" + (try PackageVerifier(trustedKeys: TrustedKeys(), allowUnsigned: true).verify(other))
+            .digest.digest
+        _ = try service.importIndex(
+            file: Self.index(
+                [["id": "weather.forecast", "version": "1.0.0", "description": "Daily weather forecast",
+                  "package": ["source": .string(other), "digest": .string(digest)]]], in: root))
+        do {
+            _ = try service.install("weather.forecast", trustedKeys: nil, allowUnsigned: true, force: true)
+            Issue.record("another tool's package was installed for weather.forecast")
+        } catch let error as OmegaError {
+            #expect(error.code == .invalidManifest && error.details["reason"]?.stringValue == "PACKAGE_DIGEST_MISMATCH")
+            #expect(error.message.contains("victim.tool@1.0.0"), "\(error)")
+        }
+        // The installed tool is untouched: still there, still its own script.
+        let installed = root + "/home/packages/victim.tool/1.0.0/run.sh"
+        #expect(try String(contentsOfFile: installed, encoding: .utf8) == "echo victim\n")
+        #expect(!FileManager.default.fileExists(atPath: root + "/home/packages/weather.forecast"))
+    }
+
+    @Test func aPinnedVersionYankedSinceIsNeverOfferedAndTheToolShowsAtItsStandingVersion() throws {
+        let root = Fixture.directory("registry-pin-yanked")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let service = try Self.service(root)
+        let line = { (version: String) -> JSONValue in
+            ["id": "solar.panel", "version": .string(version), "description": "Solar panel output estimate"]
+        }
+        _ = try service.importIndex(file: Self.index([line("1.0.0"), line("2.0.0"), line("3.0.0")], in: root))
+        let shown = { () throws -> [String] in
+            try Self.service(root).search(ToolSearchRequest(query: "solar")).map {
+                "\($0.entry.id)@\($0.entry.version)\($0.pinned ? " pinned" : "")"
+            }
+        }
+        _ = try service.pin("solar.panel@1.0.0")
+        #expect(try shown() == ["solar.panel@1.0.0 pinned"])
+        // Yanked by its publisher after it was pinned.
+        let yanked: JSONValue = [
+            "id": "solar.panel", "version": "1.0.0", "description": "Solar panel output estimate", "yanked": "broken",
+        ]
+        _ = try service.importIndex(file: Self.index([yanked], in: root, name: "yank.jsonl"))
+        #expect(try shown() == ["solar.panel@3.0.0 pinned"])
+        // Yanked by this home after it was pinned.
+        _ = try service.pin("solar.panel@2.0.0")
+        #expect(try shown() == ["solar.panel@2.0.0 pinned"])
+        try PackageService(home: service.home).yank(id: "solar.panel", version: "2.0.0", reason: "bad data")
+        #expect(try shown() == ["solar.panel@3.0.0 pinned"])
+    }
+
+    @Test func aPinnedVersionTheFiltersRefuseIsNotShownUnderThem() throws {
+        let root = Fixture.directory("registry-pin-filter")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let service = try Self.service(root)
+        let package = Fixture.package(in: root, id: "fixture.pinned", script: "cat >/dev/null\necho '{}'\n")
+        _ = try PackageService(home: service.home).install(package, trustedKeys: nil, allowUnsigned: true, force: false)
+        _ = try service.importIndex(
+            file: Self.index(
+                [["id": "fixture.pinned", "version": "0.9.0", "description": "An older fixture", "binding": "mcp_remote",
+                  "risk": ["level": "high", "externalWrite": true, "readOnly": false]]], in: root))
+        let fresh = try Self.service(root)
+        _ = try fresh.pin("fixture.pinned@0.9.0")
+        // Without filters the pinned version is the one shown.
+        #expect(try fresh.search(ToolSearchRequest(query: "fixture")).map(\.entry.version.description) == ["0.9.0"])
+        // Under filters it refuses, the tool shows at the version that passes them, or not at all.
+        for request in [
+            ToolSearchRequest(query: "fixture", installed: true), ToolSearchRequest(query: "fixture", runnable: true),
+            ToolSearchRequest(query: "fixture", bindings: ["sandbox_job"]), ToolSearchRequest(query: "fixture", risks: ["low"]),
+        ] {
+            let results = try fresh.search(request)
+            #expect(results.map { "\($0.entry.version)/\($0.installed)" } == ["1.0.0/true"], "\(request)")
+        }
+    }
+
+    @Test func aProjectPinWritesItsPolicyFileWithoutFollowingALinkAtTheTemporaryNameOrLoosingItsMode() throws {
+        let root = Fixture.directory("registry-pin-file")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let project = root + "/project-policy.json"
+        Fixture.write(#"{"policyVersion": 1, "safeMode": true}"#, to: project, mode: 0o600)
+        // A link planted where a predictable temporary file would be written.
+        let victim = root + "/victim.txt"
+        Fixture.write("precious\n", to: victim)
+        try FileManager.default.createSymbolicLink(atPath: project + ".tmp-\(getpid())", withDestinationPath: victim)
+        let service = try Self.service(root, project: project)
+        _ = try service.pin("text.stats", level: .project)
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+        let policy = try JSONParser().parse(try String(contentsOfFile: project, encoding: .utf8))
+        #expect(policy["pins"] == ["text.stats"] && policy["safeMode"] == true)
+        #expect(try service.pins().contains { $0.id == "text.stats" && $0.level == "project" && $0.source == project })
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: project)[.posixPermissions] as? Int)
+        #expect(mode == 0o600)
+        // Nothing else is left beside it (the planted link aside).
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: root)) == [
+            "home", "project-policy.json", "victim.txt", "project-policy.json.tmp-\(getpid())",
+        ])
+    }
+
+    @Test func anUnreadableIndexFileIsAnInputErrorNamingTheFileField() throws {
+        let root = Fixture.directory("registry-import-field")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let service = try Self.service(root)
+        Self.expectCode(.invalidInput, field: "file") { _ = try service.importIndex(file: root + "/none.jsonl") }
+        Self.expectCode(.invalidInput, field: "file") { _ = try service.importIndex(file: root) }
+    }
 }

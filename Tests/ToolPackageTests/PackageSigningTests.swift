@@ -176,6 +176,28 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: s.dir + "/fresh").isEmpty)
     }
 
+    @Test func aForcedInstallOfAPackageOtherThanTheExpectedOneKeepsTheInstalledCopy() throws {
+        let s = try signedPackage()
+        let packages = s.dir + "/packages"
+        let installer = PackageInstaller(packagesDirectory: packages, trustedKeys: s.trusted)
+        let first = try installer.install(s.archive)
+        let digest = first.verification.digest.digest
+        let version = first.manifest.version
+        // Another digest, or the right one under another id or version: refused before anything moves.
+        for expected in [
+            PackageInstaller.Expectation(digest: String(repeating: "0", count: 64), id: "demo.echo", version: version),
+            PackageInstaller.Expectation(digest: digest, id: "other.tool", version: version),
+            PackageInstaller.Expectation(digest: digest, id: "demo.echo", version: SemanticVersion(9, 0, 0)),
+        ] {
+            S.expectCode(.digestMismatch) { try installer.install(s.archive, options: .init(force: true, expected: expected)) }
+            #expect(try PackageVerifier(trustedKeys: s.trusted).verify(first.path).digest.digest == digest)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: packages) == ["demo.echo"])  // no staging left
+        let again = try installer.install(
+            s.archive, options: .init(force: true, expected: .init(digest: digest, id: "demo.echo", version: version)))
+        #expect(again.replaced)
+    }
+
     @Test func theYankListRoundTripsAndMatchesBySemver() throws {
         let dir = S.temporaryDirectory()
         var list = try YankList.load(path: dir + "/yanked.json")

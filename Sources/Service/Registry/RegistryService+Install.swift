@@ -13,8 +13,9 @@ extension RegistryService {
     /// Installs the registry's `id[@version]` (the newest not yanked when no version) from its
     /// `package.source`, a local folder or `.tar.gz` (absolute, `file://`, or relative to the
     /// current directory). The package must have the `package.digest` the index published — checked
-    /// before installing and again on the installed copy (a mismatch removes it) — and pass every
-    /// check of ``PackageService/install(_:trustedKeys:allowUnsigned:force:)`` (signature against the
+    /// on the source, then again (with the manifest's id and version) on the installer's staged copy
+    /// before anything is moved into place — and pass every check of
+    /// ``PackageService/install(_:trustedKeys:allowUnsigned:force:expected:)`` (signature against the
     /// trusted keys, yank list, lint).
     ///
     /// - Throws: `TOOL_NOT_FOUND` (unknown tool or version), `TOOL_UNAVAILABLE` (yanked, no package
@@ -64,14 +65,22 @@ extension RegistryService {
         let found = "sha256:" + (try PackageVerifier(trustedKeys: TrustedKeys(), allowUnsigned: true).verify(source))
             .digest.digest
         guard found == expected else { throw Self.digestMismatch(entry, expected: expected, found: found) }
-        let installation = try PackageService(home: home).install(
-            source, trustedKeys: trustedKeys, allowUnsigned: allowUnsigned, force: force)
-        let installed = "sha256:" + installation.verification.digest.digest
-        guard installed == expected, installation.manifest.id == entry.id, installation.manifest.version == entry.version
-        else {
-            // The source changed between the check and the copy: the copy is not what the index vouched for.
-            try? FileManager.default.removeItem(atPath: installation.path)
-            throw Self.digestMismatch(entry, expected: expected, found: installed)
+        // Checked again on the installer's staged copy, before anything is moved into place: a source
+        // swapped since the check above, or a digest that belongs to another tool's package, never
+        // replaces (nor, once refused, removes) an installed package.
+        let installation: PackageInstaller.Installation
+        do {
+            installation = try PackageService(home: home).install(
+                source, trustedKeys: trustedKeys, allowUnsigned: allowUnsigned, force: force,
+                expected: .init(
+                    digest: String(expected.dropFirst("sha256:".count)), id: entry.id, version: entry.version))
+        } catch {
+            guard error.code == .digestMismatch else { throw error }
+            throw OmegaError(
+                .invalidManifest,
+                "the package of \(entry.id)@\(entry.version) is not the one its index entry published: "
+                    + error.message,
+                details: ["reason": "PACKAGE_DIGEST_MISMATCH", "expected": .string(expected)])
         }
         state.withLock { $0 = State() }
         _ = try syncLocalTools()

@@ -126,10 +126,24 @@ extension RegistryService {
         let text = JSONValue.object(document).prettyText + "\n"
         do {
             _ = try PolicyFile(parsing: text, path: path)
-            let temporary = path + ".tmp-\(getpid())"
-            try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+        } catch {
+            throw OmegaError(.policyDenied, "cannot write the policy file \(path): \(error)")
+        }
+        // A fresh temporary file beside it (never through a link planted at its name, never left behind),
+        // with the file's own permissions (the umask may only narrow them), flushed, then renamed over it.
+        let permissions = (try? SystemCall.fileStatus(path))?.permissions ?? 0o644
+        let temporary = path + ".tmp-\(getpid())-\(SystemCall.monotonicNanoseconds())"
+        do {
+            let fd = try SystemCall.open(
+                temporary, [.writeOnly, .create, .exclusive, .noFollow], permissions: permissions & 0o777)
+            defer { SystemCall.close(fd) }
+            try Array(text.utf8).withUnsafeBytes { buffer in
+                try SystemCall.writeAll(fd, buffer, step: "write \(temporary)")
+            }
+            try SystemCall.synchronize(fd, step: "fsync \(temporary)")
             try SystemCall.rename(temporary, to: path)
         } catch {
+            try? SystemCall.unlink(temporary)
             throw OmegaError(.policyDenied, "cannot write the policy file \(path): \(error)")
         }
     }

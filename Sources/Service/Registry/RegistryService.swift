@@ -174,6 +174,9 @@ public final class RegistryService: Sendable {
         let result: RegistryImport
         do {
             result = try store.importIndex(file: file)
+        } catch where error.code == .indexUnreadable {
+            throw OmegaError(
+                .invalidInput, error.message, details: ["field": "file", "reason": .string(error.code.rawValue)])
         } catch {
             throw OmegaError(registry: error)
         }

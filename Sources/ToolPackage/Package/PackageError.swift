@@ -66,6 +66,9 @@ public struct PackageError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let alreadyInstalled = Code(rawValue: "PACKAGE_ALREADY_INSTALLED")
         /// The id and version is on the yank list.
         public static let yanked = Code(rawValue: "PACKAGE_YANKED")
+        /// The package is not the one expected (another digest, id or version than a registry entry
+        /// published for it).
+        public static let digestMismatch = Code(rawValue: "PACKAGE_DIGEST_MISMATCH")
         /// A key file exists already (keygen never overwrites).
         public static let keyExists = Code(rawValue: "KEY_EXISTS")
         /// A key file is malformed or has unsafe permissions.

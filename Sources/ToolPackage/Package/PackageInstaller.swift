@@ -33,11 +33,32 @@ public struct PackageInstaller: Sendable {
         public var allowUnsigned = false
         /// Replace an installed copy of the same version (default false: refused).
         public var force = false
+        /// The package that must be installed (an install from a registry entry): checked on the staged
+        /// copy, before anything under `<packages>` changes; nil for any package.
+        public var expected: Expectation?
 
         /// Options.
-        public init(allowUnsigned: Bool = false, force: Bool = false) {
+        public init(allowUnsigned: Bool = false, force: Bool = false, expected: Expectation? = nil) {
             self.allowUnsigned = allowUnsigned
             self.force = force
+            self.expected = expected
+        }
+    }
+
+    /// The package an install must find: its digest (``PackageDigest/digest``, hex), id and version.
+    public struct Expectation: Sendable, Hashable {
+        /// The package digest, 64 lowercase hex digits (without `sha256:`).
+        public var digest: String
+        /// The tool id its manifest must have.
+        public var id: String
+        /// The version its manifest must have.
+        public var version: SemanticVersion
+
+        /// An expectation.
+        public init(digest: String, id: String, version: SemanticVersion) {
+            self.digest = digest
+            self.id = id
+            self.version = version
         }
     }
 
@@ -89,6 +110,22 @@ public struct PackageInstaller: Sendable {
             throw PackageError(.io, "\(error)")
         }
         let version = manifest.version.description
+        // Checked on the staged copy, which nobody else can change: a source swapped after the caller
+        // checked it, or a published digest that belongs to another tool, never reaches `<packages>`.
+        if let expected = options.expected {
+            guard verification.digest.digest == expected.digest else {
+                throw PackageError(
+                    .digestMismatch,
+                    "\(package) has digest sha256:\(verification.digest.digest), expected sha256:\(expected.digest)",
+                    path: package)
+            }
+            guard manifest.id == expected.id, manifest.version == expected.version else {
+                throw PackageError(
+                    .digestMismatch,
+                    "\(package) is \(manifest.id)@\(version), expected \(expected.id)@\(expected.version)",
+                    path: package)
+            }
+        }
         if let reason = yankList.isYanked(id: manifest.id, version: version) {
             throw PackageError(.yanked, "\(manifest.id)@\(version) was yanked: \(reason)", path: package)
         }
