@@ -30,7 +30,12 @@ public final class SQLiteRegistryStore: RegistryStore, @unchecked Sendable {
     ///   database, or has a schema newer than this code.
     public init(path: String) throws(RegistryError) {
         self.path = path
-        let lock = try RegistryStoreLock(path: path + ".lock")
+        let lock: FileLock
+        do throws(SystemCallError) {
+            lock = try FileLock(path: path + ".lock")
+        } catch {
+            throw RegistryError(.storeFailed, "\(error.step): \(error.errno.message)")
+        }
         defer { lock.release() }
         do throws(SystemCallError) {
             // Created 0600 before SQLite sees it (SQLite gives its -wal and -shm files the same mode).

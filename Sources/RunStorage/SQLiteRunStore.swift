@@ -4,6 +4,7 @@ import GRDB
 import JSON
 import Policy
 import Synchronization
+import SystemCalls
 
 /// The embedded run store: SQLite in WAL mode through GRDB.
 ///
@@ -41,7 +42,7 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
             // WAL with synchronous=NORMAL: a committed event survives a crash or `kill -9` of the process
             // (only a power loss can drop the last commits), and a commit costs no fsync.
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            let lock = try StoreLock(path: path + ".lock")
+            let lock = try FileLock(path: path + ".lock")
             defer { lock.release() }
             let existed = FileManager.default.fileExists(atPath: path)
             if !existed {
