@@ -232,15 +232,7 @@ struct EntryWriter {
                 result.unchanged += 1
                 return false
             }
-            update.bind(1, entry.version)
-            update.bind(2, entry.title)
-            update.bind(3, entry.description)
-            update.bind(4, entry.keywords)
-            update.bind(5, entry.binding)
-            update.bind(6, entry.riskLevel)
-            update.bind(7, entry.scopes)
-            update.bind(8, entry.requiredEnv)
-            update.bind(9, entry.yanked)
+            Self.bindColumns(update, entry, from: 1)
             update.bind(10, rowID)
             try update.execute()
             updateDocument.bind(1, entry.document)
@@ -251,15 +243,7 @@ struct EntryWriter {
             insert.bind(1, entry.id)
             insert.bind(2, entry.versionKey)
             insert.bind(3, Int64(origin.precedence))
-            insert.bind(4, entry.version)
-            insert.bind(5, entry.title)
-            insert.bind(6, entry.description)
-            insert.bind(7, entry.keywords)
-            insert.bind(8, entry.binding)
-            insert.bind(9, entry.riskLevel)
-            insert.bind(10, entry.scopes)
-            insert.bind(11, entry.requiredEnv)
-            insert.bind(12, entry.yanked)
+            Self.bindColumns(insert, entry, from: 4)
             try insert.execute()
             insertDocument.bind(1, db.lastInsertedRowID)
             insertDocument.bind(2, entry.document)
@@ -267,6 +251,16 @@ struct EntryWriter {
             result.added += 1
         }
         return true
+    }
+
+    /// Binds the nine searchable columns insert and update share (version, title, description,
+    /// keywords, binding, risk level, scopes, required variables, yanked), from parameter `first` on.
+    private static func bindColumns(_ statement: RawStatement, _ entry: PreparedEntry, from first: Int32) {
+        let values = [
+            entry.version, entry.title, entry.description, entry.keywords, entry.binding, entry.riskLevel,
+            entry.scopes, entry.requiredEnv, entry.yanked,
+        ]
+        for (offset, value) in values.enumerated() { statement.bind(first + Int32(offset), value) }
     }
 
     /// Deletes a row and its document.
