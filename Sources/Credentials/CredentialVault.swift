@@ -155,10 +155,7 @@ public final class CredentialVault: Sendable {
     {
         state.withLock { entries in
             var result: [String: String] = [:]
-            let scopes =
-                (includeToolScope ? [CredentialScope.tool(toolID)] : [])
-                + (user.map { [CredentialScope.user($0)] } ?? [])
-                + [.global]
+            let scopes = Self.resolutionOrder(toolID: toolID, user: user, includeToolScope: includeToolScope)
             for name in names {
                 for scope in scopes {
                     if let value = entries[scope.description]?[name] {
@@ -169,6 +166,23 @@ public final class CredentialVault: Sendable {
             }
             return result
         }
+    }
+
+    /// Which of `names` ``resolve(_:toolID:user:includeToolScope:)`` would find, without reading a
+    /// value: what a search shows as present or missing.
+    public func storedNames(_ names: [String], toolID: String, user: String?, includeToolScope: Bool = true)
+        -> Set<String>
+    {
+        state.withLock { entries in
+            let scopes = Self.resolutionOrder(toolID: toolID, user: user, includeToolScope: includeToolScope)
+            return Set(names.filter { name in scopes.contains { entries[$0.description]?[name] != nil } })
+        }
+    }
+
+    /// The scopes a run of `toolID` by `user` takes values from, first match wins.
+    private static func resolutionOrder(toolID: String, user: String?, includeToolScope: Bool) -> [CredentialScope] {
+        (includeToolScope ? [CredentialScope.tool(toolID)] : []) + (user.map { [CredentialScope.user($0)] } ?? [])
+            + [.global]
     }
 
     /// Whether `name` is a valid environment variable name (`^[A-Z_][A-Z0-9_]*$`, at most 128 bytes).

@@ -1,3 +1,4 @@
+import Search
 import ToolPackage
 
 /// What the in-memory search index needs of one tool: its winning version (the highest that is not
@@ -45,5 +46,21 @@ public struct SearchableRow: Sendable, Hashable {
         self.scopes = scopes
         self.requiredEnvNames = requiredEnvNames
         self.origin = origin
+    }
+
+    /// The row of `entry`, under `rowID`.
+    public init(entry: RegistryEntry, rowID: Int64) {
+        self.init(
+            rowID: rowID, id: entry.id, version: entry.version, title: entry.title, description: entry.description,
+            keywords: entry.keywords, binding: entry.binding, riskLevel: entry.risk?.level, scopes: entry.scopes,
+            requiredEnvNames: entry.requiredEnvNames, origin: entry.origin)
+    }
+
+    /// The attributes a search filters on.
+    var attributes: DocumentAttributes {
+        DocumentAttributes(
+            binding: binding.flatMap(DocumentAttributes.Binding.init(name:)),
+            risk: riskLevel.flatMap { DocumentAttributes.Risk(name: $0.rawValue) },
+            needsEnvironment: !requiredEnvNames.isEmpty)
     }
 }

@@ -35,7 +35,7 @@ public final class ToolRegistry: Sendable {
     private let localDocuments: [String: UInt32]
     /// Base documents a local tool of the same id replaces.
     private let shadowed: Bitset
-    private let yanked: Set<String>
+    private let yankList: YankList
     /// Overlay entries that are not local tools (index tools the home's yank list touches), by their
     /// negative keys.
     private let overlayEntries: [Int64: RegistryEntry]
@@ -59,9 +59,10 @@ public final class ToolRegistry: Sendable {
     ) throws(RegistryError) {
         let started = DispatchTime.now().uptimeNanoseconds
         self.store = store
-        let yanked = Set(yankList.entries.map { "\($0.id)@\($0.version)" })
-        self.yanked = yanked
-        let isYanked = { (id: String, version: SemanticVersion) -> Bool in yanked.contains("\(id)@\(version)") }
+        self.yankList = yankList
+        let isYanked = { (id: String, version: SemanticVersion) -> Bool in
+            yankList.isYanked(id: id, version: version.description) != nil
+        }
         let stamp = Self.stamp(generation: try store.indexGeneration)
 
         var source = IndexSource.loaded
@@ -102,12 +103,7 @@ public final class ToolRegistry: Sendable {
             guard let entry = try store.entry(id: id, version: nil, isYanked: isYanked) else { continue }
             let key = -1 - Int64(number)
             overlayEntries[key] = entry
-            rows.append(
-                SearchableRow(
-                    rowID: key, id: entry.id, version: entry.version, title: entry.title,
-                    description: entry.description, keywords: entry.keywords, binding: entry.binding,
-                    riskLevel: entry.risk?.level, scopes: entry.scopes, requiredEnvNames: entry.requiredEnvNames,
-                    origin: entry.origin))
+            rows.append(SearchableRow(entry: entry, rowID: key))
         }
         self.overlayEntries = overlayEntries
         rows.sort { $0.id < $1.id }
@@ -141,20 +137,9 @@ public final class ToolRegistry: Sendable {
     }
 
     static func document(_ row: SearchableRow) -> SearchDocument {
-        let risk: DocumentAttributes.Risk? =
-            switch row.riskLevel {
-            case .low: .low
-            case .medium: .medium
-            case .high: .high
-            case nil: nil
-            }
-        return SearchDocument(
+        SearchDocument(
             key: UInt64(bitPattern: row.rowID), name: row.id, title: row.title ?? "", description: row.description,
-            keywords: row.keywords,
-            attributes: DocumentAttributes(
-                binding: row.binding.flatMap(DocumentAttributes.Binding.init(name:)), risk: risk,
-                needsEnvironment: !row.requiredEnvNames.isEmpty),
-            scopes: row.scopes)
+            keywords: row.keywords, attributes: row.attributes, scopes: row.scopes)
     }
 
     /// Searches the registry.
@@ -190,12 +175,12 @@ public final class ToolRegistry: Sendable {
             if let document = localDocuments[pin.id] {
                 pinnedLocal.insert(document)
                 guard localAllowed?.contains(document) ?? true,
-                    passes(local, document, filter), case let score = local.score(of: document, for: query), score > 0
+                    local.passes(document, filter), case let score = local.score(of: document, for: query), score > 0
                 else { continue }
                 pinned.append((SearchHit(document: document, key: local.key(of: document), score: score), true, pin.version))
             } else if let document = basePins[pin.id], !shadowed.contains(document) {
                 excluded.insert(document)
-                guard passes(base, document, filter), case let score = base.score(of: document, for: query), score > 0
+                guard base.passes(document, filter), case let score = base.score(of: document, for: query), score > 0
                 else { continue }
                 pinned.append((SearchHit(document: document, key: base.key(of: document), score: score), false, pin.version))
             }
@@ -248,44 +233,19 @@ public final class ToolRegistry: Sendable {
     /// Most results one search returns.
     public static let maximumLimit = 100
 
-    /// Whether the home's yank list holds `id` at `version` (compared without build metadata, as the
-    /// store asks it).
+    /// Whether the home's yank list holds `id` at `version` (by semver precedence: build metadata aside).
     private func isYankedByHome(_ id: String, _ version: SemanticVersion) -> Bool {
-        let plain = SemanticVersion(version.major, version.minor, version.patch, prerelease: version.prerelease)
-        return yanked.contains("\(id)@\(plain)")
+        yankList.isYanked(id: id, version: version.description) != nil
     }
 
     /// Whether `entry` (a pinned version other than the one searched) passes what the search asked.
     private func admits(
         _ entry: RegistryEntry, filter: SearchFilter, localOnly: Bool, acceptLocal: ((SearchableRow) -> Bool)?
     ) -> Bool {
-        if let bindings = filter.bindings,
-            !(entry.binding.flatMap(DocumentAttributes.Binding.init(name:)).map(bindings.contains) ?? false)
-        {
-            return false
-        }
-        if let risks = filter.risks,
-            !(entry.risk.flatMap { DocumentAttributes.Risk(name: $0.level.rawValue) }.map(risks.contains) ?? false)
-        {
-            return false
-        }
-        if !filter.scopes.allSatisfy(entry.scopes.contains) { return false }
+        let row = SearchableRow(entry: entry, rowID: 0)
+        guard filter.admits(row.attributes, scopes: entry.scopes) else { return false }
         if localOnly, entry.origin == .index { return false }
-        if let acceptLocal {
-            let row = SearchableRow(
-                rowID: 0, id: entry.id, version: entry.version, title: entry.title, description: entry.description,
-                keywords: entry.keywords, binding: entry.binding, riskLevel: entry.risk?.level, scopes: entry.scopes,
-                requiredEnvNames: entry.requiredEnvNames, origin: entry.origin)
-            if !acceptLocal(row) { return false }
-        }
-        return true
-    }
-
-    private func passes(_ index: SearchIndex, _ document: UInt32, _ filter: SearchFilter) -> Bool {
-        let attributes = index.attributes(of: document)
-        if let bindings = filter.bindings, !(attributes.binding.map(bindings.contains) ?? false) { return false }
-        if let risks = filter.risks, !(attributes.risk.map(risks.contains) ?? false) { return false }
-        for scope in filter.scopes where !index.documents(withScope: scope).contains(document) { return false }
+        if let acceptLocal, !acceptLocal(row) { return false }
         return true
     }
 }

@@ -24,6 +24,14 @@ public struct SearchFilter: Sendable {
         self.allowed = allowed
     }
 
+    /// Whether a document with `attributes` and `scopes` passes the binding, risk and scope parts of
+    /// the filter (its document sets aside): the rule a search applies, for a document outside an index.
+    public func admits(_ attributes: DocumentAttributes, scopes: [String]) -> Bool {
+        if let bindings, !(attributes.binding.map(bindings.contains) ?? false) { return false }
+        if let risks, !(attributes.risk.map(risks.contains) ?? false) { return false }
+        return self.scopes.allSatisfy(scopes.contains)
+    }
+
     /// Whether the filter lets everything through.
     public var isEmpty: Bool {
         bindings == nil && risks == nil && scopes.isEmpty && excluded == nil && allowed == nil

@@ -102,6 +102,12 @@ public final class SearchIndex: Sendable {
         }
     }
 
+    /// Whether `document` passes `filter`, as a search would test it.
+    public func passes(_ document: UInt32, _ filter: SearchFilter) -> Bool {
+        guard Int(document) < documentCount else { return false }
+        return CompiledFilter(filter, index: self).passes(document, attributes: image.documentAttributes[Int(document)])
+    }
+
     /// The score `document` gets for `query` (0 when it holds none of its terms): what a pinned
     /// document is ranked by without a search.
     public func score(of document: UInt32, for query: SearchQuery) -> Double {

@@ -13,6 +13,26 @@ import Testing
         return path
     }
 
+    @Test func storedNamesSeeExactlyTheScopesARunWouldResolve() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let vault = try CredentialVault(directory: dir)
+        try vault.set("TOOL_KEY", value: secret, scope: .tool("web.fetch"))
+        try vault.set("USER_KEY", value: secret, scope: .user("ana"))
+        try vault.set("SHARED_KEY", value: secret, scope: .global)
+        let names = ["TOOL_KEY", "USER_KEY", "SHARED_KEY", "ABSENT_KEY"]
+        for (toolID, user, includeToolScope) in [
+            ("web.fetch", "ana", true), ("web.fetch", "bob", true), ("other.tool", "ana", true),
+            ("web.fetch", "ana", false), ("web.fetch", nil, true),
+        ] as [(String, String?, Bool)] {
+            let resolved = vault.resolve(names, toolID: toolID, user: user, includeToolScope: includeToolScope)
+            #expect(
+                vault.storedNames(names, toolID: toolID, user: user, includeToolScope: includeToolScope)
+                    == Set(resolved.keys), "\(toolID) \(user ?? "-") \(includeToolScope)")
+        }
+        #expect(vault.storedNames(names, toolID: "other.tool", user: "bob") == ["SHARED_KEY"])
+    }
+
     @Test func valuesRoundTripAndResolveNarrowestScopeFirst() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -31,10 +31,10 @@ extension RegistryService {
             throw OmegaError(registry: error)
         }
         _ = try syncLocalTools()
-        let yanked = Set(((try? YankList.load(path: home.yankListPath))?.entries ?? []).map { "\($0.id)@\($0.version)" })
+        let yanks = yankList()
         let entry: RegistryEntry?
         do {
-            entry = try store.entry(id: parsed.id, version: parsed.version) { yanked.contains("\($0)@\($1)") }
+            entry = try store.entry(id: parsed.id, version: parsed.version) { yanks.isYanked(id: $0, version: $1.description) != nil }
         } catch {
             throw OmegaError(registry: error)
         }
@@ -43,7 +43,7 @@ extension RegistryService {
                 .toolNotFound, "the registry has no tool \(parsed) (see omega-exec search, or import an index)",
                 details: ["reference": .string(reference)])
         }
-        if let reason = entry.yanked ?? (yanked.contains("\(entry.id)@\(entry.version)") ? "yanked here" : nil) {
+        if let reason = entry.yanked ?? yanks.isYanked(id: entry.id, version: entry.version.description) {
             throw OmegaError(
                 .toolUnavailable, "\(entry.id)@\(entry.version) is yanked: \(reason)", details: ["reason": "yanked"])
         }

@@ -31,7 +31,7 @@ extension RegistryService {
             throw OmegaError(registry: error)
         }
         if let version = parsed.version,
-            let reason = (try? YankList.load(path: home.yankListPath))?.isYanked(id: parsed.id, version: version.description)
+            let reason = yankList().isYanked(id: parsed.id, version: version.description)
         {
             throw OmegaError(.toolUnavailable, "\(parsed) was yanked: \(reason)", details: ["reason": "yanked"])
         }

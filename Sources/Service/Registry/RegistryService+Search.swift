@@ -127,24 +127,23 @@ extension RegistryService {
 
 /// What one search needs to describe its results: the vault's names, the runs' health.
 struct SearchContext {
-    let present: [String: Set<String>]
+    /// The vault (nil when the home has none yet: every required variable is missing).
+    let vault: CredentialVault?
     let user: String
     let local: RegistryService.LocalTools
     let runStore: (any RunStore)?
     let nowMs: Int64
 
     init(service: RegistryService, user: String, local: RegistryService.LocalTools) throws(OmegaError) {
-        var present: [String: Set<String>] = [:]
         if FileManager.default.fileExists(atPath: service.home.vaultDirectory) {
             do {
-                for entry in try CredentialVault(directory: service.home.vaultDirectory).entries {
-                    present[entry.scope.description, default: []].insert(entry.name)
-                }
+                vault = try CredentialVault(directory: service.home.vaultDirectory)
             } catch {
                 throw OmegaError(.internalError, "cannot open the vault: \(error)")
             }
+        } else {
+            vault = nil
         }
-        self.present = present
         self.user = user
         self.local = local
         runStore = service.runStoreForHealth
@@ -153,8 +152,8 @@ struct SearchContext {
 
     /// The names of `names` the vault has no value for, for `toolID` and the user.
     func missing(_ names: [String], toolID: String) -> [String] {
-        let scopes = [CredentialScope.tool(toolID), .user(user), .global].map(\.description)
-        return names.filter { name in !scopes.contains { present[$0]?.contains(name) ?? false } }
+        let stored = vault?.storedNames(names, toolID: toolID, user: user) ?? []
+        return names.filter { !stored.contains($0) }
     }
 
     /// `closed`, `open` or `unknown` (not installed, or no run store).

@@ -86,7 +86,8 @@ public final class RegistryService: Sendable {
         return registry
     }
 
-    private func yankList() -> YankList { (try? YankList.load(path: home.yankListPath)) ?? YankList() }
+    /// The home's yank list (empty when it cannot be read).
+    func yankList() -> YankList { (try? YankList.load(path: home.yankListPath)) ?? YankList() }
 
     /// Writes the starter tools and the installed packages into the registry (only what changed).
     @discardableResult
