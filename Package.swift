@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: *-dev packages).
@@ -56,6 +58,10 @@ let package = Package(
         // The in-memory BM25F index and its query engine (MaxScore with block maxima); knows nothing of tools.
         .target(name: "Search", dependencies: ["SystemCalls"]),
         .target(name: "Credentials", dependencies: ["JSON", "SystemCalls", crypto]),
+        // Who may call: API keys (hashed at rest) and the ledger of used MCP request states.
+        .target(
+            name: "Access",
+            dependencies: ["JSON", "SystemCalls", crypto, .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "RunStorage",
             dependencies: [
@@ -83,12 +89,27 @@ let package = Package(
             name: "Service",
             dependencies: [
                 "ToolRuntime", "Registry", "Search", "Jail", "ToolPackage", "Schema", "Policy", "Credentials",
-                "RunStorage", "JSON", "SystemCalls", logging,
+                "Access", "RunStorage", "JSON", "SystemCalls", logging,
             ]),
-        // Planning, approvals, JSON-RPC (a later issue).
-        .target(name: "AgentHost", dependencies: ["Service"]),
+        // The agent host: our JSON-RPC 2.0 / MCP core (2026-07-28 and 2025-11-25), pauses with sealed
+        // request states, and planning (ModelProvider, the offline planner). Transport-agnostic.
+        .target(
+            name: "AgentHost",
+            dependencies: [
+                "Service", "Access", "Registry", "ToolRuntime", "RunStorage", "Credentials", "ToolPackage", "Schema",
+                "JSON", "SystemCalls", crypto, logging,
+            ]),
 
         // Surfaces.
+        // The HTTP endpoint (`omega-exec serve`): MCP Streamable HTTP at /mcp and the credential page,
+        // over Hummingbird; parsing and rendering only.
+        .target(
+            name: "Endpoint",
+            dependencies: [
+                "AgentHost", "Service", "ToolRuntime", "JSON", logging,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // The jail's command-line glue, shared by the two executables below.
         .target(name: "JailCLI", dependencies: ["Jail", "JSON"]),
         // `omega-exec`: runs `jail` itself (lean: no dependency of any other command) and executes
@@ -101,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "omega-exec-suite",
             dependencies: [
-                "Service", "JailCLI", "Jail", "JSON",
+                "Service", "AgentHost", "Endpoint", "JailCLI", "Jail", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 logging,
             ],
@@ -150,6 +171,7 @@ let package = Package(
         .testTarget(name: "SearchTests", dependencies: ["Search", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "JSON", "TestSupport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "JSON", "TestSupport"]),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "JSON", "TestSupport"]),
         .testTarget(name: "RunStorageTests", dependencies: ["RunStorage", "Policy", "JSON", "TestSupport"]),
         .testTarget(
             name: "RegistryTests", dependencies: ["Registry", "JSON", "ToolPackage", "TestSupport"],
@@ -162,6 +184,17 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: ["Service", "ToolRuntime", "RunStorage", "ToolPackage", "JSON", "TestSupport"]),
+        .testTarget(
+            name: "AgentHostTests",
+            dependencies: [
+                "AgentHost", "Service", "ToolRuntime", "Registry", "RunStorage", "Credentials", "JSON", "TestSupport",
+            ]),
+        .testTarget(
+            name: "EndpointTests",
+            dependencies: [
+                "Endpoint", "AgentHost", "Service", "ToolRuntime", "Credentials", "JSON", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         // End-to-end: the built binaries, run as a user would.
         .testTarget(
             name: "CLITests",

@@ -123,6 +123,12 @@ public final class CredentialVault: Sendable {
         }
     }
 
+    /// The value stored for `name` in exactly `scope` (no fallback to a wider scope); for the
+    /// appliance's own `system` secrets, which ``resolve(_:toolID:user:includeToolScope:)`` never returns.
+    public func value(_ name: String, scope: CredentialScope) -> String? {
+        state.withLock { $0[scope.description]?[name] }
+    }
+
     /// Removes `name` from `scope`. Returns whether it was there.
     @discardableResult
     public func remove(_ name: String, scope: CredentialScope) throws(VaultError) -> Bool {

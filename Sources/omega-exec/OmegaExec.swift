@@ -6,14 +6,18 @@ import ArgumentParser
 /// modules. It holds no business logic.
 @main
 struct OmegaExec: AsyncParsableCommand {
+    /// The appliance's version (`--version`, MCP `serverInfo`).
+    static let version = "0.11.0"
+
     static let configuration = CommandConfiguration(
         commandName: "omega-exec",
         abstract: "Run untrusted tool packages in a Linux namespace + seccomp jail.",
-        version: "0.1.0",
+        version: version,
         subcommands: [
             JailCommand.self, TryCommand.self, TestCommand.self, RunsCommand.self, CredentialsCommand.self,
             DoctorCommand.self, PackCommand.self, VerifyCommand.self, InstallCommand.self, KeygenCommand.self,
             LintCommand.self, YankCommand.self, ValidateCommand.self, SearchCommand.self, RegistryCommand.self,
+            MCPCommand.self, KeysCommand.self,
         ]
     )
 }

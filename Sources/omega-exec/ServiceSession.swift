@@ -48,4 +48,19 @@ enum ServiceSession {
         }
         return await body()
     }
+
+    /// Returns at the first SIGINT or SIGTERM (for servers: `mcp`, `serve`), or when the calling
+    /// task is cancelled.
+    static func waitForTermination() async {
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        let sources = [SIGINT, SIGTERM].map { signalNumber -> any DispatchSourceSignal in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { continuation.finish() }
+            source.resume()
+            return source
+        }
+        for await _ in stream {}
+        for source in sources { source.cancel() }
+    }
 }
