@@ -142,6 +142,10 @@ let package = Package(
             dependencies: ["Service", "ToolRuntime", "RunStorage", "Jail", "JSON", "ToolPackage", "Schema", "Policy"],
             path: "Benchmarks/pipeline-bench"),
         .executableTarget(
+            name: "mcp-bench",
+            dependencies: ["AgentHost", "Service", "ToolRuntime", "JSON", logging],
+            path: "Benchmarks/mcp-bench", exclude: ["stdio_http_client.py"]),
+        .executableTarget(
             name: "registry-bench",
             dependencies: [
                 "Registry", "Search", "Service", "ToolRuntime", "ToolPackage", "JSON",

@@ -11,3 +11,5 @@ if swift format --version >/dev/null 2>&1; then
 fi
 swift build --build-tests
 swift test --skip-build 2>&1 | tee test.log
+# The agent host driven by a client nobody here wrote: the PyPI `mcp` package, over stdio and HTTP.
+scripts/mcp-interop.sh

@@ -4,7 +4,7 @@ import Hummingbird
 /// case, exactly one header, a token of the `b64token` characters. The token is never logged or echoed.
 enum BearerToken {
     /// Why there is no usable token.
-    enum Problem: Sendable {
+    enum Problem: Error, Sendable {
         /// No `Authorization` header.
         case missing
         /// Not `Bearer <token>`, or more than one header.

@@ -10,7 +10,8 @@ enum CredentialPage {
         for (index, variable) in ticket.variables.enumerated() {
             let name = HTML.escape(variable.name)
             let description =
-                variable.description.isEmpty ? "" : "<p class=\"hint\" id=\"d\(index)\">\(HTML.escape(variable.description))</p>"
+                variable.description.isEmpty
+                ? "" : "<p class=\"hint\" id=\"d\(index)\">\(HTML.escape(variable.description))</p>"
             let describedBy = variable.description.isEmpty ? "" : " aria-describedby=\"d\(index)\""
             fields += """
                 <div class="field"><label for="v\(index)"><code>\(name)</code></label>\(description)\

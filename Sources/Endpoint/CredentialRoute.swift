@@ -31,7 +31,8 @@ struct CredentialRoute: Sendable {
             MediaType.essence(of: type) == "application/x-www-form-urlencoded"
         else {
             return .html(
-                CredentialPage.error(title: "Unsupported form", "The form must be sent as application/x-www-form-urlencoded."),
+                CredentialPage.error(
+                    title: "Unsupported form", "The form must be sent as application/x-www-form-urlencoded."),
                 status: .unsupportedMediaType)
         }
         let bytes: [UInt8]
@@ -39,11 +40,9 @@ struct CredentialRoute: Sendable {
             switch try await BoundedBody.read(request, limit: Self.maximumFormBytes) {
             case .complete(let body): bytes = body
             case .tooLarge:
-                var response = Response.html(
+                return .html(
                     CredentialPage.error(title: "Form too large", "The form is larger than 64 KiB."),
                     status: .contentTooLarge)
-                response.headers[.connection] = "close"
-                return response
             }
         } catch {
             return .html(CredentialPage.error(title: "Incomplete form", "The form ended early."), status: .badRequest)
@@ -79,7 +78,8 @@ struct CredentialRoute: Sendable {
             title = "Something went wrong"
             logger.error("the credential page failed", metadata: ["code": "\(error.code.rawValue)"])
         }
-        return .html(CredentialPage.error(title: title, error.message), status: HTTPResponse.Status(code: error.code.httpStatus))
+        return .html(
+            CredentialPage.error(title: title, error.message), status: HTTPResponse.Status(code: error.code.httpStatus))
     }
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -67,7 +67,8 @@ public struct EndpointServer: Sendable {
             if let origin = WebOrigin.parse(text) {
                 origins.append(origin)
             } else {
-                logger.warning("ignoring an allowed origin that is not an http(s) origin", metadata: ["origin": "\(text)"])
+                logger.warning(
+                    "ignoring an allowed origin that is not an http(s) origin", metadata: ["origin": "\(text)"])
             }
         }
         self.allowedOrigins = origins
@@ -129,7 +130,8 @@ public struct EndpointServer: Sendable {
         let extraOrigins = self.allowedOrigins
         return Application(
             router: router,
-            configuration: ApplicationConfiguration(address: .hostname(listen.host, port: listen.port), serverName: nil),
+            configuration: ApplicationConfiguration(
+                address: .hostname(listen.host, port: listen.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
                 let local = "http://\(listen.urlHost):\(port)"

@@ -22,11 +22,12 @@ struct MCPRoute: Sendable {
 
     /// Answers one `POST /mcp`.
     func respond(to request: Request, binding: EndpointBinding) async -> Response {
+        var request = request
         let host = binding.host
-        let key: APIKey
+        let caller: MCPCaller
         switch authenticate(request.headers, access: host.access) {
-        case .success(let found): key = found
-        case .failure(let refusal): return refusal
+        case .success(let found): caller = found
+        case .failure(let refusal): return refusal.response
         }
         guard let contentType = request.headers[.contentType], MediaType.essence(of: contentType) == "application/json"
         else {
@@ -47,20 +48,22 @@ struct MCPRoute: Sendable {
             switch try await BoundedBody.read(request, limit: host.configuration.maximumFrameBytes) {
             case .complete(let body): bytes = body
             case .tooLarge(let seen):
-                // The rest is discarded unread into memory; the client is asked to close.
-                var response = Response.reply(host.oversizedFrame(bytes: seen))
-                response.status = .contentTooLarge
-                response.headers[.connection] = "close"
-                return response
+                // The rest is discarded as it arrives, never held in memory.
+                return .reply(host.oversizedFrame(bytes: seen))
             }
         } catch {
             return .rpcError(
-                status: 400, code: JSONRPCError.invalidRequest, reason: "incomplete_body", "the request body ended early")
+                status: 400, code: JSONRPCError.invalidRequest, reason: "incomplete_body",
+                "the request body ended early")
         }
 
-        let caller = MCPCaller(principal: "key:" + key.id, user: key.user)
+        // The body, read, stands in for the stream (Hummingbird keeps the connection's part stream
+        // behind it, so the inbound-close handler below still sees the connection close).
+        request.body = RequestBody(buffer: ByteBuffer(bytes: bytes))
         let transport = MCPPeer.Transport.http(headers: Self.forwardedHeaders(request.headers))
-        guard case .success(let message) = JSONRPCMessage.decode(bytes, maximumBytes: host.configuration.maximumFrameBytes)
+        guard
+            case .success(let message) = JSONRPCMessage.decode(
+                bytes, maximumBytes: host.configuration.maximumFrameBytes)
         else {
             // Unreadable: the host words the refusal (-32700, -32600).
             let reply = await host.receive(bytes, from: MCPPeer(caller: caller, transport: transport, outbound: nil))
@@ -79,9 +82,12 @@ struct MCPRoute: Sendable {
             } onInboundClosed: {
                 host.cancelAll(of: peer)
             }
-            return render(reply ?? MCPReply(message: nil, httpStatus: 202), asEvents: false)
+            var response = render(reply ?? MCPReply(message: nil, httpStatus: 202), asEvents: false)
+            response.headers[.connection] = "close"  // the close watch ends the connection's request stream
+            return response
         }
-        return await stream(message, caller: caller, transport: transport, request: request, host: host, acceptsJSON: acceptsJSON)
+        return await stream(
+            message, caller: caller, transport: transport, request: request, host: host, acceptsJSON: acceptsJSON)
     }
 
     // MARK: Streaming
@@ -147,9 +153,13 @@ struct MCPRoute: Sendable {
             channel.close()
             if !clientLeft { try await writer.finish(nil) }
         }
+        // The close watch ends the connection's request stream: the connection closes after the stream.
         return Response(
             status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .xContentTypeOptions: "nosniff"],
+            headers: [
+                .contentType: "text/event-stream", .cacheControl: "no-store", .xContentTypeOptions: "nosniff",
+                .connection: "close",
+            ],
             body: body)
     }
 
@@ -172,8 +182,14 @@ struct MCPRoute: Sendable {
 
     // MARK: Parsing
 
-    /// The key of `Authorization: Bearer`, or the 401 (never echoing what was sent).
-    private func authenticate(_ headers: HTTPFields, access: KeyService) -> Result<APIKey, Response> {
+    /// A response that refuses the request.
+    struct Refusal: Error {
+        let response: Response
+    }
+
+    /// The caller `Authorization: Bearer` authenticates (`key:<id>`, acting for the key's user), or the
+    /// 401 (never echoing what was sent).
+    private func authenticate(_ headers: HTTPFields, access: KeyService) -> Result<MCPCaller, Refusal> {
         let refusal: OmegaError
         switch BearerToken.parse(headers) {
         case .failure(.missing):
@@ -182,8 +198,9 @@ struct MCPRoute: Sendable {
         case .failure(.malformed):
             refusal = OmegaError(.unauthorized, "the Authorization header must be one Bearer <key>")
         case .success(let token):
-            do {
-                return .success(try access.authenticate(bearer: token))
+            do throws(OmegaError) {
+                let key = try access.authenticate(bearer: token)
+                return .success(MCPCaller(principal: "key:" + key.id, user: key.user))
             } catch {
                 refusal = error
             }
@@ -191,15 +208,17 @@ struct MCPRoute: Sendable {
         guard refusal.code == .unauthorized else {
             logger.error("cannot check an API key", metadata: ["error": "\(refusal.message)"])
             return .failure(
-                .rpcError(
-                    status: refusal.code.httpStatus, code: JSONRPCError.internalError, reason: "internal_error",
-                    refusal.message, extra: ["error": refusal.json]))
+                Refusal(
+                    response: .rpcError(
+                        status: refusal.code.httpStatus, code: JSONRPCError.internalError, reason: "internal_error",
+                        refusal.message, extra: ["error": refusal.json])))
         }
         logger.info("refused a request without a valid API key")
         return .failure(
-            .rpcError(
-                status: 401, code: JSONRPCError.invalidRequest, reason: "unauthorized", refusal.message,
-                extra: ["error": refusal.json], headers: [.wwwAuthenticate: "Bearer"]))
+            Refusal(
+                response: .rpcError(
+                    status: 401, code: JSONRPCError.invalidRequest, reason: "unauthorized", refusal.message,
+                    extra: ["error": refusal.json], headers: [.wwwAuthenticate: "Bearer"])))
     }
 
     /// The headers the host reads (`mcp-protocol-version`, `mcp-session-id`, `mcp-method`, `mcp-name`…),

@@ -1,7 +1,8 @@
 import Hummingbird
 
 /// DNS-rebinding protection: a request whose `Origin` is not one the endpoint accepts is refused with
-/// 403 before any route sees it (see ``OriginPolicy``). It also holds requests accepted before the
+/// 403 before any route sees it (see ``OriginPolicy``): a JSON-RPC error, or the credential page's
+/// error page under `/credentials/`. It also holds requests accepted before the
 /// endpoint is ready (the host opening) and answers 503 if it never is.
 struct OriginMiddleware<Context: RequestContext>: RouterMiddleware {
     let binding: Eventual<EndpointBinding>
@@ -11,10 +12,18 @@ struct OriginMiddleware<Context: RequestContext>: RouterMiddleware {
     {
         guard let bound = await binding.value else {
             return .rpcError(
-                status: 503, code: -32603, reason: "unavailable", "the server is not ready: its host could not be opened")
+                status: 503, code: -32603, reason: "unavailable",
+                "the server is not ready: its host could not be opened")
         }
         let origins = request.headers[values: .origin]
         guard origins.count <= 1, bound.origins.allows(origins.first) else {
+            if request.uri.path.hasPrefix("/credentials/") {
+                return .html(
+                    CredentialPage.error(
+                        title: "Wrong address",
+                        "This form was sent from a page this server does not serve; open the link your agent gave you."),
+                    status: .forbidden)
+            }
             return .rpcError(
                 status: 403, code: -32600, reason: "forbidden_origin",
                 "this Origin is not allowed; start the server with --allow-origin to allow it")

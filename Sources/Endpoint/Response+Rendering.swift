@@ -19,7 +19,9 @@ extension Response {
         status: Int, code: Int64, reason: String, _ message: String, extra: [String: JSONValue] = [:],
         headers: HTTPFields = [:]
     ) -> Response {
-        json(JSONRPCError.withReason(code, reason, message, extra: extra).response(id: nil), status: status, headers: headers)
+        json(
+            JSONRPCError.withReason(code, reason, message, extra: extra).response(id: nil), status: status,
+            headers: headers)
     }
 
     /// What the host answered: its message as JSON with its status (202 and no body when there is
@@ -46,11 +48,14 @@ extension Response {
     }
 }
 
-extension HTTPField.Name {
+/// A header name (`HTTPTypes.HTTPField.Name`, reached through Hummingbird's `HTTPFields`).
+typealias HeaderName = HTTPFields.Element.Name
+
+extension HeaderName {
     /// `Mcp-Session-Id` (2025-11-25 sessions).
-    static let mcpSessionID = HTTPField.Name("Mcp-Session-Id")!
+    static let mcpSessionID = HeaderName("Mcp-Session-Id")!
     /// `X-Frame-Options`.
-    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+    static let xFrameOptions = HeaderName("X-Frame-Options")!
     /// `Referrer-Policy`.
-    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let referrerPolicy = HeaderName("Referrer-Policy")!
 }

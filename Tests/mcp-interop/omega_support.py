@@ -13,12 +13,14 @@ import contextlib
 import html.parser
 import json
 import os
+import queue
 import re
 import secrets
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -277,25 +279,29 @@ def start_serve(home: Home, *, key_name: str = "interop") -> Serve:
         start_new_session=True,
     )
     errfile.close()
+    lines: queue.Queue[str] = queue.Queue()
+
+    def drain() -> None:  # reads stdout for the process's life, so it can never block on a full pipe
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=drain, daemon=True).start()
     deadline = time.monotonic() + 30
     base_url = None
-    assert process.stdout is not None
-    os.set_blocking(process.stdout.fileno(), False)
-    buffer = ""
-    while time.monotonic() < deadline and base_url is None:
-        if process.poll() is not None:
-            break
-        chunk = process.stdout.read()
-        if chunk:
-            buffer += chunk
-            match = re.search(r"listening on (http://\S+)", buffer)
-            if match:
-                base_url = match.group(1).rstrip("/")
-                break
-        time.sleep(0.02)
+    seen = ""
+    while base_url is None and time.monotonic() < deadline and process.poll() is None:
+        try:
+            line = lines.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        seen += line
+        match = re.search(r"listening on (http://\S+)", line)
+        if match:
+            base_url = match.group(1).rstrip("/")
     if base_url is None:
         stop_process(process)
-        raise AssertionError(f"omega-exec serve did not print 'listening on http://…' in 30 s\nstdout: {buffer}\n"
+        raise AssertionError(f"omega-exec serve did not print 'listening on http://…' in 30 s\nstdout: {seen}\n"
                              f"stderr: {log.read_text(errors='replace')}")
     return Serve(process=process, base_url=base_url, api_key=api_key, log=log)
 
@@ -524,8 +530,17 @@ class Human:
             assert not missing, f"the credential page's form lacks fields {missing}: {form}"
             action = urllib.parse.urljoin(str(page.url), form["action"] or str(page.url))
             answer = await http.post(action, data=data)
-            self.pages.append({"url": url, "form": form, "status": answer.status_code, "body": answer.text})
+            self.pages.append({"url": url, "form": form, "status": answer.status_code, "body": answer.text,
+                               "action": action, "data": data})
             assert 200 <= answer.status_code < 300, f"POST {action} → {answer.status_code}: {answer.text[:500]}"
+
+
+    async def replay_last_form(self, value: str) -> httpx2.Response:
+        """Posts the last credential form again (a used ticket), with `value` for every secret."""
+        page = self.pages[-1]
+        data = {k: (value if k in self.secrets else v) for k, v in page["data"].items()}
+        async with httpx2.AsyncClient(timeout=30) as http:
+            return await http.post(page["action"], data=data)
 
 
 # MARK: - Connecting an mcp Client
@@ -636,12 +651,13 @@ def processes_matching(marker: str) -> list[str]:
     return [line.strip() for line in out.splitlines() if marker in line and "ps -eo" not in line]
 
 
-async def wait_for_processes(marker: str, present: bool, timeout: float) -> list[str]:
-    """Polls `ps` until processes carrying `marker` are there (present) or gone; returns the last sight."""
+async def wait_for_processes(marker: str, present: bool, timeout: float, minimum: int = 1) -> list[str]:
+    """Polls `ps` until at least `minimum` processes carrying `marker` are there (present) or none is
+    (not present), or `timeout` seconds passed; returns the last sight."""
     deadline = anyio.current_time() + timeout
     while True:
         seen = processes_matching(marker)
-        if bool(seen) == present or anyio.current_time() >= deadline:
+        if (len(seen) >= minimum if present else not seen) or anyio.current_time() >= deadline:
             return seen
         await anyio.sleep(0.02)
 

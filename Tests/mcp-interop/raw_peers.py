@@ -4,12 +4,15 @@ Everything received is validated against the `mcp_types` models of the revision 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import queue
+import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,7 +212,10 @@ class RawHTTP(RawPeer):
     def __init__(self, serve: support.Serve, era: str, api_key: str | None = None) -> None:
         self.era = era
         self.serve = serve
-        self.http = httpx2.Client(timeout=httpx2.Timeout(30, read=60))
+        # A fresh connection per request: the raw tests check frames, not connection reuse (which
+        # test_http_connections checks on its own).
+        self.http = httpx2.Client(timeout=httpx2.Timeout(30, read=60),
+                                  limits=httpx2.Limits(max_keepalive_connections=0))
         self.api_key = api_key or serve.api_key
         self.session_id: str | None = None
         if era == "legacy":
@@ -228,7 +234,8 @@ class RawHTTP(RawPeer):
             "Authorization": f"Bearer {self.api_key}",
         }
         if self.era == "2026-07-28" and body is not None and "method" in body:
-            version = (body.get("params", {}).get("_meta") or {}).get(support.PROTOCOL_VERSION_KEY, MODERN)
+            meta = (body.get("params") or {}).get("_meta")
+            version = meta.get(support.PROTOCOL_VERSION_KEY, MODERN) if isinstance(meta, dict) else MODERN
             headers["MCP-Protocol-Version"] = str(version)
             headers["Mcp-Method"] = body["method"]
             name = (body.get("params") or {}).get("name")
@@ -265,8 +272,90 @@ class RawHTTP(RawPeer):
     def send_bytes(self, data: bytes, *, expect_id: Any = None, headers: dict[str, str] | None = None) -> Reply:
         return self.post(data, {**self.headers_for(None), **(headers or {})}, expect_id)
 
+    def post_over_socket(self, data: bytes, headers: dict[str, str]) -> Reply:
+        """POSTs `data` on a plain socket, reading the answer while the body is still being written:
+        a server may answer a too-large body early (as it should), which would make an HTTP library
+        that writes the whole body first fail on the write before it reads the answer. The socket is
+        kept in `self.last_socket` (the caller may check whether the server closes it)."""
+        url = urllib.parse.urlsplit(self.serve.mcp_url)
+        sock = socket.create_connection((url.hostname, url.port), timeout=30)
+        head = f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Length: {len(data)}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        received = bytearray()
+        complete = threading.Event()
+
+        def reader() -> None:
+            with contextlib.suppress(OSError):
+                while chunk := sock.recv(65536):
+                    received.extend(chunk)
+                    if _http_message_complete(bytes(received)):
+                        break
+            complete.set()
+
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+        with contextlib.suppress(OSError):
+            sock.sendall(head.encode())
+            view = memoryview(data)
+            for start in range(0, len(data), 1 << 16):
+                if complete.is_set():
+                    break
+                sock.sendall(view[start:start + (1 << 16)])
+        assert complete.wait(30), f"no complete HTTP response in 30 s: {bytes(received[:300])!r}"
+        self.last_socket = sock
+        text = bytes(received)
+        head_text, _, body = text.partition(b"\r\n\r\n")
+        lines = head_text.decode("latin-1").split("\r\n")
+        assert lines and lines[0].startswith("HTTP/1.1 "), f"no HTTP response: {text[:300]!r}"
+        code = int(lines[0].split()[1])
+        response_headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        if response_headers.get("transfer-encoding") == "chunked":
+            body = _dechunk(body)
+        message = json.loads(body) if body.strip() and "json" in response_headers.get("content-type", "") else None
+        return Reply(code, message, [], response_headers)
+
     def close(self) -> None:
         self.http.close()
+
+
+def _http_message_complete(data: bytes) -> bool:
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value.strip())
+    return body.endswith(b"0\r\n\r\n")
+
+
+def socket_closed_within(sock: socket.socket, seconds: float) -> bool:
+    """Whether the peer closes `sock` (EOF or reset) within `seconds`, reading and discarding meanwhile."""
+    deadline = time.monotonic() + seconds
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            if not sock.recv(65536):
+                return True
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.close()
+    return False
+
+
+def _dechunk(data: bytes) -> bytes:
+    out = bytearray()
+    while data:
+        size_line, _, rest = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out.extend(rest[:size])
+        data = rest[size + 2:]
+    return bytes(out)
 
 
 def unsupported_version_data(reply: Reply) -> types.UnsupportedProtocolVersionErrorData:

@@ -14,7 +14,8 @@ import pytest
 
 import omega_support as support
 from omega_support import LEGACY, MODERN
-from raw_peers import RawHTTP, RawPeer, RawStdio, Reply, unsupported_version_data, validate_reply
+from raw_peers import (RawHTTP, RawPeer, RawStdio, Reply, socket_closed_within, unsupported_version_data,
+                       validate_reply)
 
 WEBHOOK_INPUT = {"url": "https://hooks.example.com/omega", "event": "order.created", "payload": {"n": 1},
                  "timestamp": 1700000000}
@@ -70,7 +71,11 @@ def test_ten_megabyte_frame(raw: RawPeer, home: support.Home, transport: str) ->
     padding = "a" * TEN_MB
     body = raw.frame("tools/list", {"cursor": padding}, id=44)
     started = time.monotonic()
-    reply = raw.send_bytes(json.dumps(body).encode() + b"\n", expect_id=None if transport == "stdio" else None)
+    if transport == "http":
+        assert isinstance(raw, RawHTTP)
+        reply = raw.post_over_socket(json.dumps(body).encode(), raw.headers_for(body))
+    else:
+        reply = raw.send_bytes(json.dumps(body).encode() + b"\n")
     assert time.monotonic() - started < 20
     if transport == "http":
         assert reply.status == 413, (reply.status, reply.message)
@@ -93,11 +98,12 @@ def test_wrong_protocol_version(raw: RawPeer, home: support.Home, transport: str
         assert reply.status == status(transport, 400)
         data = unsupported_version_data(reply)
         assert MODERN in data.supported and LEGACY in data.supported
-        # A version that is not even a string: invalid params.
+        # A version that is not even a string: invalid params on stdio; over HTTP no header can equal
+        # a non-string version, so the header check (-32020) answers first.
         bad = raw.send(raw.frame("tools/list", meta={support.PROTOCOL_VERSION_KEY: 20260728}),
                        **({"headers": {"MCP-Protocol-Version": "20260728"}} if transport == "http" else {}))
         validate_reply(bad, None, MODERN)
-        assert bad.error["code"] == -32602, bad
+        assert bad.error["code"] == (-32020 if transport == "http" else -32602), bad
     else:
         # initialize with a revision the host does not speak: it answers with one it does (spec).
         reply = raw.call("initialize", {"protocolVersion": "1999-01-01", "capabilities": {},
@@ -287,3 +293,74 @@ def test_http_authorization_and_headers(home: support.Home, serve: Any, transpor
     finally:
         legacy.close()
     assert_no_runs(home)
+
+
+@pytest.mark.parametrize("transport", ["http"])
+def test_http_413_closes_the_connection(home: support.Home, serve: Any, transport: str) -> None:
+    """The 413 for a 10 MB frame says `Connection: close`; the server must then close it (RFC 9112 §9.6)
+    instead of holding the socket (and draining whatever the client sends) indefinitely."""
+    peer = RawHTTP(serve.get(), "2026-07-28")
+    try:
+        body = peer.frame("tools/list", {"cursor": "a" * TEN_MB})
+        reply = peer.post_over_socket(json.dumps(body).encode(), peer.headers_for(body))
+        assert reply.status == 413 and reply.headers.get("connection", "").lower() == "close", reply.headers
+        assert socket_closed_within(peer.last_socket, 3.0), \
+            "the 413 said Connection: close, but the server still held the connection open 3 s later"
+        peer.still_serving()
+    finally:
+        peer.close()
+
+
+@pytest.mark.parametrize("transport", ["http"])
+def test_http_connection_reuse_after_a_streamed_call(home: support.Home, serve: Any, transport: str) -> None:
+    """A connection the server closes after a response must say so in that response (`Connection:
+    close`); otherwise a client reusing it, as the `mcp` client's httpx2 pool does, loses its next
+    request ("Server disconnected without sending a response")."""
+    import socket as sockets
+    import urllib.parse
+
+    srv = serve.get()
+    peer = RawHTTP(srv, "2026-07-28")
+    url = urllib.parse.urlsplit(srv.mcp_url)
+    try:
+        for accept in ("application/json, text/event-stream", "application/json"):
+            conn = sockets.create_connection((url.hostname, url.port), timeout=30)
+            try:
+                call = peer.frame("tools/call", {"name": "registry_execute",
+                                                 "arguments": {"toolId": "text.stats", "input": {"text": "a b c"}}})
+                first = _exchange(conn, url, call, {**peer.headers_for(call), "Accept": accept})
+                assert first.startswith(b"HTTP/1.1 200"), first[:200]
+                says_close = b"\r\nconnection: close" in first.split(b"\r\n\r\n")[0].lower()
+                if not says_close:
+                    listing = peer.frame("tools/list")
+                    second = _exchange(conn, url, listing, peer.headers_for(listing))
+                    assert second.startswith(b"HTTP/1.1 200"), (
+                        f"Accept: {accept}: the server closed the connection right after the tools/call response "
+                        f"without 'Connection: close' in it; the next request on it got {second[:200]!r}")
+            finally:
+                conn.close()
+    finally:
+        peer.close()
+
+
+def _exchange(conn: Any, url: Any, body: dict[str, Any], headers: dict[str, str]) -> bytes:
+    """One request on an open connection; the whole response (b"" when the server closed it)."""
+    from raw_peers import _http_message_complete
+
+    data = json.dumps(body).encode()
+    head = f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Length: {len(data)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    try:
+        conn.sendall(head.encode() + data)
+    except OSError:
+        return b""
+    received = b""
+    try:
+        while not _http_message_complete(received):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    except OSError:
+        pass
+    return received

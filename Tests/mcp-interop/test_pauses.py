@@ -91,6 +91,11 @@ async def test_missing_credentials_round_trip(
 
         assert_secret_absent(secret, s.transcript.text_received(), json.dumps(s.transcript.sent))
 
+    # The page's ticket works once: a replayed form is refused and stores nothing.
+    replay = await human.replay_last_form("replayed-" + secrets.token_hex(8))
+    assert replay.status_code == 401, (replay.status_code, replay.text[:300])
+    assert "replayed-" not in home.vault_text()
+
     run = home.run(run_id)
     assert run["status"] == "completed"
     types_seen = [e["type"] for e in run["events"]]

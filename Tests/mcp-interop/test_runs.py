@@ -47,13 +47,12 @@ async def test_cancellation_kills_the_jail(
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(call)
-            running = await support.wait_for_processes(marker, present=True, timeout=20)
-            assert running, "the sleeper never started"
-            assert len(running) >= 2, running
-            scope.cancel()
+            running = await support.wait_for_processes(marker, present=True, timeout=20, minimum=3)
+            assert len(running) >= 3, f"the sleeper (a shell and two sleeps) never ran: {running}"
             cancelled_at = time.monotonic()
+            scope.cancel()
         assert "result" not in outcome
-        left = await support.wait_for_processes(marker, present=False, timeout=1.0)
+        left = await support.wait_for_processes(marker, present=False, timeout=max(0.0, cancelled_at + 1.0 - time.monotonic()))
         elapsed = time.monotonic() - cancelled_at
         assert not left, f"{len(left)} tool processes still alive {elapsed:.2f} s after the cancellation: {left}"
         sent = [m.get("method") for m in s.transcript.sent]
@@ -151,6 +150,8 @@ async def test_http_closing_the_response_stream_cancels(
                                          "arguments": {"toolId": "interop.sleeper", "input": {}}})
         headers = peer.headers_for(body)
 
+        found: dict[str, Any] = {}
+
         def stream() -> None:
             with peer.http.stream("POST", peer.serve.mcp_url, content=json.dumps(body).encode(),
                                   headers=headers) as response:
@@ -158,17 +159,47 @@ async def test_http_closing_the_response_stream_cancels(
                 assert response.headers.get("content-type", "").startswith("text/event-stream")
                 deadline = time.monotonic() + 20
                 for _ in response.iter_raw():
-                    if support.processes_matching(marker) or time.monotonic() > deadline:
-                        break
-                assert support.processes_matching(marker), "the sleeper never started"
-            # Leaving the block closes the connection: the response stream is gone.
+                    running = support.processes_matching(marker)
+                    if len(running) >= 3 or time.monotonic() > deadline:
+                        found["running"] = running
+                        found["closed_at"] = time.monotonic()
+                        break  # leaving the iterator closes the response: the stream is gone
+            found.setdefault("closed_at", time.monotonic())
 
         await anyio.to_thread.run_sync(stream)
-        closed_at = time.monotonic()
-        left = await support.wait_for_processes(marker, present=False, timeout=1.0)
+        assert len(found.get("running", [])) >= 3, f"the sleeper never ran: {found}"
+        closed_at = found["closed_at"]
+        left = await support.wait_for_processes(marker, present=False, timeout=max(0.0, closed_at + 1.0 - time.monotonic()))
         assert not left, f"tool processes alive {time.monotonic() - closed_at:.2f} s after the stream closed: {left}"
         run = support.wait_for_run_status(home, "interop.sleeper", "cancelled", timeout=5)
         assert [e["type"] for e in home.run(run["id"])["events"]][-1] == "run.cancelled"
         peer.still_serving()
     finally:
         peer.close()
+
+
+async def test_early_cancellation_is_not_lost(
+    home: support.Home, session_factory: Any, transport: str, mode: str
+) -> None:
+    """A cancellation that arrives right after the request (before the host has started the run) must
+    still stop it: no tool process appears (or it is killed at once) and every run is cancelled."""
+    marker = sleeper(home)
+    async with session_factory() as s:
+        for delay in (0.0, 0.01, 0.03):
+            scope = anyio.CancelScope()
+
+            async def call() -> None:
+                with scope:
+                    await s.client.call_tool("registry_execute", {"toolId": "interop.sleeper", "input": {}})
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(call)
+                await anyio.sleep(delay)
+                scope.cancel()
+        # Long enough for a run the host did not cancel to reach its jail (the sleeper starts in < 1 s).
+        await anyio.sleep(2.5)
+        alive = support.processes_matching(marker)
+        runs = home.runs_of("interop.sleeper")
+        await s.client.list_tools()
+    assert not alive, f"a cancelled call's tool is running 2.5 s later: {alive}; runs: {[r['status'] for r in runs]}"
+    assert all(r["status"] == "cancelled" for r in runs), [(r["id"], r["status"]) for r in runs]

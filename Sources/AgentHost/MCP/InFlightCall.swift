@@ -10,9 +10,18 @@ final class InFlightCall: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The call's key in the host's table (also the tag of requests sent to the client for it).
+    let key: String
+    /// The connection that made the call (closing it cancels the call).
+    let peerID: String
+
+    init(key: String, peerID: String) {
+        self.key = key
+        self.peerID = peerID
+    }
 
     /// The key of a call in the host's table.
-    static func key(peer: MCPPeer, id: JSONRPCID) -> String { peer.id + "|" + id.description }
+    static func key(peer: MCPPeer, id: JSONRPCID) -> String { peer.callScope + "|" + id.description }
 
     /// Whether the client cancelled the call.
     var isCancelled: Bool { state.withLock { $0.cancelled } }

@@ -68,8 +68,8 @@ extension MCPHost {
         _ context: MCPCallContext, _ invocation: ToolInvocation, rounds: Int,
         _ body: @Sendable (@escaping OmegaService.EventObserver) async -> ExecutionOutcome
     ) async -> MCPReply {
-        let call = InFlightCall()
         let key = InFlightCall.key(peer: context.peer, id: context.id)
+        let call = InFlightCall(key: key, peerID: context.peer.id)
         inFlight.withLock { $0[key] = call }
         defer { inFlight.withLock { calls in if calls[key] === call { calls[key] = nil } } }
         var relay: ProgressRelay?

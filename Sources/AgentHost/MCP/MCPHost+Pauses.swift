@@ -64,13 +64,12 @@ extension MCPHost {
         }
         var params = elicitation.objectValue ?? [:]
         if kind == .approval { params["mode"] = nil }  // form is the default; older revisions know no mode
+        let key = InFlightCall.key(peer: context.peer, id: context.id)
         let answer = await outboundRequests.send(
-            "elicitation/create", params: .object(params), to: context.peer,
+            "elicitation/create", params: .object(params), to: context.peer, tag: key,
             timeoutMs: configuration.elicitationTimeoutMs)
-        if inFlight.withLock({ $0[InFlightCall.key(peer: context.peer, id: context.id)] }) == nil,
-            case .failure(let failure) = answer, failure.code == -32000
-        {
-            // The call was cancelled or the client left while it was asked.
+        if inFlight.withLock({ $0[key]?.isCancelled ?? true }) {
+            // The call was cancelled (or the client left) while it was asked; the run was cancelled with it.
             return MCPReply(message: nil, httpStatus: 202)
         }
         let action = (try? answer.get())?["action"]?.stringValue

@@ -159,7 +159,7 @@ public final class MCPHost: Sendable {
 
     /// Cancels every call `peer` has in flight (its stream closed, its stdin ended).
     public func cancelAll(of peer: MCPPeer) {
-        let calls = inFlight.withLock { calls in calls.filter { $0.key.hasPrefix(peer.id + "|") }.map(\.value) }
+        let calls = inFlight.withLock { calls in calls.values.filter { $0.peerID == peer.id } }
         for call in calls { cancel(call) }
         outboundRequests.abandon(principal: nil, peerID: peer.id)
     }
@@ -171,8 +171,9 @@ public final class MCPHost: Sendable {
     }
 
     private func cancel(_ call: InFlightCall) {
-        guard let runID = call.markCancelled() else { return }
-        _ = try? service.cancel(runID: runID)
+        let runID = call.markCancelled()
+        outboundRequests.abandon(principal: nil, peerID: nil, tag: call.key)
+        if let runID { _ = try? service.cancel(runID: runID) }
     }
 
     /// Cancels every running call and waits for the runs to end (SIGTERM, shutdown): each run is

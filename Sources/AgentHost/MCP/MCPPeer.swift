@@ -34,6 +34,15 @@ public final class MCPPeer: Sendable {
         self.outbound = outbound
     }
 
+    /// Where the peer's calls are tracked for `notifications/cancelled`: the connection on stdio, the
+    /// session over HTTP for 2025-11-25 clients (they post the cancellation separately, with the
+    /// session's id), and the request itself for 2026-07-28 HTTP clients (they cancel by closing the
+    /// response stream).
+    var callScope: String {
+        if let session = headers?["mcp-session-id"] { return "session:" + session + "|" + caller.principal }
+        return id
+    }
+
     /// The HTTP headers (lowercased names), nil on stdio.
     var headers: [String: String]? {
         if case .http(let headers) = transport { return headers }

@@ -10,6 +10,7 @@ final class OutboundRequests: Sendable {
     private struct Waiter {
         var principal: String
         var peerID: String
+        var tag: String?
         var continuation: CheckedContinuation<Result<JSONValue, JSONRPCError>, Never>
     }
 
@@ -20,7 +21,7 @@ final class OutboundRequests: Sendable {
     /// - Returns: The client's result, or a JSON-RPC error: the client's own, `-32001` on timeout,
     ///   `-32000` when the channel is closed or the waiting call was cancelled.
     func send(
-        _ method: String, params: JSONValue, to peer: MCPPeer, timeoutMs: Int64
+        _ method: String, params: JSONValue, to peer: MCPPeer, tag: String? = nil, timeoutMs: Int64
     ) async -> Result<JSONValue, JSONRPCError> {
         guard let outbound = peer.outbound else {
             return .failure(JSONRPCError(-32000, "the connection cannot carry requests to the client"))
@@ -36,7 +37,7 @@ final class OutboundRequests: Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 waiting.withLock {
-                    $0[id] = Waiter(principal: peer.caller.principal, peerID: peer.id, continuation: continuation)
+                    $0[id] = Waiter(principal: peer.caller.principal, peerID: peer.id, tag: tag, continuation: continuation)
                 }
                 Task {
                     let delivered = await outbound.send(JSONRPCMessage.requestFrame(id: id, method, params))
@@ -60,10 +61,11 @@ final class OutboundRequests: Sendable {
         waiter?.continuation.resume(returning: result)
     }
 
-    /// Ends the waits of one peer (nil: all), as if the client had gone.
-    func abandon(principal: String?, peerID: String?) {
+    /// Ends the waits of one peer (nil: all), or of the call tagged `tag`, as if the client had gone.
+    func abandon(principal: String?, peerID: String?, tag: String? = nil) {
         let ids = waiting.withLock { waiting in
-            waiting.filter { peerID == nil || $0.value.peerID == peerID }.map(\.key)
+            waiting.filter { (peerID == nil || $0.value.peerID == peerID) && (tag == nil || $0.value.tag == tag) }
+                .map(\.key)
         }
         for id in ids { resolve(id: id, principal: nil, with: .failure(JSONRPCError(-32000, "the client is gone"))) }
     }

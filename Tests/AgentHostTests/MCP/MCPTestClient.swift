@@ -22,12 +22,14 @@ final class MCPTestClient: Sendable {
     init(
         label: String = "mcp", capabilities: JSONValue = [:], principal: String = "stdio:local",
         credentialPage: String? = "http://127.0.0.1:9", pageSize: Int = 50,
-        answer: (@Sendable (JSONValue) -> JSONValue?)? = nil, shareHomeWith other: MCPTestClient? = nil
+        answer: (@Sendable (JSONValue) -> JSONValue?)? = nil, shareHomeWith other: MCPTestClient? = nil,
+        workspacePolicy: String? = nil
     ) throws {
         root = other?.root ?? Fixture.directory(label)
         var configuration = MCPHostConfiguration(credentialPageBaseURL: credentialPage)
         configuration.pageSize = pageSize
-        let runtime = RuntimeConfiguration(home: OmegaHome(root: root + "/home"))
+        var runtime = RuntimeConfiguration(home: OmegaHome(root: root + "/home"))
+        runtime.workspacePolicy = workspacePolicy
         host = try MCPHost.open(configuration: runtime, host: configuration)
         outbound = RecordingOutbound()
         peer = MCPPeer(caller: MCPCaller(principal: principal, user: "local"), transport: .stdio, outbound: outbound)
