@@ -47,7 +47,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 for value in "$CALLS" "$CONCURRENCY" "$DURATION"; do
-    [[ "$value" =~ ^[1-9][0-9]*$ ]] || { echo "--calls, --concurrency and --seconds take a positive integer, not $value" >&2; exit 2; }
+    [[ "$value" =~ ^[1-9][0-9]*$ ]] \
+        || { echo "--calls, --concurrency and --seconds take a positive integer, not $value" >&2; exit 2; }
 done
 TRY_CALLS=$(( CALLS / 4 > 0 ? CALLS / 4 : 1 ))
 WARMUP=$(( CALLS / 10 < 20 ? (CALLS / 10 > 2 ? CALLS / 10 : 2) : 20 ))
@@ -82,7 +83,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== machine: $(nproc) CPUs, $(uname -r); calls $CALLS (warm-up $WARMUP), try $TRY_CALLS, concurrency $CONCURRENCY for ${DURATION}s"
+echo "== machine: $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); calls $CALLS (warm-up $WARMUP)," \
+    "try $TRY_CALLS, concurrency $CONCURRENCY for ${DURATION}s; runs at once: ${OMEGA_MAX_RUNS:-8} in all," \
+    "${OMEGA_MAX_RUNS_PER_TOOL:-4} per tool (OMEGA_MAX_RUNS, OMEGA_MAX_RUNS_PER_TOOL)"
 echo
 echo "== in-process: OmegaService.run vs MCPHost.receive (mcp-bench --calls $CALLS --warmup $WARMUP)"
 "$BIN/mcp-bench" --calls "$CALLS" --warmup "$WARMUP" --manifests "$ROOT/Manifests" | tee "$WORK/inprocess.out"
@@ -106,7 +109,8 @@ echo "== try: omega-exec try Manifests/text_stats --json, $TRY_CALLS processes" 
 client try try --omega "$OMEGA" --tool "$ROOT/Manifests/text_stats" --calls "$TRY_CALLS" --warmup 2 || FAILED+=(try)
 
 echo "== http: omega-exec serve --listen 127.0.0.1:0" >&2
-KEY=$("$OMEGA" keys create --name bench --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+KEY=$("$OMEGA" keys create --name bench --json 2>/dev/null \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
 "$OMEGA" serve --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVE_PID=$!
 URL=
@@ -151,8 +155,10 @@ def rx(v):
 print("== sequential calls (ms)")
 print(f"{'path':<52} {'calls':>6} {'errors':>6} {'p50':>9} {'p99':>9}")
 rows = [
-    ("in-process service.run (mcp-bench a)", inproc.get("calls"), 0, inproc.get("serviceP50Ms"), inproc.get("serviceP99Ms")),
-    ("in-process MCPHost.receive (mcp-bench b)", inproc.get("calls"), 0, inproc.get("mcpP50Ms"), inproc.get("mcpP99Ms")),
+    ("in-process service.run (mcp-bench a)", inproc.get("calls"), 0, inproc.get("serviceP50Ms"),
+     inproc.get("serviceP99Ms")),
+    ("in-process MCPHost.receive (mcp-bench b)", inproc.get("calls"), 0, inproc.get("mcpP50Ms"),
+     inproc.get("mcpP99Ms")),
     ("  bench.echo (/bin/sh) service.run (a)", trivial.get("calls"), 0, trivial.get("serviceP50Ms"),
      trivial.get("serviceP99Ms")),
     ("  bench.echo (/bin/sh) MCPHost.receive (b)", trivial.get("calls"), 0, trivial.get("mcpP50Ms"),
@@ -163,7 +169,8 @@ rows = [
      tried.get("p50Ms"), tried.get("p99Ms")),
 ]
 for name, calls, errors, p50, p99 in rows:
-    print(f"{name:<52} {str(calls if calls is not None else '-'):>6} {str(errors if errors is not None else '-'):>6} {ms(p50)} {ms(p99)}")
+    count = lambda v: str(v if v is not None else "-")
+    print(f"{name:<52} {count(calls):>6} {count(errors):>6} {ms(p50)} {ms(p99)}")
 print()
 for name, result in (("text.stats", inproc), ("bench.echo", trivial)):
     if result.get("addedP50Ms") is not None:
@@ -191,6 +198,9 @@ for name, result in (("http", http), ("concurrent", conc)):
     if result.get("serverCloses"):
         print(f"WARN: {name}: the server closed an idle keep-alive connection {result['serverCloses']} times "
               f"(without Connection: close); {result['connections']} connections for {result['calls']} calls")
+    if result.get("connectionCloseHeaders"):
+        print(f"NOTE: {name}: keep-alive not reused: {result['connectionCloseHeaders']} of {result['calls']} replies "
+              f"came with Connection: close ({result['connections']} connections opened)")
 if conc.get("errors", 1) != 0:
     print("FAIL: the concurrent run had errors" if conc.get("concurrency") else "FAIL: the concurrent run did not run")
 if failed:

@@ -21,6 +21,10 @@ want=$(sha256sum "$requirements" | cut -d' ' -f1)
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
     command -v python3 >/dev/null 2>&1 || { echo "mcp-interop: python3 is needed (apt-get install python3 python3-venv)" >&2; exit 2; }
     echo "mcp-interop: creating the venv at $venv" >&2
+    if [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ] && [ -n "$(ls -A "$venv" 2>/dev/null)" ]; then
+        echo "mcp-interop: $venv exists and is not a venv; refusing to replace it (set OMEGA_MCP_VENV)" >&2
+        exit 2
+    fi
     rm -rf "$venv"
     mkdir -p "$(dirname "$venv")"
     if ! python3 -m venv "$venv"; then

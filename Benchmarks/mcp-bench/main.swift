@@ -66,50 +66,58 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
 }
 
+/// The temporary home and starter tools; removed at the end, and by ``fail(_:)``.
+let base = NSTemporaryDirectory() + "omega-mcp-bench-\(getpid())"
+
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write("mcp-bench: \(message)\n".data(using: .utf8)!)
+    try? FileManager.default.removeItem(atPath: base)
     exit(1)
 }
 
 /// The folder holding Manifests/text_stats: `--manifests`, else `Manifests` in the working directory or in
 /// a directory above the executable (a checkout).
 @MainActor func manifestsFolder() -> String {
-    if let manifests { return manifests }
     var candidates = [FileManager.default.currentDirectoryPath + "/Manifests"]
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
     while dir.path != "/" {
         candidates.append(dir.path + "/Manifests")
         dir = dir.deletingLastPathComponent()
     }
+    if let manifests { candidates = [manifests] }
     guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/text_stats/omega.json") })
-    else { fail("Manifests/text_stats not found (pass --manifests DIR)") }
+    else { fail("no text_stats/omega.json in \(manifests ?? "Manifests") (pass --manifests DIR)") }
     return found
 }
 
-let base = NSTemporaryDirectory() + "omega-mcp-bench-\(getpid())"
 let starters = base + "/starters"
-try FileManager.default.createDirectory(atPath: starters, withIntermediateDirectories: true)
-try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: base)
+let textStatsSource = manifestsFolder() + "/text_stats"
 defer { try? FileManager.default.removeItem(atPath: base) }
 // The registry's starter tools: a copy of text_stats and a trivial tool (/bin/sh prints {"ok":true}), whose
 // short, steady run lets the layer's cost show through the run's noise.
-try FileManager.default.copyItem(atPath: manifestsFolder() + "/text_stats", toPath: starters + "/text_stats")
-try FileManager.default.createDirectory(atPath: starters + "/bench_echo", withIntermediateDirectories: true)
-try """
-{
-  "schemaVersion": 1, "id": "bench.echo", "version": "1.0.0", "title": "Echo", "description": "Prints ok.",
-  "keywords": ["bench"],
-  "input": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
-            "properties": {"text": {"type": "string"}}, "additionalProperties": false},
-  "output": {"type": "object", "properties": {"ok": {"const": true}}, "required": ["ok"]},
-  "env": [], "scopes": [], "risk": {"level": "low", "externalWrite": false, "readOnly": true},
-  "execution": {"binding": "sandbox_job", "command": ["/bin/sh", "/tool/run.sh"]},
-  "limits": {"timeoutSeconds": 30, "memoryMB": 64, "pids": 16, "outputBytes": 65536},
-  "examples": [{"name": "basic", "input": {"text": "x"}, "output": {"ok": true}}]
+do {
+    try FileManager.default.createDirectory(atPath: starters, withIntermediateDirectories: true)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: base)
+    try FileManager.default.copyItem(atPath: textStatsSource, toPath: starters + "/text_stats")
+    try FileManager.default.createDirectory(atPath: starters + "/bench_echo", withIntermediateDirectories: true)
+    try """
+    {
+      "schemaVersion": 1, "id": "bench.echo", "version": "1.0.0", "title": "Echo", "description": "Prints ok.",
+      "keywords": ["bench"],
+      "input": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+                "properties": {"text": {"type": "string"}}, "additionalProperties": false},
+      "output": {"type": "object", "properties": {"ok": {"const": true}}, "required": ["ok"]},
+      "env": [], "scopes": [], "risk": {"level": "low", "externalWrite": false, "readOnly": true},
+      "execution": {"binding": "sandbox_job", "command": ["/bin/sh", "/tool/run.sh"]},
+      "limits": {"timeoutSeconds": 30, "memoryMB": 64, "pids": 16, "outputBytes": 65536},
+      "examples": [{"name": "basic", "input": {"text": "x"}, "output": {"ok": true}}]
+    }
+    """.write(toFile: starters + "/bench_echo/omega.json", atomically: true, encoding: .utf8)
+    try "cat >/dev/null\necho '{\"ok\":true}'\n".write(
+        toFile: starters + "/bench_echo/run.sh", atomically: true, encoding: .utf8)
+} catch {
+    fail("cannot prepare the starter tools in \(starters): \(error)")
 }
-""".write(toFile: starters + "/bench_echo/omega.json", atomically: true, encoding: .utf8)
-try "cat >/dev/null\necho '{\"ok\":true}'\n".write(
-    toFile: starters + "/bench_echo/run.sh", atomically: true, encoding: .utf8)
 setenv("OMEGA_HOME", base + "/home", 1)
 setenv("OMEGA_STARTER_TOOLS", starters, 1)
 

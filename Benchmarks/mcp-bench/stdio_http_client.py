@@ -18,7 +18,10 @@ Every reply is checked: a non-200 status, a request that fails on the wire, an u
 JSON-RPC error or an isError result (or, for try, a non-zero exit or no success) is an error; the
 first few are printed with their request and response. An idle keep-alive connection the server
 has closed (end of file seen before the next request) is reopened, as curl does, and counted in
-serverCloses: a server that keeps connections alive leaves it at 0. Each mode prints a human line on stderr and one JSON summary line on stdout
+serverCloses; replies with `Connection: close` are counted in connectionCloseHeaders (the next call
+opens a new connection). A server that keeps connections alive leaves both at 0.
+
+Each mode prints a human line on stderr and one JSON summary line on stdout
 ({"mode", "calls", "errors", "p50Ms", "p99Ms", ...}). The exit status is 1 when any call failed.
 """
 
@@ -195,6 +198,7 @@ class Client:
         self.connection = None
         self.connects = 0
         self.server_closes = 0
+        self.close_headers = 0
 
     def connect(self):
         self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
@@ -229,6 +233,7 @@ class Client:
             return None
         elapsed = (time.perf_counter() - start) * 1000
         if response.will_close:
+            self.close_headers += 1
             self.connection.close()
             self.connection = None
         text = data.decode(errors="replace")
@@ -268,6 +273,9 @@ def run_http(args):
     warm, errors = Errors(), Errors()
     for i in range(args.warmup):
         client.call(f"w{i}", warm)
+    # Connection counts cover the measured calls only (a connection left open by the warm-up counts).
+    client.connects = 1 if client.connection is not None else 0
+    client.server_closes = client.close_headers = 0
     latencies = []
     for i in range(args.calls):
         elapsed = client.call(i + 1, errors)
@@ -275,7 +283,8 @@ def run_http(args):
             latencies.append(elapsed)
     client.close()
     return summary("http", latencies, errors, warm, {"warmup": args.warmup, "connections": client.connects,
-                                                    "serverCloses": client.server_closes})
+                                                    "serverCloses": client.server_closes,
+                                                    "connectionCloseHeaders": client.close_headers})
 
 
 def run_concurrent(args):
@@ -284,6 +293,7 @@ def run_concurrent(args):
     results = [[] for _ in range(args.concurrency)]
     connects = [0] * args.concurrency
     closes = [0] * args.concurrency
+    close_headers = [0] * args.concurrency
     barrier = threading.Barrier(args.concurrency + 1)
     deadline = [0.0]
 
@@ -303,6 +313,7 @@ def run_concurrent(args):
                 results[index].append(elapsed)
         connects[index] = client.connects
         closes[index] = client.server_closes
+        close_headers[index] = client.close_headers
         client.close()
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(args.concurrency)]
@@ -324,6 +335,7 @@ def run_concurrent(args):
         "okPerSecond": len(latencies) / wall if wall > 0 else 0.0,
         "connections": sum(connects),
         "serverCloses": sum(closes),
+        "connectionCloseHeaders": sum(close_headers),
     }
     return summary("concurrent", latencies, errors, None, extra)
 

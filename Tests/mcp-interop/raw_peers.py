@@ -316,6 +316,9 @@ class RawHTTP(RawPeer):
 
     def close(self) -> None:
         self.http.close()
+        last = getattr(self, "last_socket", None)
+        if last is not None:
+            last.close()
 
 
 def _http_message_complete(data: bytes) -> bool:

@@ -41,7 +41,8 @@ public struct Alternative: Sendable, Hashable {
     /// The alternative of a search result.
     public init(_ result: ToolSearchResult) {
         self.init(
-            id: result.entry.id, version: result.entry.version.description, title: result.entry.title ?? result.entry.id,
+            id: result.entry.id, version: result.entry.version.description,
+            title: result.entry.title ?? result.entry.id,
             description: result.entry.description, score: result.score, pinned: result.pinned,
             installed: result.installed, runnable: result.runnable, requiredEnvVars: result.requiredEnvVars)
     }

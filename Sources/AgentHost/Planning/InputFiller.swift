@@ -36,6 +36,9 @@ struct InputFiller {
         var valid: Bool
         /// The required properties still empty, in the schema's `required` order.
         var missing: [MissingInput]
+        /// When ``input`` does not validate: the validator's first error (`/a: …`, or the message alone
+        /// at the root).
+        var problem: String?
     }
 
     /// What kind of value a property takes, as far as filling goes.
@@ -91,7 +94,8 @@ struct InputFiller {
         // Local references (`#/$defs/…`), a few levels deep.
         for _ in 0..<8 {
             guard let reference = schema["$ref"]?.stringValue, reference.hasPrefix("#"),
-                let pointer = JSONPointer(parsing: String(reference.dropFirst())), let target = pointer.resolve(in: root)
+                let pointer = JSONPointer(parsing: String(reference.dropFirst())),
+                let target = pointer.resolve(in: root)
             else { break }
             schema = target
         }
@@ -159,6 +163,7 @@ struct InputFiller {
         var input = filled
         var problems: [String: String] = [:]
         var valid = true
+        var problem: String?
         if let schema, let compiled = try? SchemaCache.shared.schema(for: schema) {
             for _ in 0...filled.count {
                 let errors = compiled.validate(.object(input)).errors
@@ -171,18 +176,23 @@ struct InputFiller {
                 }
                 if !refused { break }
             }
-            valid = compiled.isValid(.object(input))
+            if let first = compiled.validate(.object(input)).errors.first {
+                valid = false
+                let path = first.instancePath.description
+                problem = path.isEmpty ? first.message : "\(path): \(first.message)"
+            }
         } else if let schema, schema != .bool(true), schema != .object([:]) {
             // A schema that does not compile: nothing can be trusted to pass it.
             input = [:]
             valid = false
+            problem = "the tool's input schema does not compile"
         }
         let missing = properties.filter { $0.required && input[$0.name] == nil }.map {
             MissingInput(
                 name: $0.name, description: $0.description, type: $0.typeName, allowed: $0.allowed,
                 problem: problems[$0.name].map { "the request's value was refused: \($0)" })
         }
-        return Result(input: input, valid: valid, missing: missing)
+        return Result(input: input, valid: valid, missing: missing, problem: problem)
     }
 }
 
@@ -285,7 +295,8 @@ extension InputFiller {
             for property in properties where property.required && input[property.name] == nil {
                 guard
                     let token = request.tokens.first(where: {
-                        $0.kind == .number && !usedTokens.contains($0.position) && Self.number($0.text, for: property) != nil
+                        $0.kind == .number && !usedTokens.contains($0.position)
+                            && Self.number($0.text, for: property) != nil
                     }), let value = Self.number(token.text, for: property)
                 else { continue }
                 input[property.name] = value

@@ -27,12 +27,15 @@ extension OfflinePlanner {
     /// - Returns: At most `limit` alternatives, none of them the failed tool; empty when there are none.
     /// - Throws: `INVALID_INPUT` naming `toolId` (not a tool id), `version` (not a semantic version) or
     ///   `limit`; `INTERNAL_ERROR` when the registry cannot be read.
-    public func alternativesNow(for failure: ToolFailure, user: String?, limit: Int = OfflinePlanner.maximumAlternatives)
+    public func alternativesNow(
+        for failure: ToolFailure, user: String?, limit: Int = OfflinePlanner.maximumAlternatives
+    )
         throws(OmegaError) -> [Alternative]
     {
         guard ToolManifest.isValidID(failure.toolId) else {
             throw OmegaError(
-                .invalidInput, "toolId: expected a tool id such as text.word_count, got \"\(failure.toolId.prefix(100))\"",
+                .invalidInput,
+                "toolId: expected a tool id such as text.word_count, got \"\(failure.toolId.prefix(100))\"",
                 details: ["field": "toolId"])
         }
         var version: SemanticVersion?
@@ -74,7 +77,8 @@ extension OfflinePlanner {
             entry = found
         } catch {
             throw OmegaError(
-                .internalError, "cannot read the registry: \(error.message)", details: ["reason": .string(error.code.rawValue)])
+                .internalError, "cannot read the registry: \(error.message)",
+                details: ["reason": .string(error.code.rawValue)])
         }
         guard let entry else { return Self.plainWords(id) }
         return Self.plainWords(([entry.title ?? id] + entry.keywords + [entry.description]).joined(separator: " "))

@@ -10,17 +10,19 @@ extension OfflinePlanner {
 
     // MARK: Steps
 
-    /// The step that runs `hit` through `registry_execute`, its input filled from the request.
-    func toolStep(_ hit: ToolSearchResult, request: RequestText) -> PlanStep {
+    /// The step that runs `hit` through `registry_execute`, its input filled from the request, and
+    /// the validator's objection to that input when it does not validate.
+    func toolStep(_ hit: ToolSearchResult, request: RequestText) -> (step: PlanStep, problem: String?) {
         let entry = hit.entry
         let filled = InputFiller(schema: entry.input, request: request).fill()
-        return PlanStep(
+        let step = PlanStep(
             stepNumber: 1, toolName: "registry_execute", purpose: Self.purpose(entry), toolId: entry.id,
             toolVersion: entry.version.description, input: .object(filled.input), inputValid: filled.valid,
             expectedOutput: Self.expectedOutput(entry.output), missingInputs: filled.missing,
             missingEnvVars: hit.requiredEnvVars.filter(\.missing).map {
                 MissingEnvVar(name: $0.name, description: $0.description)
             }, runnable: hit.runnable)
+        return (step, filled.problem)
     }
 
     /// `registry_search` for `query`, then `registry_execute` of the tool the agent chooses.
@@ -31,7 +33,8 @@ extension OfflinePlanner {
                 stepNumber: 1, toolName: "registry_search", purpose: "Find tools for this request", inputValid: false,
                 expectedOutput: Self.searchOutput,
                 missingInputs: [
-                    MissingInput(name: "query", description: "Words that say what kind of tool to look for", type: "string")
+                    MissingInput(
+                        name: "query", description: "Words that say what kind of tool to look for", type: "string")
                 ])
             : PlanStep(
                 stepNumber: 1, toolName: "registry_search", purpose: "Find tools for \(query)",
@@ -68,7 +71,8 @@ extension OfflinePlanner {
             fields = "a JSON \(type)"
         }
         switch (description.isEmpty, fields.isEmpty) {
-        case (false, false): return "\(description.hasSuffix(".") ? String(description.dropLast()) : description): \(fields)"
+        case (false, false):
+            return "\(description.hasSuffix(".") ? String(description.dropLast()) : description): \(fields)"
         case (false, true): return description
         case (true, false): return fields.prefix(1).uppercased() + fields.dropFirst()
         case (true, true): return "The tool's JSON result"
@@ -83,7 +87,9 @@ extension OfflinePlanner {
         while index < sentence.endIndex {
             let character = sentence[index]
             let next = sentence.index(after: index)
-            if character.isNewline || (".!?".contains(character) && (next == sentence.endIndex || sentence[next] == " ")) {
+            if character.isNewline
+                || (".!?".contains(character) && (next == sentence.endIndex || sentence[next] == " "))
+            {
                 sentence = String(sentence[..<(character.isNewline ? index : next)])
                 break
             }
@@ -99,7 +105,7 @@ extension OfflinePlanner {
 
     /// `Found 3 relevant tools for this task; text.word_count matches 'count words'.` and what is missing.
     func directReasoning(
-        _ hits: [ToolSearchResult], rank: Int, step: PlanStep, request: RequestText, query: String
+        _ hits: [ToolSearchResult], rank: Int, step: PlanStep, problem: String?, request: RequestText, query: String
     ) -> String {
         let hit = hits[rank]
         let id = hit.entry.id
@@ -108,12 +114,17 @@ extension OfflinePlanner {
         var first: String
         if rank == 0 {
             let found = "Found \(Self.count(hits.count)) relevant tool\(hits.count == 1 ? "" : "s") for this task"
-            let how = hit.pinned ? "is pinned for you and \(matches ?? "matches the request")" : matches ?? "ranks first for '\(query)'"
+            let how =
+                hit.pinned
+                ? "is pinned for you and \(matches ?? "matches the request")" : matches ?? "ranks first for '\(query)'"
             first = "\(found); \(id) \(how)."
         } else {
             let lead = hits[0]
+            let scores = "score \(Self.format(hit.score)) against \(Self.format(lead.score))"
             first =
-                "\(id) is the runner-up (score \(Self.format(hit.score)) against \(Self.format(lead.score)) for \(lead.entry.id))"
+                (lead.pinned && !hit.pinned
+                    ? "\(id) ranks after \(lead.entry.id), which is pinned for you (\(scores))"
+                    : "\(id) is the runner-up (\(scores) for \(lead.entry.id))")
                 + (matches.map { "; it \($0)." } ?? ".")
         }
         var needs: [String] = []
@@ -128,7 +139,8 @@ extension OfflinePlanner {
         if !needs.isEmpty {
             first += " It still needs \(needs.joined(separator: " and ")) before it can run."
         } else if step.inputValid == false {
-            first += " Its input does not yet satisfy the tool's input schema."
+            let why = problem.map { " (\(Self.clipped($0)))" } ?? ""
+            first += " Its input does not yet satisfy the tool's input schema\(why)."
         }
         return first
     }
@@ -140,12 +152,17 @@ extension OfflinePlanner {
                 + "a search needs words that say what to do."
         }
         guard let best = hits.first else {
-            return "No tool in the registry matches '\(query)'; a search with other words, or an imported index, may find one."
+            return
+                "No tool in the registry matches '\(query)'; a search with other words, or an imported index, may find one."
         }
         let found = "\(Self.count(hits.count)) tool\(hits.count == 1 ? "" : "s")"
         if weak {
             return "Found \(found) for '\(query)', none a clear match (the best, \(best.entry.id), scores "
                 + "\(Self.format(best.score))); search again and let the agent choose."
+        }
+        if hits.count == 1 {
+            return "Search the registry for '\(query)' and let the agent judge the one tool found, \(best.entry.id), "
+                + "or search with other words."
         }
         return "Search the registry for '\(query)' and let the agent choose among the \(found) found, "
             + "in case \(best.entry.id) is not the right one."
@@ -159,6 +176,11 @@ extension OfflinePlanner {
         return request.taskWords.map(\.lowered).filter { word in
             Vocabulary.words(word).contains { vocabulary.contains($0) }
         }
+    }
+
+    /// `text` cut to ``sentenceLimit`` characters (with `…`).
+    static func clipped(_ text: String) -> String {
+        text.count > sentenceLimit ? text.prefix(sentenceLimit) + "…" : text
     }
 
     /// `3`, or `10 or more` at the search limit.

@@ -53,7 +53,8 @@ public struct OfflinePlanner: ModelProvider {
         let text = try RequestText(request.text, field: "request")
         guard (1...PlanRequest.maximumPlans).contains(request.maxPlans) else {
             throw OmegaError(
-                .invalidInput, "maxPlans: expected an integer from 1 to \(PlanRequest.maximumPlans), got \(request.maxPlans)",
+                .invalidInput,
+                "maxPlans: expected an integer from 1 to \(PlanRequest.maximumPlans), got \(request.maxPlans)",
                 details: ["field": "maxPlans"])
         }
         let query = text.searchQuery
@@ -61,12 +62,15 @@ public struct OfflinePlanner: ModelProvider {
 
         var candidates: [Plan] = []
         for rank in hits.indices.prefix(Self.directPlans) {
-            let competitor = hits.indices.filter { $0 != rank }.map { hits[$0].score }.max()
-            let step = toolStep(hits[rank], request: text)
+            // A pinned tool competes only with the other pinned tools (see PlanConfidence).
+            let competitor = hits.indices.filter { $0 != rank && (hits[$0].pinned || !hits[rank].pinned) }
+                .map { hits[$0].score }.max()
+            let (step, problem) = toolStep(hits[rank], request: text)
             candidates.append(
                 Plan(
                     steps: [step], confidence: PlanConfidence.direct(score: hits[rank].score, competitor: competitor),
-                    reasoning: directReasoning(hits, rank: rank, step: step, request: text, query: query)))
+                    reasoning: directReasoning(
+                        hits, rank: rank, step: step, problem: problem, request: text, query: query)))
         }
         let searchConfidence = PlanConfidence.search(bestScore: hits.first?.score)
         let weak = candidates.first.map { $0.confidence < searchConfidence } ?? true
@@ -91,7 +95,9 @@ public struct OfflinePlanner: ModelProvider {
         guard !query.isEmpty else { return [] }
         do {
             return try registry.search(ToolSearchRequest(query: query, limit: limit, user: user))
-        } catch where error.code == .invalidInput && error.details["field"] == "query" {
+        } catch {
+            // A query the search finds no word in is a search that finds nothing.
+            guard error.code == .invalidInput && error.details["field"] == "query" else { throw error }
             return []
         }
     }

@@ -9,13 +9,15 @@
 ///   request's distinctive words with its name, title or keywords reaches about one half in a registry
 ///   of a few dozen tools (where such a word weighs about 2); in a large registry rare words weigh
 ///   more and near ties (the margin below) weigh against.
-/// - **margin** `(s − r) / s`, clamped to 0…1, where `r` is the best score of any other tool found
-///   (1 when no other tool was found).
+/// - **margin** `(s − r) / s`, clamped to 0…1, where `r` is the best score of the other tools that
+///   compete with it: every other tool found, or for a tool pinned for the user only the other pinned
+///   tools (a pin is the user's choice among the tools that match). 1 when there is none.
 /// - **direct plan** (run one found tool): `strength × (0.6 + 0.4 × margin)`.
 /// - **search plan** (search, then let the agent choose): `0.05 + 0.45 × strength(best score)`: a
-///   floor of 0.05 when nothing matched (a search with other words may still find a tool), below a
-///   direct plan for a strong match (strength above one third) and above it for a weak one, so a weak
-///   hit never outranks asking the registry again.
+///   floor of 0.05 when nothing matched (a search with other words may still find a tool). A direct
+///   plan outranks it whenever its strength is above one third (a score above `K / 2`), whatever the
+///   margin; below a strength of 1/11 it never does; in between, only with a clear lead. So a weak,
+///   contested hit never outranks asking the registry again.
 ///
 /// Both are monotonic: a higher own score never lowers a direct plan's confidence, a higher
 /// competing score never raises it, and a higher best score never lowers a search plan's. Nothing else

@@ -63,7 +63,8 @@ struct RequestText: Sendable {
         }
         for (offset, scalar) in text.unicodeScalars.enumerated() {
             let value = scalar.value
-            let control = (value < 0x20 && value != 0x09 && value != 0x0A && value != 0x0D) || (0x7F...0x9F).contains(value)
+            let control =
+                (value < 0x20 && value != 0x09 && value != 0x0A && value != 0x0D) || (0x7F...0x9F).contains(value)
             if control {
                 let hex = String(value, radix: 16, uppercase: true)
                 throw OmegaError(
@@ -103,7 +104,8 @@ struct RequestText: Sendable {
                     flush(upTo: index)
                     let inner = String(text[after..<close])
                     if !inner.allSatisfy(\.isWhitespace) {
-                        quotes.append(Quote(text: inner, range: index..<text.index(after: close), position: tokens.count))
+                        quotes.append(
+                            Quote(text: inner, range: index..<text.index(after: close), position: tokens.count))
                     }
                     index = text.index(after: close)
                     continue

@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import Service
 import TestSupport
+import Testing
 import ToolRuntime
 
 @testable import AgentHost
@@ -63,7 +64,10 @@ struct PlanningHome {
                 ],
             ],
             "env": [
-                ["name": "SMTP_PASSWORD", "description": "Password of the SMTP account", "required": true, "secret": true]
+                [
+                    "name": "SMTP_PASSWORD", "description": "Password of the SMTP account", "required": true,
+                    "secret": true,
+                ]
             ],
             "scopes": ["send_email"], "binding": "sandbox_job",
             "risk": ["level": "medium", "externalWrite": true, "readOnly": false],
@@ -105,9 +109,10 @@ struct PlanningHome {
         let index = root + "/index.jsonl"
         Fixture.write(indexed.map(\.jsonText).joined(separator: "\n") + "\n", to: index)
         let imported = try registry.importIndex(file: index).result
-        precondition(imported.skipped == 0, "\(imported.problems)")
+        try #require(imported.skipped == 0, "\(imported.problems)")
         let station = Fixture.package(in: root, id: "weather.station", script: "cat >/dev/null\necho '{}'\n")
-        _ = try PackageService(home: registry.home).install(station, trustedKeys: nil, allowUnsigned: true, force: false)
+        _ = try PackageService(home: registry.home).install(
+            station, trustedKeys: nil, allowUnsigned: true, force: false)
         let fresh = try RegistryService(configuration: RuntimeConfiguration(home: OmegaHome(root: root + "/home")))
         return PlanningHome(root: root, registry: fresh, planner: OfflinePlanner(registry: fresh))
     }

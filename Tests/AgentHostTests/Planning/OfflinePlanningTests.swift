@@ -10,7 +10,7 @@ import ToolRuntime
 /// The offline planner over a real registry: plans that run the tool a request names, inputs filled
 /// from the request and checked by the schema, what is missing listed, honest low confidence when
 /// nothing fits, deterministic answers, and refusals that name the field.
-@Suite struct OfflinePlannerTests {
+@Suite struct OfflinePlanningTests {
     static let unrelated = "book a flight to Reykjavik next tuesday"
 
     /// The first step of the first plan that runs `toolId`.
@@ -61,11 +61,15 @@ import ToolRuntime
     @Test func theInputIsFilledFromQuotedTextALinkANumberAndANamedEnumValue() async throws {
         let home = try PlanningHome.make()
         defer { home.remove() }
-        let quoted = try Self.step(try await home.plan("Count the words in \"the quick brown fox\""), running: "text.word_count")
-        #expect(quoted.input == ["text": "the quick brown fox"] && quoted.inputValid == true && quoted.missingInputs.isEmpty)
+        let quoted = try Self.step(
+            try await home.plan("Count the words in \"the quick brown fox\""), running: "text.word_count")
+        #expect(
+            quoted.input == ["text": "the quick brown fox"] && quoted.inputValid == true && quoted.missingInputs.isEmpty
+        )
 
         // The trailing full stop is not part of the link.
-        let link = try Self.step(try await home.plan("Fetch the page https://example.com/docs?page=2."), running: "web.page_fetch")
+        let link = try Self.step(
+            try await home.plan("Fetch the page https://example.com/docs?page=2."), running: "web.page_fetch")
         #expect(link.input == ["url": "https://example.com/docs?page=2"] && link.inputValid == true)
 
         let number = try Self.step(try await home.plan("Is 97 a prime number?"), running: "math.is_prime")
@@ -115,8 +119,11 @@ import ToolRuntime
         let home = try PlanningHome.make()
         defer { home.remove() }
         let before = try #require(try await home.plan("Send an email to bob@example.com").best.steps.first)
-        #expect(before.missingEnvVars == [MissingEnvVar(name: "SMTP_PASSWORD", description: "Password of the SMTP account")])
-        #expect(before.json["missingEnvVars"] == [["name": "SMTP_PASSWORD", "description": "Password of the SMTP account"]])
+        #expect(
+            before.missingEnvVars == [MissingEnvVar(name: "SMTP_PASSWORD", description: "Password of the SMTP account")]
+        )
+        #expect(
+            before.json["missingEnvVars"] == [["name": "SMTP_PASSWORD", "description": "Password of the SMTP account"]])
         try CredentialService(home: home.registry.home).set("SMTP_PASSWORD", value: "hunter2-hunter2", scope: .global)
         let after = try await home.plan("Send an email to bob@example.com")
         let step = try #require(after.best.steps.first)
@@ -135,7 +142,8 @@ import ToolRuntime
         #expect(response.best.confidence <= 0.1)
         #expect(
             response.best.reasoning
-                == "No tool in the registry matches 'book flight reykjavik next tuesday'; a search with other words, or an imported index, may find one.")
+                == "No tool in the registry matches 'book flight reykjavik next tuesday'; a search with other words, or an imported index, may find one."
+        )
 
         // Nothing to search for: the search step asks for its query.
         let bare = try await home.plan("https://example.com/ 42")
@@ -153,8 +161,13 @@ import ToolRuntime
         let planned = alice.plans.compactMap { $0.steps.first?.toolId }
         #expect(planned.first == "weather.open_meteo")
         #expect(alice.plans.contains { $0.reasoning.contains("weather.open_meteo is pinned for you") })
+        #expect(alice.best.steps.first?.toolId == "weather.open_meteo", "\(alice.json)")
+        // The tool that scores higher is offered after it, and says why it comes second.
+        #expect(
+            alice.plans.contains { $0.reasoning.contains("ranks after weather.open_meteo, which is pinned for you") })
         let local = try await home.plan(text)
         #expect(local.plans.compactMap { $0.steps.first?.toolId }.first != "weather.open_meteo")
+        #expect(!local.json.jsonText.contains("pinned for you"))
     }
 
     @Test func alternativesLeaveOutTheFailedToolAndCarryTheKeysEachNeeds() async throws {
@@ -231,7 +244,8 @@ import ToolRuntime
             _ = try await home.planner.alternatives(for: ToolFailure(toolId: "../../etc/passwd", code: .toolFailed))
         }
         await Self.expectInvalidInput(field: "version") { () async throws(OmegaError) in
-            _ = try await home.planner.alternatives(for: ToolFailure(toolId: "weather.forecast", version: "x", code: .timeout))
+            _ = try await home.planner.alternatives(
+                for: ToolFailure(toolId: "weather.forecast", version: "x", code: .timeout))
         }
         await Self.expectInvalidInput(field: "limit") { () async throws(OmegaError) in
             _ = try await home.planner.alternatives(
@@ -249,7 +263,8 @@ import ToolRuntime
         #expect(json["plans"]?.arrayValue?.count == response.plans.count)
         #expect(json["model"] == ["provider": "omega", "model": "offline-planner", "version": "1"])
         let step = try #require(json["plan"]?.arrayValue?.first)
-        #expect(step["stepNumber"] == 1 && step["toolName"] == "registry_execute" && step["toolId"] == "text.word_count")
+        #expect(
+            step["stepNumber"] == 1 && step["toolName"] == "registry_execute" && step["toolId"] == "text.word_count")
         #expect(step["input"] == ["text": "the quick brown fox"] && step["expectedOutput"]?.stringValue != nil)
         #expect(step["purpose"]?.stringValue?.isEmpty == false)
         for plan in json["plans"]?.arrayValue ?? [] {
@@ -264,9 +279,15 @@ import ToolRuntime
     @Test func confidenceRisesWithTheScoreAndFallsWithACloseRunnerUp() {
         let scores = [0.0, 0.5, 1, 2, 4, 8, 16, 64]
         for (lower, higher) in zip(scores, scores.dropFirst()) {
-            #expect(PlanConfidence.direct(score: lower, competitor: nil) < PlanConfidence.direct(score: higher, competitor: nil))
-            #expect(PlanConfidence.direct(score: lower, competitor: 1) <= PlanConfidence.direct(score: higher, competitor: 1))
-            #expect(PlanConfidence.direct(score: 8, competitor: lower) >= PlanConfidence.direct(score: 8, competitor: higher))
+            #expect(
+                PlanConfidence.direct(score: lower, competitor: nil)
+                    < PlanConfidence.direct(score: higher, competitor: nil))
+            #expect(
+                PlanConfidence.direct(score: lower, competitor: 1)
+                    <= PlanConfidence.direct(score: higher, competitor: 1))
+            #expect(
+                PlanConfidence.direct(score: 8, competitor: lower)
+                    >= PlanConfidence.direct(score: 8, competitor: higher))
             #expect(PlanConfidence.search(bestScore: lower) < PlanConfidence.search(bestScore: higher))
         }
         for score in scores + [.infinity, .nan, -3] {
@@ -277,8 +298,10 @@ import ToolRuntime
         }
         #expect(PlanConfidence.direct(score: PlanConfidence.saturation, competitor: nil) == 0.5)
         #expect(PlanConfidence.search(bestScore: nil) == PlanConfidence.searchFloor)
-        // A weak match ranks below searching again; a strong one above.
-        #expect(PlanConfidence.direct(score: 1, competitor: nil) < PlanConfidence.search(bestScore: 1))
-        #expect(PlanConfidence.direct(score: 6, competitor: 2) > PlanConfidence.search(bestScore: 6))
+        // A weak, contested match ranks below searching again; a strong one above, even when contested.
+        #expect(PlanConfidence.direct(score: 1, competitor: 0.9) < PlanConfidence.search(bestScore: 1))
+        #expect(PlanConfidence.direct(score: 0.3, competitor: nil) < PlanConfidence.search(bestScore: 0.3))
+        let strong = PlanConfidence.saturation / 2 + 0.01
+        #expect(PlanConfidence.direct(score: strong, competitor: strong) > PlanConfidence.search(bestScore: strong))
     }
 }
