@@ -279,30 +279,34 @@ def start_serve(home: Home, *, key_name: str = "interop") -> Serve:
         start_new_session=True,
     )
     errfile.close()
-    lines: queue.Queue[str] = queue.Queue()
+    try:
+        lines: queue.Queue[str] = queue.Queue()
 
-    def drain() -> None:  # reads stdout for the process's life, so it can never block on a full pipe
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
+        def drain() -> None:  # reads stdout for the process's life, so it can never block on a full pipe
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.put(line)
 
-    threading.Thread(target=drain, daemon=True).start()
-    deadline = time.monotonic() + 30
-    base_url = None
-    seen = ""
-    while base_url is None and time.monotonic() < deadline and process.poll() is None:
-        try:
-            line = lines.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        seen += line
-        match = re.search(r"listening on (http://\S+)", line)
-        if match:
-            base_url = match.group(1).rstrip("/")
-    if base_url is None:
-        stop_process(process)
-        raise AssertionError(f"omega-exec serve did not print 'listening on http://…' in 30 s\nstdout: {seen}\n"
-                             f"stderr: {log.read_text(errors='replace')}")
+        threading.Thread(target=drain, daemon=True).start()
+        deadline = time.monotonic() + 30
+        base_url = None
+        seen = ""
+        while base_url is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                line = lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            seen += line
+            match = re.search(r"listening on (http://\S+)", line)
+            if match:
+                base_url = match.group(1).rstrip("/")
+        if base_url is None:
+            stop_process(process)
+            raise AssertionError(f"omega-exec serve did not print 'listening on http://…' in 30 s\nstdout: {seen}\n"
+                                 f"stderr: {log.read_text(errors='replace')}")
+    except BaseException:
+        stop_process(process)  # never leak a server, whatever went wrong while waiting for it
+        raise
     return Serve(process=process, base_url=base_url, api_key=api_key, log=log)
 
 

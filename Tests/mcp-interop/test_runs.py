@@ -185,7 +185,7 @@ async def test_early_cancellation_is_not_lost(
     still stop it: no tool process appears (or it is killed at once) and every run is cancelled."""
     marker = sleeper(home)
     async with session_factory() as s:
-        for delay in (0.0, 0.01, 0.03):
+        for delay in (0.0, 0.005, 0.01, 0.02, 0.03, 0.05):
             scope = anyio.CancelScope()
 
             async def call() -> None:

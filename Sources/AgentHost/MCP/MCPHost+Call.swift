@@ -8,6 +8,14 @@ import ToolRuntime
 /// `tools/call`: the built-in tools, pinned tools, and the runs behind them.
 extension MCPHost {
     func toolsCall(_ context: MCPCallContext) async -> MCPReply {
+        // Tracked from the first moment, so a cancellation that arrives while the catalog is read
+        // (or before this request was even handled) is not lost.
+        let key = InFlightCall.key(peer: context.peer, id: context.id)
+        let call = InFlightCall(key: key, peerID: context.peer.id)
+        inFlight.withLock { $0[key] = call }
+        defer { inFlight.withLock { calls in if calls[key] === call { calls[key] = nil } } }
+        if earlyCancellations.withLock({ $0.removeValue(forKey: key) }) != nil { _ = call.markCancelled() }
+        if call.isCancelled { return MCPReply(message: nil, httpStatus: 202) }
         guard let name = context.params["name"]?.stringValue else {
             return .error(.withReason(JSONRPCError.invalidParams, "bad_params", "params.name must be a string"), id: context.id)
         }
@@ -69,9 +77,11 @@ extension MCPHost {
         _ body: @Sendable (@escaping OmegaService.EventObserver) async -> ExecutionOutcome
     ) async -> MCPReply {
         let key = InFlightCall.key(peer: context.peer, id: context.id)
-        let call = InFlightCall(key: key, peerID: context.peer.id)
-        inFlight.withLock { $0[key] = call }
-        defer { inFlight.withLock { calls in if calls[key] === call { calls[key] = nil } } }
+        let registered = inFlight.withLock { $0[key] }
+        let call = registered ?? InFlightCall(key: key, peerID: context.peer.id)
+        if registered == nil { inFlight.withLock { $0[key] = call } }
+        defer { if registered == nil { inFlight.withLock { calls in if calls[key] === call { calls[key] = nil } } } }
+        if call.isCancelled { return MCPReply(message: nil, httpStatus: 202) }
         var relay: ProgressRelay?
         if let token = context.progressToken, let outbound = context.peer.outbound {
             relay = ProgressRelay(token: token, outbound: outbound) { [weak self] in

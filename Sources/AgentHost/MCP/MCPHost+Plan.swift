@@ -30,7 +30,8 @@ extension MCPHost {
     /// there are none or the planner fails (the failure itself is what the caller must see).
     func alternatives(toolID: String, code: OmegaError.Code, user: String) async -> JSONValue {
         do {
-            let found = try await planner.alternatives(for: ToolFailure(toolId: toolID, code: code))
+            let found = try await planner.alternatives(
+                for: ToolFailure(toolId: toolID, code: code), user: user, limit: OfflinePlanner.maximumAlternatives)
             return .array(found.map(\.json))
         } catch {
             logger.warning("no alternatives", metadata: ["tool": "\(toolID)", "error": "\(error)"])

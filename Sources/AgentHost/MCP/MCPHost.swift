@@ -32,6 +32,9 @@ public final class MCPHost: Sendable {
     let inFlight = Mutex<[String: InFlightCall]>([:])
     let outboundRequests = OutboundRequests()
     let sessions = Mutex<[String: LegacySession]>([:])
+    /// Cancellations that arrived before their request (a 2025-11-25 client posts them separately):
+    /// key → when, kept 30 s at most.
+    let earlyCancellations = Mutex<[String: Date]>([:])
 
     /// A host over the service layer.
     ///
@@ -166,7 +169,15 @@ public final class MCPHost: Sendable {
 
     /// Cancels the call `requestID` of `peer`: its run is cancelled and its jail killed.
     public func cancel(requestID: JSONRPCID, of peer: MCPPeer) {
-        guard let call = inFlight.withLock({ $0[InFlightCall.key(peer: peer, id: requestID)] }) else { return }
+        let key = InFlightCall.key(peer: peer, id: requestID)
+        guard let call = inFlight.withLock({ $0[key] }) else {
+            let now = Date()
+            earlyCancellations.withLock { early in
+                early = early.filter { now.timeIntervalSince($0.value) < 30 }
+                if early.count < 10_000 { early[key] = now }
+            }
+            return
+        }
         cancel(call)
     }
 

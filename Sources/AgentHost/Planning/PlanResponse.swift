@@ -3,7 +3,7 @@ import JSON
 /// What a ``ModelProvider`` answers to a ``PlanRequest``: one or more plans, best first, and who made them.
 public struct PlanResponse: Sendable, Hashable {
     /// The plans, best first (highest confidence); never empty, at most ``PlanRequest/maxPlans``.
-    public var plans: [Plan]
+    public let plans: [Plan]
     /// The model that made them (recorded on the runs they lead to).
     public var model: ModelIdentity
     /// The words the registry was searched with (empty when the request held none to search for).

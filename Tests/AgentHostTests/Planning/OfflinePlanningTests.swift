@@ -110,6 +110,13 @@ import ToolRuntime
         #expect(refused.missingInputs.map(\.name) == ["n"] && refused.missingInputs[0].type == "integer")
         #expect(refused.missingInputs[0].problem?.contains("2") == true, "\(refused.json)")
 
+        // An input with every required property that the schema still refuses says why.
+        let compare = try await home.plan("compare two texts by lines")
+        let partial = try Self.step(compare, running: "text.compare_two")
+        #expect(partial.input == ["mode": "lines"] && partial.missingInputs.isEmpty && partial.inputValid == false)
+        let reasoning = try #require(compare.plans.first { $0.steps.first?.toolId == "text.compare_two" }?.reasoning)
+        #expect(reasoning.contains("does not yet satisfy the tool's input schema ("), "\(reasoning)")
+
         // Text to work on is asked for, not guessed from the instruction's own words.
         let noText = try Self.step(try await home.plan("count the words please"), running: "text.word_count")
         #expect(noText.input == [:] && noText.missingInputs.map(\.name) == ["text"])

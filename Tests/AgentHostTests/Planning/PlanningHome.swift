@@ -82,6 +82,18 @@ struct PlanningHome {
             "binding": "sandbox_job",
         ],
         [
+            "id": "text.compare_two", "version": "1.0.0", "title": "Compare two texts",
+            "description": "Compares two texts line by line or word by word.", "keywords": ["compare", "diff"],
+            "input": [
+                "type": "object", "required": ["mode"], "minProperties": 3,
+                "properties": [
+                    "mode": ["enum": ["lines", "tokens"], "description": "What is compared"],
+                    "left": ["type": "string"], "right": ["type": "string"],
+                ],
+            ],
+            "binding": "sandbox_job",
+        ],
+        [
             "id": "weather.forecast", "version": "1.0.0", "title": "Weather forecast",
             "description": "Daily weather forecast for a city from a commercial weather service.",
             "keywords": ["weather", "forecast", "city"],
