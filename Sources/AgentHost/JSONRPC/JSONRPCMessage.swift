@@ -56,7 +56,9 @@ public enum JSONRPCMessage: Sendable, Equatable {
             value = try parser.parse(bytes: bytes)
         } catch {
             return .failure(
-                Refusal(error: .withReason(JSONRPCError.parseError, "not_json", "the frame is not JSON: \(error)"), id: nil))
+                Refusal(
+                    error: .withReason(JSONRPCError.parseError, "not_json", "the frame is not JSON: \(error)"), id: nil)
+            )
         }
         return classify(value)
     }
@@ -82,7 +84,8 @@ public enum JSONRPCMessage: Sendable, Equatable {
             guard case .string(let method) = methodValue, !method.isEmpty,
                 method.utf8.count <= maximumMethodBytes, method.unicodeScalars.allSatisfy({ $0.value >= 0x20 })
             else {
-                return .failure(invalid("bad_method", "method must be a non-empty string of printable characters", id: id))
+                return .failure(
+                    invalid("bad_method", "method must be a non-empty string of printable characters", id: id))
             }
             let params = members["params"]
             if let params, params.objectValue == nil, params.arrayValue == nil {
@@ -105,7 +108,8 @@ public enum JSONRPCMessage: Sendable, Equatable {
             guard case .object(let fields) = error, case .integer(let code)? = fields["code"],
                 case .string(let message)? = fields["message"]
             else {
-                return .failure(invalid("bad_error", "error must be an object with an integer code and a message", id: id))
+                return .failure(
+                    invalid("bad_error", "error must be an object with an integer code and a message", id: id))
             }
             return .success(.errorResponse(id: id, error: JSONRPCError(code, message, data: fields["data"])))
         default:

@@ -17,12 +17,14 @@ extension MCPHost {
         if earlyCancellations.withLock({ $0.removeValue(forKey: key) }) != nil { _ = call.markCancelled() }
         if call.isCancelled { return MCPReply(message: nil, httpStatus: 202) }
         guard let name = context.params["name"]?.stringValue else {
-            return .error(.withReason(JSONRPCError.invalidParams, "bad_params", "params.name must be a string"), id: context.id)
+            return .error(
+                .withReason(JSONRPCError.invalidParams, "bad_params", "params.name must be a string"), id: context.id)
         }
         let arguments = context.params["arguments"].flatMap { $0 == .null ? nil : $0 } ?? [:]
         guard arguments.objectValue != nil else {
             return .error(
-                .withReason(JSONRPCError.invalidParams, "bad_params", "params.arguments must be an object"), id: context.id)
+                .withReason(JSONRPCError.invalidParams, "bad_params", "params.arguments must be an object"),
+                id: context.id)
         }
         let catalog: ToolCatalog
         do {
@@ -159,7 +161,10 @@ extension MCPHost {
         if let unknown = arguments.objectValue?.keys.sorted().first(where: { !allowed.contains($0) }) {
             return errorResult(
                 context,
-                OmegaError(.invalidInput, "\(unknown) is not an argument of registry_search", details: ["field": .string(unknown)]).json)
+                OmegaError(
+                    .invalidInput, "\(unknown) is not an argument of registry_search",
+                    details: ["field": .string(unknown)]
+                ).json)
         }
         guard let query = arguments["query"]?.stringValue else {
             return errorResult(
@@ -169,7 +174,9 @@ extension MCPHost {
         if let given = arguments["limit"] {
             guard case .integer(let value) = given, (1...50).contains(value) else {
                 return errorResult(
-                    context, OmegaError(.invalidInput, "limit: expected an integer from 1 to 50", details: ["field": "limit"]).json)
+                    context,
+                    OmegaError(.invalidInput, "limit: expected an integer from 1 to 50", details: ["field": "limit"])
+                        .json)
             }
             limit = Int(value)
         }
@@ -179,16 +186,22 @@ extension MCPHost {
             if let value = arguments[field] {
                 guard let text = value.stringValue else {
                     return errorResult(
-                        context, OmegaError(.invalidInput, "\(field): expected a string", details: ["field": .string(field)]).json)
+                        context,
+                        OmegaError(.invalidInput, "\(field): expected a string", details: ["field": .string(field)])
+                            .json)
                 }
                 request[keyPath: keyPath] = [text]
             }
         }
-        for (field, keyPath) in [("installed", \ToolSearchRequest.installed), ("verified", \.verified), ("runnable", \.runnable)] {
+        for (field, keyPath) in [
+            ("installed", \ToolSearchRequest.installed), ("verified", \.verified), ("runnable", \.runnable),
+        ] {
             if let value = arguments[field] {
                 guard let flag = value.boolValue else {
                     return errorResult(
-                        context, OmegaError(.invalidInput, "\(field): expected a boolean", details: ["field": .string(field)]).json)
+                        context,
+                        OmegaError(.invalidInput, "\(field): expected a boolean", details: ["field": .string(field)])
+                            .json)
                 }
                 request[keyPath: keyPath] = flag
             }

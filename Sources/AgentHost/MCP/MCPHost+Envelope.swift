@@ -79,7 +79,8 @@ extension MCPHost {
         let version = meta[MCPProtocol.protocolVersionKey]!
         if let headers = peer.headers {
             if headers["mcp-protocol-version"].map(JSONValue.string) != version {
-                return .failure(.error(mismatch("MCP-Protocol-Version header does not match _meta's protocol version"), id: id))
+                return .failure(
+                    .error(mismatch("MCP-Protocol-Version header does not match _meta's protocol version"), id: id))
             }
             if let header = headers["mcp-method"], header != method {
                 return .failure(.error(mismatch("Mcp-Method header does not match the method"), id: id))
@@ -92,7 +93,9 @@ extension MCPHost {
         }
         guard case .string(let versionText) = version else {
             return .failure(
-                .error(.withReason(JSONRPCError.invalidParams, "bad_envelope", "the protocol version must be a string"), id: id))
+                .error(
+                    .withReason(JSONRPCError.invalidParams, "bad_envelope", "the protocol version must be a string"),
+                    id: id))
         }
         guard MCPProtocol.modernVersions.contains(versionText) else {
             return .failure(
@@ -108,7 +111,8 @@ extension MCPHost {
         guard capabilities.objectValue != nil else {
             return .failure(
                 .error(
-                    .withReason(JSONRPCError.invalidParams, "bad_envelope", "the client capabilities must be an object"),
+                    .withReason(
+                        JSONRPCError.invalidParams, "bad_envelope", "the client capabilities must be an object"),
                     id: id))
         }
         return .success(
@@ -136,7 +140,8 @@ extension MCPHost {
     func initialize(id: JSONRPCID, params: JSONValue, from peer: MCPPeer) -> MCPReply {
         guard let requested = params["protocolVersion"]?.stringValue else {
             return .error(
-                .withReason(JSONRPCError.invalidParams, "bad_params", "initialize needs params.protocolVersion (a string)"),
+                .withReason(
+                    JSONRPCError.invalidParams, "bad_params", "initialize needs params.protocolVersion (a string)"),
                 id: id)
         }
         let capabilities = params["capabilities"] ?? [:]

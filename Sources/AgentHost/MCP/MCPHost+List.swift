@@ -11,7 +11,8 @@ extension MCPHost {
         if let cursor = context.params["cursor"], cursor != .null {
             guard let text = cursor.stringValue, let name = Self.decodeCursor(text) else {
                 return .failure(
-                    .withReason(JSONRPCError.invalidParams, "bad_cursor", "params.cursor is not a cursor this host issued"))
+                    .withReason(
+                        JSONRPCError.invalidParams, "bad_cursor", "params.cursor is not a cursor this host issued"))
             }
             after = name
         }

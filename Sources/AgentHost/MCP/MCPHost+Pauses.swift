@@ -25,7 +25,8 @@ extension MCPHost {
         let kind: RequestState.Kind
         switch error.code {
         case .missingEnvVars:
-            guard context.canElicitURL, let page = credentialPageURL(for: outcome, error: error, user: context.peer.caller.user)
+            guard context.canElicitURL,
+                let page = credentialPageURL(for: outcome, error: error, user: context.peer.caller.user)
             else { return respond(await toolResult(context, invocation, outcome), to: context) }
             kind = .credentials
             elicitation = [
@@ -37,7 +38,9 @@ extension MCPHost {
                 "elicitationId": .string(outcome.runID),
             ]
         default:
-            guard context.canElicitForm else { return respond(await toolResult(context, invocation, outcome), to: context) }
+            guard context.canElicitForm else {
+                return respond(await toolResult(context, invocation, outcome), to: context)
+            }
             kind = .approval
             elicitation = [
                 "mode": "form", "message": .string(Self.approvalMessage(error)),
@@ -121,14 +124,16 @@ extension MCPHost {
             .error(.withReason(JSONRPCError.invalidParams, reason, message), id: context.id)
         }
         guard let token = value.stringValue, let state = RequestState.open(token, with: sealer) else {
-            return refuse("invalid_request_state", "requestState does not verify: it was not issued by this host or was altered")
+            return refuse(
+                "invalid_request_state", "requestState does not verify: it was not issued by this host or was altered")
         }
         guard state.caller == context.peer.caller.principal else {
             return refuse("request_state_mismatch", "requestState was issued to another caller")
         }
         guard state.method == context.method, state.paramsDigest == RequestState.digest(of: context.params) else {
             return refuse(
-                "request_state_mismatch", "requestState was issued for another call (the tool name and arguments must be the same)")
+                "request_state_mismatch",
+                "requestState was issued for another call (the tool name and arguments must be the same)")
         }
         guard Self.nowMs() < state.expiresAtMs else {
             return refuse("request_state_expired", "requestState has expired; call the tool again")
@@ -137,7 +142,8 @@ extension MCPHost {
             let action = response["action"]?.stringValue
         else {
             return refuse(
-                "missing_input_response", "inputResponses.\(state.kind.rawValue) must hold the elicitation's answer (action)")
+                "missing_input_response",
+                "inputResponses.\(state.kind.rawValue) must hold the elicitation's answer (action)")
         }
         do {
             guard try access.consumeState(nonce: state.nonce, expiresAtMs: state.expiresAtMs) else {
@@ -154,7 +160,8 @@ extension MCPHost {
     /// The credential page's URL for a paused run, with a ticket for exactly the names it misses.
     func credentialPageURL(for outcome: ExecutionOutcome, error: OmegaError, user: String) -> String? {
         guard let base = configuration.credentialPageBaseURL else { return nil }
-        let variables = (error.details["missingVars"]?.arrayValue ?? []).compactMap { item -> CredentialTicket.Variable? in
+        let variables = (error.details["missingVars"]?.arrayValue ?? []).compactMap {
+            item -> CredentialTicket.Variable? in
             guard let name = item["name"]?.stringValue else { return nil }
             return CredentialTicket.Variable(name: name, description: item["description"]?.stringValue ?? "")
         }
@@ -185,7 +192,8 @@ extension MCPHost {
     /// - Throws: `UNAUTHORIZED` for a bad, expired or used ticket; `INVALID_INPUT` naming the field
     ///   for a missing, unknown or unacceptable value; `INTERNAL_ERROR` when the vault fails. Nothing
     ///   is stored unless every value is acceptable.
-    public func submitCredentials(ticket token: String, values: [String: String]) throws(OmegaError) -> CredentialTicket {
+    public func submitCredentials(ticket token: String, values: [String: String]) throws(OmegaError) -> CredentialTicket
+    {
         let ticket = try credentialRequest(ticket: token)
         let asked = Set(ticket.variables.map(\.name))
         if let unknown = values.keys.sorted().first(where: { !asked.contains($0) }) {
@@ -193,10 +201,12 @@ extension MCPHost {
         }
         for variable in ticket.variables {
             guard let value = values[variable.name], !value.isEmpty else {
-                throw OmegaError(.invalidInput, "\(variable.name): enter a value", details: ["field": .string(variable.name)])
+                throw OmegaError(
+                    .invalidInput, "\(variable.name): enter a value", details: ["field": .string(variable.name)])
             }
             if let problem = EnvValue.problem(with: value, secret: true) {
-                throw OmegaError(.invalidInput, "\(variable.name) \(problem)", details: ["field": .string(variable.name)])
+                throw OmegaError(
+                    .invalidInput, "\(variable.name) \(problem)", details: ["field": .string(variable.name)])
             }
         }
         guard try access.consumeState(nonce: ticket.nonce, expiresAtMs: ticket.expiresAtMs) else {

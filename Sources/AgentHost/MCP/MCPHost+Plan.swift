@@ -8,7 +8,10 @@ extension MCPHost {
         if let unknown = arguments.objectValue?.keys.sorted().first(where: { $0 != "request" }) {
             return errorResult(
                 context,
-                OmegaError(.invalidInput, "\(unknown) is not an argument of plan (request)", details: ["field": .string(unknown)]).json)
+                OmegaError(
+                    .invalidInput, "\(unknown) is not an argument of plan (request)",
+                    details: ["field": .string(unknown)]
+                ).json)
         }
         guard let text = arguments["request"]?.stringValue else {
             return errorResult(

@@ -30,14 +30,16 @@ final class OutboundRequests: Sendable {
         let timeout = Task {
             try? await Task.sleep(for: .milliseconds(timeoutMs))
             if !Task.isCancelled {
-                resolve(id: id, principal: nil, with: .failure(JSONRPCError(-32001, "the client did not answer in time")))
+                resolve(
+                    id: id, principal: nil, with: .failure(JSONRPCError(-32001, "the client did not answer in time")))
             }
         }
         defer { timeout.cancel() }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 waiting.withLock {
-                    $0[id] = Waiter(principal: peer.caller.principal, peerID: peer.id, tag: tag, continuation: continuation)
+                    $0[id] = Waiter(
+                        principal: peer.caller.principal, peerID: peer.id, tag: tag, continuation: continuation)
                 }
                 Task {
                     let delivered = await outbound.send(JSONRPCMessage.requestFrame(id: id, method, params))

@@ -42,7 +42,10 @@ struct ToolCatalog: Sendable {
             }
             guard let entry = found else { continue }
             let reference = pin.version.map { "\(pin.id)@\($0)" } ?? pin.id
-            tools.append(Tool(name: pin.id, kind: .pinned(reference: reference, entry: entry), definition: Self.definition(of: entry)))
+            tools.append(
+                Tool(
+                    name: pin.id, kind: .pinned(reference: reference, entry: entry),
+                    definition: Self.definition(of: entry)))
         }
         self.tools = tools.sorted { $0.name < $1.name }
     }
@@ -108,14 +111,17 @@ struct ToolCatalog: Sendable {
                             "description": "What the tool should do, in words (e.g. 'count words in text').",
                         ],
                         "limit": ["type": "integer", "minimum": 1, "maximum": 50, "default": 10],
-                        "binding": ["type": "string", "enum": ["sandbox_job", "inproc_safe", "mcp_remote", "openapi_proxy"]],
+                        "binding": [
+                            "type": "string", "enum": ["sandbox_job", "inproc_safe", "mcp_remote", "openapi_proxy"],
+                        ],
                         "risk": ["type": "string", "enum": ["low", "medium", "high"]],
                         "scope": ["type": "string", "description": "Only tools that need this scope."],
                         "installed": ["type": "boolean", "description": "Only installed tools."],
                         "verified": ["type": "boolean", "description": "Only tools signed by a trusted key."],
                         "runnable": [
                             "type": "boolean",
-                            "description": "Only tools that can run now (installed, sandboxed, healthy, no credential missing).",
+                            "description":
+                                "Only tools that can run now (installed, sandboxed, healthy, no credential missing).",
                         ],
                     ],
                     "required": ["query"],

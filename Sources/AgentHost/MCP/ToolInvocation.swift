@@ -16,7 +16,9 @@ struct ToolInvocation: Sendable {
 
     /// Reads `registry_execute`'s arguments; the error names the field.
     static func execute(arguments: JSONValue) -> Result<ToolInvocation, ToolArgumentError> {
-        guard case .object(let members) = arguments else { return .failure(.init(field: "arguments", "must be an object")) }
+        guard case .object(let members) = arguments else {
+            return .failure(.init(field: "arguments", "must be an object"))
+        }
         if let unknown = members.keys.sorted().first(where: { !["toolId", "input", "env"].contains($0) }) {
             return .failure(.init(field: unknown, "is not an argument of registry_execute (toolId, input, env)"))
         }
@@ -27,7 +29,9 @@ struct ToolInvocation: Sendable {
         guard input.objectValue != nil else { return .failure(.init(field: "input", "must be an object")) }
         var env: [String: String] = [:]
         if let given = members["env"], given != .null {
-            guard case .object(let values) = given else { return .failure(.init(field: "env", "must be an object of strings")) }
+            guard case .object(let values) = given else {
+                return .failure(.init(field: "env", "must be an object of strings"))
+            }
             for (name, value) in values {
                 guard case .string(let text) = value else {
                     return .failure(.init(field: "env/\(name)", "must be a string"))

@@ -60,10 +60,11 @@ public struct SealedToken: Sendable {
     }
 
     static func base64urlDecode(_ text: String) -> [UInt8]? {
-        guard text.utf8.allSatisfy({ byte in
-            (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 45
-                || byte == 95
-        }), text.utf8.count % 4 != 1
+        guard
+            text.utf8.allSatisfy({ byte in
+                (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 45
+                    || byte == 95
+            }), text.utf8.count % 4 != 1
         else { return nil }
         var standard = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
         while standard.utf8.count % 4 != 0 { standard += "=" }

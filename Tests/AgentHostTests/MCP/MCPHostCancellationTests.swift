@@ -23,6 +23,15 @@ import ToolRuntime
         return client
     }
 
+    /// Whether a `tool.started` progress notification arrived within `timeout` seconds.
+    static func toolStarted(_ client: MCPTestClient, timeout: Double) async -> Bool {
+        await OmegaCLI.poll(timeout: timeout) {
+            client.outbound.messages.withLock { messages in
+                messages.contains { $0["params"]?["message"]?.stringValue?.hasPrefix("tool.started") == true }
+            }
+        }
+    }
+
     @Test func cancellingACallStopsTheRunAndKillsTheJail() async throws {
         let marker = "omega-mcp-cancel-\(UInt32.random(in: 0...UInt32.max))"
         let client = try Self.clientWithSleeper(marker: marker)
@@ -30,19 +39,24 @@ import ToolRuntime
         let call = Task {
             await client.callTool(
                 "registry_execute", ["toolId": "fixture.sleeper", "input": [:]],
-                extra: ["_meta": [
-                    MCPProtocol.protocolVersionKey: "2026-07-28", MCPProtocol.clientCapabilitiesKey: [:],
-                    "progressToken": "p1",
-                ]], id: 7)
+                extra: [
+                    "_meta": [
+                        MCPProtocol.protocolVersionKey: "2026-07-28", MCPProtocol.clientCapabilitiesKey: [:],
+                        "progressToken": "p1",
+                    ]
+                ], id: 7)
         }
-        let started = await OmegaCLI.poll(timeout: 20) { !OmegaCLI.processes(matching: marker).isEmpty }
-        #expect(started)
+        // On a loaded machine the jail may take a while to start: wait for the run's own word first.
+        #expect(await Self.toolStarted(client, timeout: 90))
+        #expect(await OmegaCLI.poll(timeout: 10) { !OmegaCLI.processes(matching: marker).isEmpty })
         let sent = Date()
         let cancel: JSONValue = ["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 7]]
         _ = await client.host.receive(Array(cancel.jsonText.utf8), from: client.peer)
         let gone = await OmegaCLI.poll(timeout: 5) { OmegaCLI.processes(matching: marker).isEmpty }
         #expect(gone)
-        #expect(Date().timeIntervalSince(sent) < 1.0, "the jail outlived the cancellation by \(Date().timeIntervalSince(sent)) s")
+        #expect(
+            Date().timeIntervalSince(sent) < 1.0,
+            "the jail outlived the cancellation by \(Date().timeIntervalSince(sent)) s")
         #expect(await call.value == nil, "a cancelled request gets no response")
         let run = try #require(try client.host.service.runner.store.runs().first)
         #expect(run.status == .cancelled)
@@ -57,8 +71,18 @@ import ToolRuntime
         let marker = "omega-mcp-gone-\(UInt32.random(in: 0...UInt32.max))"
         let client = try Self.clientWithSleeper(marker: marker)
         defer { client.remove() }
-        let call = Task { await client.callTool("registry_execute", ["toolId": "fixture.sleeper", "input": [:]], id: 8) }
-        #expect(await OmegaCLI.poll(timeout: 20) { !OmegaCLI.processes(matching: marker).isEmpty })
+        let call = Task {
+            await client.callTool(
+                "registry_execute", ["toolId": "fixture.sleeper", "input": [:]],
+                extra: [
+                    "_meta": [
+                        MCPProtocol.protocolVersionKey: "2026-07-28", MCPProtocol.clientCapabilitiesKey: [:],
+                        "progressToken": "p2",
+                    ]
+                ], id: 8)
+        }
+        #expect(await Self.toolStarted(client, timeout: 90))
+        #expect(await OmegaCLI.poll(timeout: 10) { !OmegaCLI.processes(matching: marker).isEmpty })
         client.host.cancelAll(of: client.peer)
         #expect(await OmegaCLI.poll(timeout: 5) { OmegaCLI.processes(matching: marker).isEmpty })
         #expect(await call.value == nil)

@@ -41,11 +41,14 @@ import ToolRuntime
         let approval = try #require(first["inputRequests"]?["approval"])
         #expect(approval["method"] == "elicitation/create" && approval["params"]?["mode"] == "form")
         let message = approval["params"]?["message"]?.stringValue ?? ""
-        #expect(message.contains("notify.webhook_prepare") && message.contains("send_webhook") && message.contains("sha256:"))
+        #expect(
+            message.contains("notify.webhook_prepare") && message.contains("send_webhook")
+                && message.contains("sha256:"))
 
         let second = try #require(
-            await client.callTool("registry_execute", Self.arguments, extra: Self.retry(first["requestState"], "approval"))?[
-                "result"])
+            await client.callTool(
+                "registry_execute", Self.arguments, extra: Self.retry(first["requestState"], "approval"))?[
+                    "result"])
         transcript += second.jsonText
         #expect(second["resultType"] == "input_required", "\(second.jsonText)")
         let credentials = try #require(second["inputRequests"]?["credentials"]?["params"])
@@ -53,7 +56,9 @@ import ToolRuntime
         let ticket = try Self.ticket(fromURL: credentials["url"]?.stringValue)
         #expect(try client.host.credentialRequest(ticket: ticket).variables.map(\.name) == ["WEBHOOK_SECRET"])
         _ = try client.host.submitCredentials(ticket: ticket, values: ["WEBHOOK_SECRET": Self.secret])
-        #expect(throws: OmegaError.self) { try client.host.submitCredentials(ticket: ticket, values: ["WEBHOOK_SECRET": Self.secret]) }
+        #expect(throws: OmegaError.self) {
+            try client.host.submitCredentials(ticket: ticket, values: ["WEBHOOK_SECRET": Self.secret])
+        }
 
         let retried = Self.retry(second["requestState"], "credentials")
         let third = try #require(await client.callTool("registry_execute", Self.arguments, extra: retried)?["result"])
@@ -76,18 +81,23 @@ import ToolRuntime
         let first = try #require(await client.callTool("registry_execute", Self.arguments)?["result"])
         let state = try #require(first["requestState"]?.stringValue)
         func reason(_ token: String, arguments: JSONValue = Self.arguments, client: MCPTestClient) async -> JSONValue? {
-            await client.callTool("registry_execute", arguments, extra: Self.retry(.string(token), "approval"))?["error"]?[
-                "data"]?["reason"]
+            await client.callTool("registry_execute", arguments, extra: Self.retry(.string(token), "approval"))?[
+                "error"]?[
+                    "data"]?["reason"]
         }
-        #expect(await reason("ost1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", client: client) == "invalid_request_state")
+        #expect(
+            await reason("ost1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", client: client)
+                == "invalid_request_state")
         var altered = Array(state.utf8)
-        altered[altered.count / 2] = altered[altered.count / 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        altered[altered.count / 2] =
+            altered[altered.count / 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         #expect(await reason(String(decoding: altered, as: UTF8.self), client: client) == "invalid_request_state")
         var otherInput = Self.input.objectValue!
         otherInput["event"] = "order.deleted"
         let other: JSONValue = ["toolId": "notify.webhook_prepare", "input": .object(otherInput)]
         #expect(await reason(state, arguments: other, client: client) == "request_state_mismatch")
-        let stranger = try MCPTestClient(capabilities: Self.eliciting, principal: "key:someone-else", shareHomeWith: client)
+        let stranger = try MCPTestClient(
+            capabilities: Self.eliciting, principal: "key:someone-else", shareHomeWith: client)
         #expect(await reason(state, client: stranger) == "request_state_mismatch")
         let expired = RequestState(
             kind: .approval, caller: "stdio:local", method: "tools/call",
@@ -95,7 +105,8 @@ import ToolRuntime
             runID: first["_meta"]?[MCPProtocol.runIDKey]?.stringValue ?? "run_x", expiresAtMs: 1)
         #expect(await reason(expired.sealed(with: client.host.sealer), client: client) == "request_state_expired")
         // After every refusal the run is still paused and the genuine state still works, once.
-        let accepted = await client.callTool("registry_execute", Self.arguments, extra: Self.retry(.string(state), "approval"))
+        let accepted = await client.callTool(
+            "registry_execute", Self.arguments, extra: Self.retry(.string(state), "approval"))
         #expect(accepted?["result"]?["resultType"] == "input_required")
     }
 
@@ -104,8 +115,9 @@ import ToolRuntime
         defer { client.remove() }
         let first = try #require(await client.callTool("registry_execute", Self.arguments)?["result"])
         let accepted = try #require(
-            await client.callTool("registry_execute", Self.arguments, extra: Self.retry(first["requestState"], "approval"))?[
-                "result"])
+            await client.callTool(
+                "registry_execute", Self.arguments, extra: Self.retry(first["requestState"], "approval"))?[
+                    "result"])
         #expect(accepted["isError"] == true)
         let error = try #require(accepted["structuredContent"])
         #expect(error["success"] == false && error["error"] == "Missing required environment variables")
@@ -128,7 +140,8 @@ import ToolRuntime
             client.host.service.runner.store.runs().first?.id)
         let declined = try #require(
             await client.callTool(
-                "registry_execute", Self.arguments, extra: Self.retry(first["requestState"], "approval", action: "decline"))?[
+                "registry_execute", Self.arguments,
+                extra: Self.retry(first["requestState"], "approval", action: "decline"))?[
                     "result"])
         #expect(declined["isError"] == true)
         #expect(declined["structuredContent"]?["details"]?["code"] == "POLICY_DENIED")
@@ -143,7 +156,8 @@ import ToolRuntime
         })
         defer { client.remove() }
         _ = await client.call(
-            "initialize", ["protocolVersion": "2025-11-25", "capabilities": ["elicitation": ["form": [:]]]], envelope: false)
+            "initialize", ["protocolVersion": "2025-11-25", "capabilities": ["elicitation": ["form": [:]]]],
+            envelope: false)
         var withEnv = Self.arguments.objectValue!
         withEnv["env"] = ["WEBHOOK_SECRET": .string(Self.secret)]
         let reply = await client.call(

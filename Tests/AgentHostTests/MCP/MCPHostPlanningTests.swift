@@ -13,7 +13,8 @@ import ToolRuntime
         let client = try MCPTestClient()
         defer { client.remove() }
         let result = try #require(
-            await client.callTool("plan", ["request": "count the words and readability of \"The cat sat.\""])?["result"])
+            await client.callTool("plan", ["request": "count the words and readability of \"The cat sat.\""])?["result"]
+        )
         #expect(result["isError"] == false, "\(result.jsonText)")
         let plan = try #require(result["structuredContent"])
         let first = try #require(plan["plan"]?.arrayValue?.first)

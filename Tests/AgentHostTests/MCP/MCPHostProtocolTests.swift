@@ -56,14 +56,17 @@ import ToolRuntime
         #expect(list["resultType"] == nil)
         #expect(list["tools"]?.arrayValue?.count == 3)
         // An unknown revision in initialize gets the newest handshake revision.
-        let old = await client.call("initialize", ["protocolVersion": "1999-01-01", "capabilities": [:]], envelope: false)
+        let old = await client.call(
+            "initialize", ["protocolVersion": "1999-01-01", "capabilities": [:]], envelope: false)
         #expect(old?["result"]?["protocolVersion"] == "2025-11-25")
     }
 
     @Test func listingPagesWithACursorAndOffersPinnedToolsWithTheirSchemas() async throws {
         let client = try MCPTestClient(pageSize: 2)
         defer { client.remove() }
-        for id in ["text.stats", "data.json_query", "text.regex_extract"] { _ = try client.host.registry.pin(id, user: "local") }
+        for id in ["text.stats", "data.json_query", "text.regex_extract"] {
+            _ = try client.host.registry.pin(id, user: "local")
+        }
         var names: [String] = []
         var cursor: JSONValue?
         var pages = 0
@@ -79,7 +82,8 @@ import ToolRuntime
         #expect(pages == 3)
         #expect(names == names.sorted() && Set(names).count == names.count && names.count == 6)
         let all = try #require(
-            await MCPTestClient(pageSize: 50, shareHomeWith: client).call("tools/list")?["result"]?["tools"]?.arrayValue)
+            await MCPTestClient(pageSize: 50, shareHomeWith: client).call("tools/list")?["result"]?["tools"]?.arrayValue
+        )
         let stats = try #require(all.first { $0["name"] == "text.stats" })
         #expect(stats["inputSchema"]?["type"] == "object")
         #expect(stats["annotations"]?["readOnlyHint"] == true)
