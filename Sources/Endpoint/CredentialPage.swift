@@ -66,7 +66,6 @@ enum CredentialPage {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="referrer" content="no-referrer">
         <title>\(HTML.escape(title)) · Omega Exec</title>
         <style>
         body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f6f4;color:#1d1d1b}

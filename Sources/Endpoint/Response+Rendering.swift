@@ -41,7 +41,7 @@ extension Response {
             .contentType: "text/html; charset=utf-8",
             .contentSecurityPolicy:
                 "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-            .xFrameOptions: "DENY", .referrerPolicy: "no-referrer", .cacheControl: "no-store",
+            .xFrameOptions: "DENY", .referrerPolicy: "same-origin", .cacheControl: "no-store",
             .xContentTypeOptions: "nosniff",
         ]
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page)))

@@ -7,10 +7,15 @@ public enum JSONRPCID: Sendable, Hashable, CustomStringConvertible {
     /// An integer id.
     case integer(Int64)
 
-    /// The id of a JSON value; nil when it is not a string or an integral number.
+    /// The longest string id read (longer ids are refused: the host keeps ids while calls run).
+    public static let maximumBytes = 256
+
+    /// The id of a JSON value; nil when it is not a string of at most ``maximumBytes`` or an integral number.
     public init?(json: JSONValue) {
         switch json {
-        case .string(let text): self = .string(text)
+        case .string(let text):
+            guard text.utf8.count <= Self.maximumBytes else { return nil }
+            self = .string(text)
         case .integer(let value): self = .integer(value)
         case .number(let value):
             guard value.rounded() == value, let exact = Int64(exactly: value) else { return nil }

@@ -73,7 +73,9 @@ public enum JSONRPCMessage: Sendable, Equatable {
         if let rawID = members["id"], rawID != .null {
             guard let parsed = JSONRPCID(json: rawID) else {
                 return .failure(
-                    invalid("bad_id", "id must be a string or an integer, not \(rawID.typeName)", id: nil))
+                    invalid(
+                        "bad_id", "id must be an integer or a string of at most \(JSONRPCID.maximumBytes) bytes",
+                        id: nil))
             }
             id = parsed
         }

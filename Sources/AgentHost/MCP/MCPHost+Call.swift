@@ -12,10 +12,9 @@ extension MCPHost {
         // (or before this request was even handled) is not lost.
         let key = InFlightCall.key(peer: context.peer, id: context.id)
         let call = InFlightCall(key: key, peerID: context.peer.id)
-        inFlight.withLock { $0[key] = call }
+        let cancelledFirst = register(call)
         defer { inFlight.withLock { calls in if calls[key] === call { calls[key] = nil } } }
-        if earlyCancellations.withLock({ $0.removeValue(forKey: key) }) != nil { _ = call.markCancelled() }
-        if call.isCancelled { return MCPReply(message: nil, httpStatus: 202) }
+        if cancelledFirst { return MCPReply(message: nil, httpStatus: 202) }
         guard let name = context.params["name"]?.stringValue else {
             return .error(
                 .withReason(JSONRPCError.invalidParams, "bad_params", "params.name must be a string"), id: context.id)

@@ -19,8 +19,16 @@ extension MCPHost {
         // `Mcp-Session-Id` (owned by the same caller).
         if let headers = peer.headers {
             if let sessionID = headers["mcp-session-id"] {
-                guard let session = sessions.withLock({ $0[sessionID] }), session.principal == peer.caller.principal
-                else {
+                let now = Self.nowMs()
+                let found = sessions.withLock { sessions -> LegacySession? in
+                    guard var session = sessions[sessionID], session.principal == peer.caller.principal,
+                        now - session.lastUsedMs < Self.sessionIdleMs
+                    else { return nil }
+                    session.lastUsedMs = now
+                    sessions[sessionID] = session
+                    return session
+                }
+                guard let session = found else {
                     return .failure(
                         .error(
                             .withReason(
@@ -151,14 +159,13 @@ extension MCPHost {
         }
         let version =
             MCPProtocol.handshakeVersions.contains(requested) ? requested : MCPProtocol.handshakeVersions[0]
-        let session = LegacySession(version: version, capabilities: capabilities, principal: peer.caller.principal)
+        let session = LegacySession(
+            version: version, capabilities: Self.retainedCapabilities(capabilities), principal: peer.caller.principal,
+            lastUsedMs: Self.nowMs())
         var sessionID: String?
         if peer.headers != nil {
             let id = UUID().uuidString.lowercased()
-            sessions.withLock { sessions in
-                if sessions.count >= 10_000, let oldest = sessions.keys.first { sessions[oldest] = nil }
-                sessions[id] = session
-            }
+            sessions.withLock { sessions in Self.admit(session, id: id, into: &sessions) }
             sessionID = id
         } else {
             peer.stdioSession.withLock { $0 = session }
@@ -170,6 +177,44 @@ extension MCPHost {
             "instructions": .string(Self.instructions),
         ]
         return MCPReply(message: JSONRPCMessage.result(result, id: id), httpStatus: 200, sessionID: sessionID)
+    }
+
+    /// A session idle this long is gone (the client initializes again).
+    static let sessionIdleMs: Int64 = 60 * 60 * 1000
+    /// Sessions one principal may hold; a new one replaces its least recently used.
+    static let sessionsPerPrincipal = 32
+    /// Sessions in all; a new one replaces the least recently used.
+    static let maximumSessions = 10_000
+
+    /// Adds a session within the limits: idle sessions are dropped, then the principal's own least
+    /// recently used one when it holds too many, then the least recently used of all — so one caller
+    /// can never push out another's sessions while it holds fewer than the per-principal limit.
+    static func admit(_ session: LegacySession, id: String, into sessions: inout [String: LegacySession]) {
+        let now = session.lastUsedMs
+        if sessions.count >= sessionsPerPrincipal {
+            sessions = sessions.filter { now - $0.value.lastUsedMs < sessionIdleMs }
+        }
+        let own = sessions.filter { $0.value.principal == session.principal }
+        if own.count >= sessionsPerPrincipal, let oldest = own.min(by: { $0.value.lastUsedMs < $1.value.lastUsedMs }) {
+            sessions[oldest.key] = nil
+        }
+        if sessions.count >= maximumSessions,
+            let oldest = sessions.min(by: { $0.value.lastUsedMs < $1.value.lastUsedMs })
+        {
+            sessions[oldest.key] = nil
+        }
+        sessions[id] = session
+    }
+
+    /// What the host keeps of a client's declared capabilities: only whether it can answer form and
+    /// URL elicitations (a few bytes, however large the declaration was).
+    static func retainedCapabilities(_ capabilities: JSONValue) -> JSONValue {
+        guard case .object(let elicitation)? = capabilities["elicitation"] else { return [:] }
+        var kept: [String: JSONValue] = [:]
+        if elicitation["form"] != nil { kept["form"] = [:] }
+        if elicitation["url"] != nil { kept["url"] = [:] }
+        if elicitation.isEmpty { return ["elicitation": [:]] }
+        return ["elicitation": .object(kept)]
     }
 
     /// `server/discover` (2026-07-28).

@@ -1,3 +1,4 @@
+import Credentials
 import Foundation
 import JSON
 import RunStorage
@@ -23,6 +24,7 @@ extension MCPHost {
     ) async -> MCPReply {
         let elicitation: JSONValue
         let kind: RequestState.Kind
+        let elicitationID = UUID().uuidString.lowercased()
         switch error.code {
         case .missingEnvVars:
             guard context.canElicitURL,
@@ -35,7 +37,7 @@ extension MCPHost {
                     "\(outcome.toolID) needs \(Self.missingNames(error).joined(separator: ", ")). Open the page to enter them; they go to the vault, never to the model."
                 ),
                 "url": .string(page),
-                "elicitationId": .string(outcome.runID),
+                "elicitationId": .string(elicitationID),
             ]
         default:
             guard context.canElicitForm else {
@@ -68,15 +70,18 @@ extension MCPHost {
         var params = elicitation.objectValue ?? [:]
         if kind == .approval { params["mode"] = nil }  // form is the default; older revisions know no mode
         let key = InFlightCall.key(peer: context.peer, id: context.id)
+        let call = inFlight.withLock { $0[key] }
         let answer = await outboundRequests.send(
             "elicitation/create", params: .object(params), to: context.peer, tag: key,
-            timeoutMs: configuration.elicitationTimeoutMs)
+            timeoutMs: configuration.elicitationTimeoutMs, isCancelled: { call?.isCancelled ?? false })
         if inFlight.withLock({ $0[key]?.isCancelled ?? true }) {
             // The call was cancelled (or the client left) while it was asked; the run was cancelled with it.
             return MCPReply(message: nil, httpStatus: 202)
         }
         let action = (try? answer.get())?["action"]?.stringValue
-        return await answered(context, invocation, runID: outcome.runID, kind: kind, action: action, rounds: rounds + 1)
+        return await answered(
+            context, invocation, runID: outcome.runID, kind: kind, action: action, rounds: rounds + 1,
+            elicitationID: elicitationID)
     }
 
     /// Acts on the answer to a pause: accept resumes the run from the step that paused (with the
@@ -84,7 +89,7 @@ extension MCPHost {
     /// cancel ends it (an approval) or gives back the DESIGN §5 object (credentials).
     func answered(
         _ context: MCPCallContext, _ invocation: ToolInvocation, runID: String, kind: RequestState.Kind,
-        action: String?, rounds: Int
+        action: String?, rounds: Int, elicitationID: String? = nil
     ) async -> MCPReply {
         let user = context.peer.caller.user
         let env = invocation.env
@@ -96,6 +101,16 @@ extension MCPHost {
                     runID: runID, with: .approve(principal: principal), env: env, user: user, observer: observer)
             }
         case (.credentials, "accept"):
+            // Accepting a URL elicitation means the person agreed to open the page, not that they
+            // have entered the values: wait for them to land in the vault before resuming.
+            if await waitForCredentials(
+                runID: runID, user: user, call: InFlightCall.key(peer: context.peer, id: context.id)),
+                let elicitationID, let outbound = context.peer.outbound
+            {
+                _ = await outbound.send(
+                    JSONRPCMessage.notificationFrame(
+                        "notifications/elicitation/complete", ["elicitationId": .string(elicitationID)]))
+            }
             return await drive(context, invocation, rounds: rounds) { observer in
                 await self.service.resume(runID: runID, env: env, user: user, observer: observer)
             }
@@ -153,6 +168,29 @@ extension MCPHost {
             return .error(.withReason(JSONRPCError.internalError, "ledger_unavailable", error.message), id: context.id)
         }
         return await answered(context, invocation, runID: state.runID, kind: state.kind, action: action, rounds: 0)
+    }
+
+    /// Waits until every variable the paused run misses is in the vault for `user` (entered on the
+    /// credential page, or stored any other way), polling every 200 ms for at most
+    /// ``MCPHostConfiguration/credentialWaitMs``; false when the wait ends without them (timeout, or
+    /// the call was cancelled).
+    func waitForCredentials(runID: String, user: String, call key: String) async -> Bool {
+        guard let record = try? service.runner.store.run(id: runID), let result = record.result,
+            let error = OmegaError(json: result), error.code == .missingEnvVars
+        else { return false }
+        let names = Self.missingNames(error)
+        let deadline = Self.nowMs() + configuration.credentialWaitMs
+        let vaultDirectory = service.home.vaultDirectory
+        while true {
+            if let vault = try? CredentialVault(directory: vaultDirectory),
+                vault.storedNames(names, toolID: record.toolID, user: user).count == names.count
+            {
+                return true
+            }
+            let cancelled = inFlight.withLock { $0[key]?.isCancelled ?? false }
+            if cancelled || Task.isCancelled || Self.nowMs() >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
     }
 
     // MARK: Credential page

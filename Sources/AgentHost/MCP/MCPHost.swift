@@ -167,18 +167,38 @@ public final class MCPHost: Sendable {
         outboundRequests.abandon(principal: nil, peerID: peer.id)
     }
 
-    /// Cancels the call `requestID` of `peer`: its run is cancelled and its jail killed.
+    /// Cancels the call `requestID` of `peer`: its run is cancelled and its jail killed. A cancellation
+    /// for a call not seen yet (a 2025-11-25 client posts it separately, so it may overtake its call)
+    /// is kept for 30 s and applied when the call arrives; 2026-07-28 HTTP clients cancel by closing
+    /// the stream instead, so their stray notifications are ignored.
     public func cancel(requestID: JSONRPCID, of peer: MCPPeer) {
         let key = InFlightCall.key(peer: peer, id: requestID)
-        guard let call = inFlight.withLock({ $0[key] }) else {
-            let now = Date()
-            earlyCancellations.withLock { early in
-                early = early.filter { now.timeIntervalSince($0.value) < 30 }
-                if early.count < 10_000 { early[key] = now }
+        let canArriveLater = peer.callScope != peer.id || peer.headers == nil
+        let now = Date()
+        // One lock order (calls, then early cancellations) here and in `register`, so a call and its
+        // cancellation cannot pass each other.
+        let call = inFlight.withLock { calls -> InFlightCall? in
+            if let call = calls[key] { return call }
+            if canArriveLater {
+                earlyCancellations.withLock { early in
+                    if early.count >= 1_000 { early = early.filter { now.timeIntervalSince($0.value) < 30 } }
+                    if early.count < 1_000 { early[key] = now }
+                }
             }
-            return
+            return nil
         }
-        cancel(call)
+        if let call { cancel(call) }
+    }
+
+    /// Registers a call as in flight; true when its cancellation arrived first (it is cancelled).
+    func register(_ call: InFlightCall) -> Bool {
+        let now = Date()
+        return inFlight.withLock { calls in
+            calls[call.key] = call
+            guard let when = earlyCancellations.withLock({ $0.removeValue(forKey: call.key) }) else { return false }
+            if now.timeIntervalSince(when) < 30 { _ = call.markCancelled() }
+            return call.isCancelled
+        }
     }
 
     private func cancel(_ call: InFlightCall) {

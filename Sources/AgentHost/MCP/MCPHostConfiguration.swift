@@ -6,6 +6,9 @@ public struct MCPHostConfiguration: Sendable {
     public var credentialPageBaseURL: String?
     /// How long a `requestState` and a credential page ticket stay valid (default 15 minutes).
     public var pauseLifetimeMs: Int64 = 15 * 60 * 1000
+    /// How long an accepted credential elicitation waits for the values to reach the vault before the
+    /// run is resumed anyway (and pauses again if they are still missing): 2 minutes.
+    public var credentialWaitMs: Int64 = 2 * 60 * 1000
     /// Tools per `tools/list` page.
     public var pageSize = 50
     /// The largest frame read (bytes).

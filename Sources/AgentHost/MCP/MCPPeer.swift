@@ -58,4 +58,6 @@ struct LegacySession: Sendable {
     var capabilities: JSONValue
     /// The principal that opened it (a session id never serves another caller).
     var principal: String
+    /// When it was last used, in milliseconds since the epoch.
+    var lastUsedMs: Int64 = 0
 }

@@ -21,7 +21,8 @@ final class OutboundRequests: Sendable {
     /// - Returns: The client's result, or a JSON-RPC error: the client's own, `-32001` on timeout,
     ///   `-32000` when the channel is closed or the waiting call was cancelled.
     func send(
-        _ method: String, params: JSONValue, to peer: MCPPeer, tag: String? = nil, timeoutMs: Int64
+        _ method: String, params: JSONValue, to peer: MCPPeer, tag: String? = nil, timeoutMs: Int64,
+        isCancelled: @escaping @Sendable () -> Bool = { false }
     ) async -> Result<JSONValue, JSONRPCError> {
         guard let outbound = peer.outbound else {
             return .failure(JSONRPCError(-32000, "the connection cannot carry requests to the client"))
@@ -40,6 +41,11 @@ final class OutboundRequests: Sendable {
                 waiting.withLock {
                     $0[id] = Waiter(
                         principal: peer.caller.principal, peerID: peer.id, tag: tag, continuation: continuation)
+                }
+                // A cancellation that ran before the waiter was in the table could not end it: look now.
+                if Task.isCancelled || isCancelled() {
+                    resolve(id: id, principal: nil, with: .failure(JSONRPCError(-32000, "the call was cancelled")))
+                    return
                 }
                 Task {
                     let delivered = await outbound.send(JSONRPCMessage.requestFrame(id: id, method, params))

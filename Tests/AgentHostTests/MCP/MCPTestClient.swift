@@ -23,11 +23,12 @@ final class MCPTestClient: Sendable {
         label: String = "mcp", capabilities: JSONValue = [:], principal: String = "stdio:local",
         credentialPage: String? = "http://127.0.0.1:9", pageSize: Int = 50,
         answer: (@Sendable (JSONValue) -> JSONValue?)? = nil, shareHomeWith other: MCPTestClient? = nil,
-        workspacePolicy: String? = nil
+        workspacePolicy: String? = nil, credentialWaitMs: Int64 = 2_000
     ) throws {
         root = other?.root ?? Fixture.directory(label)
         var configuration = MCPHostConfiguration(credentialPageBaseURL: credentialPage)
         configuration.pageSize = pageSize
+        configuration.credentialWaitMs = credentialWaitMs
         var runtime = RuntimeConfiguration(home: OmegaHome(root: root + "/home"))
         runtime.workspacePolicy = workspacePolicy
         host = try MCPHost.open(configuration: runtime, host: configuration)
