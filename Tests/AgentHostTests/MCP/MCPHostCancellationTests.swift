@@ -54,6 +54,7 @@ import ToolRuntime
         _ = await client.host.receive(Array(cancel.jsonText.utf8), from: client.peer)
         let gone = await OmegaCLI.poll(timeout: 5) { OmegaCLI.processes(matching: marker).isEmpty }
         #expect(gone)
+        print("notifications/cancelled → jail gone: \(Int(Date().timeIntervalSince(sent) * 1000)) ms (50 ms polling)")
         #expect(
             Date().timeIntervalSince(sent) < 1.0,
             "the jail outlived the cancellation by \(Date().timeIntervalSince(sent)) s")
