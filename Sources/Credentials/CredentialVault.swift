@@ -115,12 +115,7 @@ public final class CredentialVault: Sendable {
                     "value: expected at least \(Redactor.minimumSecretLength) bytes for \(name) (shorter values could not be redacted)"
             )
         }
-        try state.withLock { (entries) throws(VaultError) in
-            var updated = entries
-            updated[scope.description, default: [:]][name] = value
-            try save(updated)
-            entries = updated
-        }
+        try update { $0[scope.description, default: [:]][name] = value }
     }
 
     /// The value stored for `name` in exactly `scope` (no fallback to a wider scope); for the
@@ -132,13 +127,30 @@ public final class CredentialVault: Sendable {
     /// Removes `name` from `scope`. Returns whether it was there.
     @discardableResult
     public func remove(_ name: String, scope: CredentialScope) throws(VaultError) -> Bool {
-        try state.withLock { (entries) throws(VaultError) -> Bool in
-            guard entries[scope.description]?[name] != nil else { return false }
-            var updated = entries
-            updated[scope.description]?[name] = nil
+        var found = false
+        try update { entries in
+            found = entries[scope.description]?[name] != nil
+            entries[scope.description]?[name] = nil
+        }
+        return found
+    }
+
+    /// Applies `change` to the vault as it is on disk now, under an exclusive lock on
+    /// `<directory>/vault.lock`, and saves it: processes writing the same vault at once (`serve`'s
+    /// credential page, `mcp`, the CLI) never lose each other's entries.
+    private func update(_ change: (inout [String: [String: String]]) -> Void) throws(VaultError) {
+        try state.withLock { (entries) throws(VaultError) in
+            let lock: FileLock
+            do {
+                lock = try FileLock(path: directory + "/vault.lock")
+            } catch {
+                throw VaultError(code: .io, message: "cannot lock the vault: \(error)")
+            }
+            defer { lock.release() }
+            var updated = try Self.load(vaultPath, key: key)
+            change(&updated)
             try save(updated)
             entries = updated
-            return true
         }
     }
 

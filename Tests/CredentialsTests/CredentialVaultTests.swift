@@ -13,6 +13,32 @@ import Testing
         return path
     }
 
+    @Test func twoVaultsOnOneFolderNeverLoseEachOthersWrites() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let key = Array(repeating: UInt8(3), count: 32)
+        // Both opened before either writes, as two processes (serve's credential page, mcp) would be.
+        let first = try CredentialVault(directory: dir, keySource: .key(key))
+        let second = try CredentialVault(directory: dir, keySource: .key(key))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<16 {
+                let vault = index.isMultiple(of: 2) ? first : second
+                group.addTask { try vault.set("NAME_\(index)", value: self.secret, scope: .user("u\(index)")) }
+            }
+            try await group.waitForAll()
+        }
+        let fresh = try CredentialVault(directory: dir, keySource: .key(key))
+        #expect(fresh.entries.count == 16)
+        #expect(try first.remove("NAME_1", scope: .user("u1")))
+        #expect(try CredentialVault(directory: dir, keySource: .key(key)).entries.count == 15)
+        #expect(fresh.value("NAME_0", scope: .user("u0")) == secret)
+        #expect(fresh.resolve(["NAME_0"], toolID: "t", user: "u0") == ["NAME_0": secret])
+        // The appliance's own secrets are never resolved for a tool run.
+        try first.set("SYSTEM_ONLY", value: secret, scope: .system)
+        #expect(first.resolve(["SYSTEM_ONLY"], toolID: "t", user: "u0").isEmpty)
+        #expect(first.value("SYSTEM_ONLY", scope: .system) == secret)
+    }
+
     @Test func storedNamesSeeExactlyTheScopesARunWouldResolve() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
