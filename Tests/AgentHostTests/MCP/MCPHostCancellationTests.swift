@@ -23,6 +23,20 @@ import ToolRuntime
         return client
     }
 
+    /// Starts a call of the sleeper with a progress token; the task returns the reply (nil when cancelled).
+    static func startSleeper(_ client: MCPTestClient, progressToken: String, id: Int64) -> Task<JSONValue?, Never> {
+        Task {
+            await client.callTool(
+                "registry_execute", ["toolId": "fixture.sleeper", "input": [:]],
+                extra: [
+                    "_meta": [
+                        MCPProtocol.protocolVersionKey: "2026-07-28", MCPProtocol.clientCapabilitiesKey: [:],
+                        "progressToken": .string(progressToken),
+                    ]
+                ], id: id)
+        }
+    }
+
     /// Whether a `tool.started` progress notification arrived within `timeout` seconds.
     static func toolStarted(_ client: MCPTestClient, timeout: Double) async -> Bool {
         await OmegaCLI.poll(timeout: timeout) {
@@ -36,16 +50,7 @@ import ToolRuntime
         let marker = "omega-mcp-cancel-\(UInt32.random(in: 0...UInt32.max))"
         let client = try Self.clientWithSleeper(marker: marker)
         defer { client.remove() }
-        let call = Task {
-            await client.callTool(
-                "registry_execute", ["toolId": "fixture.sleeper", "input": [:]],
-                extra: [
-                    "_meta": [
-                        MCPProtocol.protocolVersionKey: "2026-07-28", MCPProtocol.clientCapabilitiesKey: [:],
-                        "progressToken": "p1",
-                    ]
-                ], id: 7)
-        }
+        let call = Self.startSleeper(client, progressToken: "p1", id: 7)
         // On a loaded machine the jail may take a while to start: wait for the run's own word first.
         #expect(await Self.toolStarted(client, timeout: 90))
         #expect(await OmegaCLI.poll(timeout: 10) { !OmegaCLI.processes(matching: marker).isEmpty })
@@ -72,16 +77,7 @@ import ToolRuntime
         let marker = "omega-mcp-gone-\(UInt32.random(in: 0...UInt32.max))"
         let client = try Self.clientWithSleeper(marker: marker)
         defer { client.remove() }
-        let call = Task {
-            await client.callTool(
-                "registry_execute", ["toolId": "fixture.sleeper", "input": [:]],
-                extra: [
-                    "_meta": [
-                        MCPProtocol.protocolVersionKey: "2026-07-28", MCPProtocol.clientCapabilitiesKey: [:],
-                        "progressToken": "p2",
-                    ]
-                ], id: 8)
-        }
+        let call = Self.startSleeper(client, progressToken: "p2", id: 8)
         #expect(await Self.toolStarted(client, timeout: 90))
         #expect(await OmegaCLI.poll(timeout: 10) { !OmegaCLI.processes(matching: marker).isEmpty })
         client.host.cancelAll(of: client.peer)
