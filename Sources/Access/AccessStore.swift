@@ -37,18 +37,11 @@ public final class AccessStore: Sendable {
         self.path = path
         let lock: FileLock
         do throws(SystemCallError) {
-            lock = try FileLock(path: path + ".lock")
+            lock = try FileLock.openingDatabase(at: path)
         } catch {
             throw AccessError(.internalError, "opening \(path): \(error.step): \(error.errno.message)")
         }
         defer { lock.release() }
-        do throws(SystemCallError) {
-            // Created 0600 before SQLite sees it (SQLite gives its -wal and -shm files the same mode).
-            let fd = try SystemCall.open(path, [.writeOnly, .create, .noFollow], permissions: 0o600)
-            SystemCall.close(fd)
-        } catch {
-            throw AccessError(.internalError, "opening \(path): \(error.step): \(error.errno.message)")
-        }
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)

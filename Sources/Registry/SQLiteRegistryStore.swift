@@ -32,18 +32,11 @@ public final class SQLiteRegistryStore: RegistryStore, @unchecked Sendable {
         self.path = path
         let lock: FileLock
         do throws(SystemCallError) {
-            lock = try FileLock(path: path + ".lock")
-        } catch {
-            throw RegistryError(.storeFailed, "\(error.step): \(error.errno.message)")
-        }
-        defer { lock.release() }
-        do throws(SystemCallError) {
-            // Created 0600 before SQLite sees it (SQLite gives its -wal and -shm files the same mode).
-            let fd = try SystemCall.open(path, [.writeOnly, .create, .noFollow], permissions: 0o600)
-            SystemCall.close(fd)
+            lock = try FileLock.openingDatabase(at: path)
         } catch {
             throw RegistryError(.storeFailed, "opening \(path): \(error.step): \(error.errno.message)")
         }
+        defer { lock.release() }
         do {
             var configuration = Configuration()
             // An import of a large index holds the write lock for seconds; other writers wait for it.

@@ -19,6 +19,18 @@
             }
         }
 
+        /// The lock a store holds while it opens and migrates the database at `path`: `<path>.lock`,
+        /// taken before the database file is created (0600, never through a symbolic link) if missing, so
+        /// SQLite gives its `-wal` and `-shm` files the same private mode.
+        ///
+        /// - Throws: ``SystemCallError`` with step `open <path>` or `flock <path>.lock`.
+        public static func openingDatabase(at path: String) throws(SystemCallError) -> FileLock {
+            let lock = try FileLock(path: path + ".lock")
+            let fd = try SystemCall.open(path, [.writeOnly, .create, .noFollow], permissions: 0o600)
+            SystemCall.close(fd)
+            return lock
+        }
+
         /// Releases the lock (idempotent).
         public func release() {
             if fd >= 0 { SystemCall.close(fd) }
