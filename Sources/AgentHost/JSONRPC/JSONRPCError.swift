@@ -44,6 +44,13 @@ public struct JSONRPCError: Error, Sendable, Equatable, CustomStringConvertible 
         return JSONRPCError(code, message, data: .object(data))
     }
 
+    /// `-32600` with reason `frame_too_large`: a frame of `bytes` over the `limit` (refused unread).
+    public static func frameTooLarge(bytes: Int, limit: Int) -> JSONRPCError {
+        .withReason(
+            invalidRequest, "frame_too_large", "the frame is \(bytes) bytes; at most \(limit) are read",
+            extra: ["limit": .integer(Int64(limit))])
+    }
+
     /// The error object.
     public var json: JSONValue {
         var members: [String: JSONValue] = ["code": .integer(code), "message": .string(message)]

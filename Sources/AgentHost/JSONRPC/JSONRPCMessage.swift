@@ -40,13 +40,7 @@ public enum JSONRPCMessage: Sendable, Equatable {
     ///   neither object nor array, a result and an error together, too large or too deep).
     public static func decode(_ bytes: [UInt8], maximumBytes: Int = defaultMaximumBytes) -> Result<Self, Refusal> {
         guard bytes.count <= maximumBytes else {
-            return .failure(
-                Refusal(
-                    error: .withReason(
-                        JSONRPCError.invalidRequest, "frame_too_large",
-                        "the frame is \(bytes.count) bytes; at most \(maximumBytes) are read",
-                        extra: ["limit": .integer(Int64(maximumBytes))]),
-                    id: nil))
+            return .failure(Refusal(error: .frameTooLarge(bytes: bytes.count, limit: maximumBytes), id: nil))
         }
         var parser = JSONParser()
         parser.maximumDepth = maximumDepth

@@ -78,10 +78,8 @@ extension MCPHost {
         _ body: @Sendable (@escaping OmegaService.EventObserver) async -> ExecutionOutcome
     ) async -> MCPReply {
         let key = InFlightCall.key(peer: context.peer, id: context.id)
-        let registered = inFlight.withLock { $0[key] }
-        let call = registered ?? InFlightCall(key: key, peerID: context.peer.id)
-        if registered == nil { inFlight.withLock { $0[key] = call } }
-        defer { if registered == nil { inFlight.withLock { calls in if calls[key] === call { calls[key] = nil } } } }
+        // `toolsCall` registered the call before anything else; every run of it goes through here.
+        let call = inFlight.withLock { $0[key] } ?? InFlightCall(key: key, peerID: context.peer.id)
         if call.isCancelled { return MCPReply(message: nil, httpStatus: 202) }
         var relay: ProgressRelay?
         if let token = context.progressToken, let outbound = context.peer.outbound {

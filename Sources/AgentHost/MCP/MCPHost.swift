@@ -66,6 +66,7 @@ public final class MCPHost: Sendable {
     /// call it concurrently for concurrent requests. A request cancelled meanwhile (its
     /// `notifications/cancelled`, or ``cancelAll(of:)``) gets no response.
     public func receive(_ frame: [UInt8], from peer: MCPPeer) async -> MCPReply {
+        if frame.count > configuration.maximumFrameBytes { return oversizedFrame(bytes: frame.count) }
         switch JSONRPCMessage.decode(frame, maximumBytes: configuration.maximumFrameBytes) {
         case .failure(let refusal):
             logger.debug("refused frame", metadata: ["reason": "\(refusal.error.message)"])
@@ -75,7 +76,7 @@ public final class MCPHost: Sendable {
         }
     }
 
-    /// Handles one decoded message (see ``receive(_:from:)-(([UInt8],_))``).
+    /// Handles one decoded message (as the frame form of `receive` does after decoding).
     public func receive(_ message: JSONRPCMessage, from peer: MCPPeer) async -> MCPReply {
         switch message {
         case .request(let id, let method, let params):
@@ -94,12 +95,7 @@ public final class MCPHost: Sendable {
 
     /// A frame longer than the transport's limit, seen only by its length (stdio skips it unread).
     public func oversizedFrame(bytes: Int) -> MCPReply {
-        .error(
-            .withReason(
-                JSONRPCError.invalidRequest, "frame_too_large",
-                "the frame is \(bytes) bytes; at most \(configuration.maximumFrameBytes) are read",
-                extra: ["limit": .integer(Int64(configuration.maximumFrameBytes))]),
-            id: nil, status: 413)
+        .error(.frameTooLarge(bytes: bytes, limit: configuration.maximumFrameBytes), id: nil, status: 413)
     }
 
     private func notification(method: String, params: JSONValue?, from peer: MCPPeer) {

@@ -103,7 +103,8 @@ import ToolRuntime
         #expect(unknown?["error"]?["code"] == .integer(JSONRPCError.methodNotFound))
         let notOffered = await client.callTool("no.such_tool", [:])
         #expect(notOffered?["error"]?["data"]?["reason"] == "unknown_tool")
-        let oversized = client.host.oversizedFrame(bytes: 10 << 20)
+        let oversized = await client.host.receive(
+            Array(repeating: UInt8(ascii: " "), count: 10 << 20), from: client.peer)
         #expect(oversized.httpStatus == 413 && oversized.message?["error"]?["data"]?["reason"] == "frame_too_large")
         #expect(await client.call("ping")?["result"] != nil)
     }
