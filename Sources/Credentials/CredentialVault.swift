@@ -115,7 +115,35 @@ public final class CredentialVault: Sendable {
                     "value: expected at least \(Redactor.minimumSecretLength) bytes for \(name) (shorter values could not be redacted)"
             )
         }
-        try update { $0[scope.description, default: [:]][name] = value }
+        try update { entries in
+            entries[scope.description, default: [:]][name] = value
+            return true
+        }
+    }
+
+    /// The value of `name` in exactly `scope`, storing `make()` first when there is none: read and
+    /// written under the vault's lock, so processes asking at the same moment all get the one value
+    /// stored (the appliance's own keys, made on first use).
+    ///
+    /// - Throws: `INVALID_INPUT` for a name that is not an environment variable name; `VaultError`
+    ///   when the vault cannot be read or written.
+    public func value(_ name: String, scope: CredentialScope, storingIfAbsent make: () -> String) throws(VaultError)
+        -> String
+    {
+        guard Self.isValidName(name) else {
+            throw VaultError(code: .invalidInput, message: "name: expected an environment variable name, got '\(name)'")
+        }
+        var result = ""
+        try update { entries in
+            if let stored = entries[scope.description]?[name] {
+                result = stored
+                return false
+            }
+            result = make()
+            entries[scope.description, default: [:]][name] = result
+            return true
+        }
+        return result
     }
 
     /// The value stored for `name` in exactly `scope` (no fallback to a wider scope); for the
@@ -131,6 +159,7 @@ public final class CredentialVault: Sendable {
         try update { entries in
             found = entries[scope.description]?[name] != nil
             entries[scope.description]?[name] = nil
+            return found
         }
         return found
     }
@@ -138,7 +167,8 @@ public final class CredentialVault: Sendable {
     /// Applies `change` to the vault as it is on disk now, under an exclusive lock on
     /// `<directory>/vault.lock`, and saves it: processes writing the same vault at once (`serve`'s
     /// credential page, `mcp`, the CLI) never lose each other's entries.
-    private func update(_ change: (inout [String: [String: String]]) -> Void) throws(VaultError) {
+    /// `change` returns whether it changed anything (nothing is written otherwise).
+    private func update(_ change: (inout [String: [String: String]]) -> Bool) throws(VaultError) {
         try state.withLock { (entries) throws(VaultError) in
             let lock: FileLock
             do {
@@ -148,8 +178,7 @@ public final class CredentialVault: Sendable {
             }
             defer { lock.release() }
             var updated = try Self.load(vaultPath, key: key)
-            change(&updated)
-            try save(updated)
+            if change(&updated) { try save(updated) }
             entries = updated
         }
     }

@@ -39,6 +39,27 @@ import Testing
         #expect(first.value("SYSTEM_ONLY", scope: .system) == secret)
     }
 
+    @Test func valuesMadeOnFirstUseAreTheSameForEveryVaultAskingAtOnce() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let key = Array(repeating: UInt8(5), count: 32)
+        let vaults = try (0..<4).map { _ in try CredentialVault(directory: dir, keySource: .key(key)) }
+        let values = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<16 {
+                let vault = vaults[index % vaults.count]
+                group.addTask {
+                    try vault.value("APPLIANCE_KEY", scope: .system) { "made-by-\(index)-" + UUID().uuidString }
+                }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(values.count == 1)
+        #expect(
+            try CredentialVault(directory: dir, keySource: .key(key)).value("APPLIANCE_KEY", scope: .system)
+                == values.first)
+        #expect(throws: VaultError.self) { try vaults[0].value("not a name", scope: .system) { "x" } }
+    }
+
     @Test func storedNamesSeeExactlyTheScopesARunWouldResolve() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -143,8 +164,7 @@ import Testing
     @Test func aMalformedEnvironmentKeyIsRefused() throws {
         setenv("OMEGA_VAULT_KEY", "not-base64!", 1)
         defer { unsetenv("OMEGA_VAULT_KEY") }
-        #expect(throws: VaultError(code: .keyInvalid, message: "OMEGA_VAULT_KEY: expected 32 bytes in base64"))
-        {
+        #expect(throws: VaultError(code: .keyInvalid, message: "OMEGA_VAULT_KEY: expected 32 bytes in base64")) {
             try CredentialVault(directory: temporaryDirectory())
         }
     }

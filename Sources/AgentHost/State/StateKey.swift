@@ -1,12 +1,11 @@
 import Credentials
 import Crypto
 import JSON
-import SystemCalls
 import ToolRuntime
 
 /// The key that seals request states and credential tickets: 32 random bytes kept in the home's
-/// vault under the `system` scope (which no tool run ever resolves), made on first use under a file
-/// lock so that processes starting together on a fresh home agree on one key.
+/// vault under the `system` scope (which no tool run ever resolves), made on first use under the
+/// vault's lock so that processes starting together on a fresh home agree on one key.
 enum StateKey {
     /// The vault name of the key.
     static let name = "MCP_STATE_SEALING_KEY"
@@ -17,16 +16,13 @@ enum StateKey {
     static func load(home: OmegaHome) throws(OmegaError) -> [UInt8] {
         do {
             try home.prepare()
-            let lock = try FileLock(path: home.root + "/.state-key.lock")
-            defer { lock.release() }
             let vault = try CredentialVault(directory: home.vaultDirectory)
-            if let stored = vault.value(name, scope: .system), let bytes = ByteEncoding.base64Decode(stored),
-                bytes.count == 32
-            {
-                return bytes
+            let stored = try vault.value(name, scope: .system) {
+                ByteEncoding.base64(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
             }
-            let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-            try vault.set(name, value: ByteEncoding.base64(key), scope: .system)
+            guard let key = ByteEncoding.base64Decode(stored), key.count == 32 else {
+                throw OmegaError(.internalError, "the vault's \(name) is not a 32-byte key")
+            }
             return key
         } catch let error as OmegaError {
             throw error
