@@ -75,6 +75,43 @@ import ToolRuntime
         #expect(events.contains { $0.type == .approvalGranted })
     }
 
+    @Test func aCredentialTicketStoresOnlyTheNamesItAsksForAndNothingOnARefusal() async throws {
+        let client = try MCPTestClient(capabilities: Self.eliciting)
+        defer { client.remove() }
+        let first = try #require(await client.callTool("registry_execute", Self.arguments)?["result"])
+        let second = try #require(
+            await client.callTool(
+                "registry_execute", Self.arguments, extra: Self.retry(first["requestState"], "approval"))?[
+                    "result"])
+        let ticket = try Self.ticket(fromURL: second["inputRequests"]?["credentials"]?["params"]?["url"]?.stringValue)
+        func field(_ values: [String: String]) -> JSONValue? {
+            do {
+                _ = try client.host.submitCredentials(ticket: ticket, values: values)
+                return nil
+            } catch { return error.details["field"] }
+        }
+        #expect(
+            field(["WEBHOOK_SECRET": Self.secret, "AWS_SECRET_ACCESS_KEY": Self.secret]) == "AWS_SECRET_ACCESS_KEY")
+        #expect(field([:]) == "WEBHOOK_SECRET")
+        #expect(field(["WEBHOOK_SECRET": "nul\u{0}byte-and-more-text"]) == "WEBHOOK_SECRET")
+        #expect(field(["WEBHOOK_SECRET": "abc"]) == "WEBHOOK_SECRET")
+        #expect(try CredentialService(home: client.host.service.home).entries().filter { $0.scope != .system }.isEmpty)
+        var forged = Array(ticket.utf8)
+        forged[forged.count - 3] ^= 1
+        #expect(throws: OmegaError.self) {
+            try client.host.submitCredentials(
+                ticket: String(decoding: forged, as: UTF8.self), values: ["WEBHOOK_SECRET": Self.secret])
+        }
+        // A request state is not a ticket, even though both are sealed with the same key.
+        let state = try #require(first["requestState"]?.stringValue)
+        #expect(throws: OmegaError.self) { try client.host.credentialRequest(ticket: state) }
+        // After the refusals the genuine ticket still works, once.
+        _ = try client.host.submitCredentials(ticket: ticket, values: ["WEBHOOK_SECRET": Self.secret])
+        #expect(throws: OmegaError.self) {
+            try client.host.submitCredentials(ticket: ticket, values: ["WEBHOOK_SECRET": Self.secret])
+        }
+    }
+
     @Test func forgedAlteredMisdirectedAndExpiredStatesAreRefused() async throws {
         let client = try MCPTestClient(capabilities: Self.eliciting)
         defer { client.remove() }
