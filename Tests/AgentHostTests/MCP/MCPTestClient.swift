@@ -15,10 +15,6 @@ final class MCPTestClient: Sendable {
     let peer: MCPPeer
     let outbound: RecordingOutbound
 
-    static let modernMeta: JSONValue = [
-        MCPProtocol.protocolVersionKey: "2026-07-28", MCPProtocol.clientCapabilitiesKey: [:],
-    ]
-
     init(
         label: String = "mcp", capabilities: JSONValue = [:], principal: String = "stdio:local",
         credentialPage: String? = "http://127.0.0.1:9", pageSize: Int = 50,
