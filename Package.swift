@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: *-dev packages).
@@ -62,6 +64,8 @@ let package = Package(
         .target(
             name: "Access",
             dependencies: ["JSON", "SystemCalls", crypto, .product(name: "GRDB", package: "GRDB.swift")]),
+        // The append-only, hash-chained audit log (`<home>/audit/audit.jsonl`, HMAC-SHA256 per record).
+        .target(name: "Audit", dependencies: ["JSON", "SystemCalls", crypto]),
         .target(
             name: "RunStorage",
             dependencies: [
@@ -89,7 +93,7 @@ let package = Package(
             name: "Service",
             dependencies: [
                 "ToolRuntime", "Registry", "Search", "Jail", "ToolPackage", "Schema", "Policy", "Credentials",
-                "Access", "RunStorage", "JSON", "SystemCalls", logging,
+                "Access", "Audit", "RunStorage", "JSON", "SystemCalls", logging,
             ]),
         // The agent host: our JSON-RPC 2.0 / MCP core (2026-07-28 and 2025-11-25), pauses with sealed
         // request states, and planning (ModelProvider, the offline planner). Transport-agnostic.
@@ -100,14 +104,38 @@ let package = Package(
                 "JSON", "SystemCalls", crypto, logging,
             ]),
 
+        // Chat models behind one protocol (ChatModel): the OpenAI Chat Completions and Anthropic Messages
+        // adapters, streamed with tool calls, over async-http-client.
+        .target(
+            name: "ModelAdapters",
+            dependencies: [
+                "AgentHost", "ToolRuntime", "JSON", logging,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
+
+        // The conversations' store (PRD data model: conversation, message, tool call, plan, credential
+        // request, and each conversation's event stream), SQLite through GRDB.
+        .target(
+            name: "ConversationStorage",
+            dependencies: ["JSON", "SystemCalls", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Conversations: the agent loop over a chat model, the pipeline and the registry (flows A–D).
+        .target(
+            name: "Conversations",
+            dependencies: [
+                "ConversationStorage", "ModelAdapters", "AgentHost", "Service", "ToolRuntime", "RunStorage",
+                "Credentials", "JSON", logging,
+            ]),
+
         // Surfaces.
         // The HTTP endpoint (`omega-exec serve`): MCP Streamable HTTP at /mcp and the credential page,
         // over Hummingbird; parsing and rendering only.
         .target(
             name: "Endpoint",
             dependencies: [
-                "AgentHost", "Service", "ToolRuntime", "JSON", logging,
+                "AgentHost", "Conversations", "ConversationStorage", "Access", "Audit", "Service", "ToolRuntime",
+                "RunStorage", "JSON", logging,
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // The jail's command-line glue, shared by the two executables below.
@@ -122,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "omega-exec-suite",
             dependencies: [
-                "Service", "AgentHost", "Endpoint", "JailCLI", "Jail", "JSON",
+                "Service", "AgentHost", "Endpoint", "Conversations", "ModelAdapters", "Access", "JailCLI", "Jail", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 logging,
             ],
@@ -176,6 +204,7 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "JSON", "TestSupport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "JSON", "TestSupport"]),
         .testTarget(name: "AccessTests", dependencies: ["Access", "JSON", "TestSupport"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "JSON", "TestSupport"]),
         .testTarget(name: "RunStorageTests", dependencies: ["RunStorage", "Policy", "JSON", "TestSupport"]),
         .testTarget(
             name: "RegistryTests", dependencies: ["Registry", "JSON", "ToolPackage", "TestSupport"],
@@ -199,10 +228,24 @@ let package = Package(
                 "Endpoint", "AgentHost", "Service", "ToolRuntime", "Credentials", "JSON", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
+        .testTarget(
+            name: "ModelAdaptersTests",
+            dependencies: [
+                "ModelAdapters", "AgentHost", "ToolRuntime", "JSON", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+        .testTarget(
+            name: "ConversationStorageTests", dependencies: ["ConversationStorage", "JSON", "TestSupport"]),
+        .testTarget(
+            name: "ConversationsTests",
+            dependencies: [
+                "Conversations", "ConversationStorage", "ModelAdapters", "AgentHost", "Service", "ToolRuntime",
+                "RunStorage", "JSON", "TestSupport",
+            ]),
         // End-to-end: the built binaries, run as a user would.
         .testTarget(
             name: "CLITests",
-            dependencies: ["Service", "RunStorage", "ToolPackage", "Credentials", "JSON", "TestSupport"]),
+            dependencies: ["Service", "Audit", "RunStorage", "ToolPackage", "Credentials", "JSON", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

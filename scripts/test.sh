@@ -10,6 +10,17 @@ if swift format --version >/dev/null 2>&1; then
     echo "swift format lint: $(grep -c 'warning\|error' lint.log || true) findings (see lint.log)"
 fi
 swift build --build-tests
+# A real model server for the model adapters' tests (llama.cpp's llama-server; built once, cached in
+# ~/.cache/omega-exec). When it cannot be built or started, say why and go on: those tests then skip.
+if llama_out=$(scripts/llama-server.sh start); then
+    OMEGA_TEST_LLAMA_URL=$(printf '%s\n' "$llama_out" | sed -n 's/^OMEGA_TEST_LLAMA_URL=//p')
+    export OMEGA_TEST_LLAMA_URL
+    trap 'scripts/llama-server.sh stop || true' EXIT
+else
+    echo "llama-server did not start (see above): the real-server model adapter tests will skip"
+fi
 swift test --skip-build 2>&1 | tee test.log
 # The agent host driven by a client nobody here wrote: the PyPI `mcp` package, over stdio and HTTP.
 scripts/mcp-interop.sh
+scripts/api-integration.sh  # The REST API (conversations, runs, SSE, keys, limits, shutdown) over real HTTP: Tests/api-integration.
+scripts/api-contract.sh  # The HTTP API against its contract (docs/openapi.json), driven by PyPI schemathesis.

@@ -9,4 +9,6 @@ struct EndpointBinding: Sendable {
     let publicURL: String
     /// The accepted `Origin`s.
     let origins: OriginPolicy
+    /// What the `/api` routes stand on (nil: the server serves MCP and the credential page only).
+    let api: APIServices?
 }

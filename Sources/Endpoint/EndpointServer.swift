@@ -19,6 +19,8 @@ import ToolRuntime
 public struct EndpointServer: Sendable {
     /// Opens the host once the public URL is known (after binding, when the port was 0).
     public typealias HostOpener = @Sendable (_ publicURL: String) throws(OmegaError) -> MCPHost
+    /// Opens the host and the `/api` services once the public URL is known.
+    public typealias ServicesOpener = @Sendable (_ publicURL: String) throws(OmegaError) -> (MCPHost, APIServices?)
 
     /// How long a graceful shutdown may take before what is left is cancelled.
     static let maximumShutdownDuration: Duration = .seconds(15)
@@ -26,7 +28,7 @@ public struct EndpointServer: Sendable {
     let listen: ListenAddress
     let publicURL: String?
     let allowedOrigins: [WebOrigin]
-    let openHost: HostOpener
+    let openHost: ServicesOpener
     let logger: Logger
 
     /// A server for an open host; its public URL (for the `Origin` check) is the host's credential
@@ -41,7 +43,7 @@ public struct EndpointServer: Sendable {
     public init(host: MCPHost, listen: ListenAddress, allowedOrigins: [String], logger: Logger) {
         self.init(
             listen: listen, publicURL: host.configuration.credentialPageBaseURL, allowedOrigins: allowedOrigins,
-            logger: logger, openHost: { _ throws(OmegaError) in host })
+            logger: logger, openServices: { _ throws(OmegaError) in (host, nil) })
     }
 
     /// A server that opens its host once bound, with the public URL then known: `publicURL`, else
@@ -58,10 +60,21 @@ public struct EndpointServer: Sendable {
         listen: ListenAddress, publicURL: String?, allowedOrigins: [String], logger: Logger,
         openHost: @escaping HostOpener
     ) {
+        self.init(
+            listen: listen, publicURL: publicURL, allowedOrigins: allowedOrigins, logger: logger,
+            openServices: { url throws(OmegaError) in (try openHost(url), nil) })
+    }
+
+    /// A server that opens its host and its `/api` services once bound (see
+    /// ``init(listen:publicURL:allowedOrigins:logger:openHost:)``).
+    public init(
+        listen: ListenAddress, publicURL: String?, allowedOrigins: [String], logger: Logger,
+        openServices: @escaping ServicesOpener
+    ) {
         self.listen = listen
         self.publicURL = publicURL
         self.logger = logger
-        self.openHost = openHost
+        self.openHost = openServices
         var origins: [WebOrigin] = []
         for text in allowedOrigins {
             if let origin = WebOrigin.parse(text) {
@@ -103,6 +116,20 @@ public struct EndpointServer: Sendable {
         let mcp = MCPRoute(logger: logger)
         let credentials = CredentialRoute(logger: logger)
         router.get("/healthz") { _, _ in Response.json(["status": "ok"], status: 200) }
+        let api = APIRoutes(binding: binding, logger: logger)
+        ConversationRoutes.register(router, api)
+        RunRoutes.register(router, api)
+        router.get("/metrics") { _, _ -> Response in
+            guard let services = binding.current?.api else { return Self.unavailable }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: services.metrics.text())))
+        }
+        router.get("/openapi.json") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        }
         router.post("/mcp") { request, _ -> Response in
             guard let bound = binding.current else { return Self.unavailable }
             return await mcp.respond(to: request, binding: bound)
@@ -137,10 +164,10 @@ public struct EndpointServer: Sendable {
                 let local = "http://\(listen.urlHost):\(port)"
                 let published = publicURL ?? "http://\(listen.isWildcard ? "127.0.0.1" : listen.urlHost):\(port)"
                 do throws(OmegaError) {
-                    let host = try openHost(published)
+                    let (host, api) = try openHost(published)
                     let origins = OriginPolicy(
                         listen: listen, port: port, publicURL: WebOrigin.parse(published), extra: extraOrigins)
-                    binding.settle(EndpointBinding(host: host, publicURL: published, origins: origins))
+                    binding.settle(EndpointBinding(host: host, publicURL: published, origins: origins, api: api))
                 } catch {
                     logger.error("cannot open the MCP host", metadata: ["error": "\(error.message)"])
                     binding.settle(nil)

@@ -17,6 +17,7 @@ struct HostShutdownService: Service {
     func run() async throws {
         // Ends at graceful shutdown (or cancellation); a failure to open the host ends the group.
         for await error in failures.cancelOnGracefulShutdown() { throw error }
+        await binding.current?.api?.conversations.cancelAll()
         await binding.current?.host.shutdown()
     }
 }

@@ -46,6 +46,12 @@ public struct CredentialService: Sendable {
         }
     }
 
+    /// The value stored under `name` in exactly `scope`, nil when there is none. For the service's own
+    /// use (a model's API key): the value never goes to a log, an event or a response.
+    public func value(_ name: String, scope: CredentialScope) throws(OmegaError) -> String? {
+        try vault().value(name, scope: scope)
+    }
+
     /// Names and scopes of the stored credentials (never values).
     public func entries() throws(OmegaError) -> [(name: String, scope: CredentialScope)] {
         try vault().entries.map { ($0.name, $0.scope) }

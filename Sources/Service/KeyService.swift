@@ -100,7 +100,7 @@ public struct KeyService: Sendable {
     }
 
     /// `error` as the wire error: same code, same message, its field in `details.field`.
-    static func omegaError(_ error: AccessError) -> OmegaError {
+    public static func omegaError(_ error: AccessError) -> OmegaError {
         switch error.code {
         case .unauthorized:
             return OmegaError(.unauthorized, error.message)

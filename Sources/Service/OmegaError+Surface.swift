@@ -20,6 +20,8 @@ extension OmegaError.Code {
         case .invalidState: return 76
         case .policyDenied: return 77
         case .unauthorized: return 78
+        case .notFound: return 79
+        case .payloadTooLarge: return 80
         case .timeout: return 124
         case .cancelled: return 130
         }
@@ -31,7 +33,8 @@ extension OmegaError.Code {
         case .invalidInput, .invalidManifest: return 400
         case .unauthorized: return 401
         case .policyDenied: return 403
-        case .toolNotFound: return 404
+        case .toolNotFound, .notFound: return 404
+        case .payloadTooLarge: return 413
         case .invalidState, .missingEnvVars, .approvalRequired: return 409
         case .rateLimited: return 429
         case .invalidOutput, .toolFailed, .sandboxFailure, .internalError: return 500

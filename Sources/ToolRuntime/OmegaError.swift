@@ -42,6 +42,11 @@ public struct OmegaError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidState = "INVALID_STATE"
         /// The run store, the vault or the appliance's files failed.
         case internalError = "INTERNAL_ERROR"
+        /// No conversation, message, run, plan or route by that id or path (the endpoint's resources;
+        /// an unknown tool is `TOOL_NOT_FOUND`).
+        case notFound = "NOT_FOUND"
+        /// A request body over the endpoint's limit.
+        case payloadTooLarge = "PAYLOAD_TOO_LARGE"
     }
 
     /// The stable code.

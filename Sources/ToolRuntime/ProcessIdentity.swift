@@ -2,18 +2,18 @@ import Foundation
 
 /// Who drives a run: `bootid:pid:starttime`, so a recorded owner can be told apart from a later
 /// process that reuses the pid (or from any process after a reboot).
-enum ProcessIdentity {
+public enum ProcessIdentity {
     /// This process's identity.
-    static let current: String = identity(of: getpid()) ?? "unknown:\(getpid()):0"
+    public static let current: String = identity(of: getpid()) ?? "unknown:\(getpid()):0"
 
     /// The identity of `pid`, nil when it does not exist.
-    static func identity(of pid: Int32) -> String? {
+    public static func identity(of pid: Int32) -> String? {
         guard let start = startTime(of: pid) else { return nil }
         return "\(bootID):\(pid):\(start)"
     }
 
     /// Whether the process `owner` names is still alive (same boot, same pid, same start time).
-    static func isAlive(_ owner: String) -> Bool {
+    public static func isAlive(_ owner: String) -> Bool {
         let parts = owner.split(separator: ":")
         guard parts.count == 3, let pid = Int32(parts[1]) else { return false }
         return identity(of: pid) == owner

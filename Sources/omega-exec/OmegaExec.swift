@@ -17,7 +17,7 @@ struct OmegaExec: AsyncParsableCommand {
             JailCommand.self, TryCommand.self, TestCommand.self, RunsCommand.self, CredentialsCommand.self,
             DoctorCommand.self, PackCommand.self, VerifyCommand.self, InstallCommand.self, KeygenCommand.self,
             LintCommand.self, YankCommand.self, ValidateCommand.self, SearchCommand.self, RegistryCommand.self,
-            MCPCommand.self, KeysCommand.self, ServeCommand.self,
+            MCPCommand.self, KeysCommand.self, ServeCommand.self, AuditCommand.self,
         ]
     )
 }

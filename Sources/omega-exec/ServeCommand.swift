@@ -1,7 +1,11 @@
+import Access
 import AgentHost
+import Conversations
+import ModelAdapters
 import ArgumentParser
 import Endpoint
 import Foundation
+import JSON
 import Logging
 import Service
 import ToolRuntime
@@ -29,6 +33,14 @@ struct ServeCommand: AsyncParsableCommand {
     var publicURL: String?
     @Option(help: "A browser origin allowed to call the server besides its own (repeatable).")
     var allowOrigin: [String] = []
+    @Option(help: "Requests per minute each API key may make (token bucket, refilled continuously).")
+    var rateLimit = 600
+    @Option(help: "Requests a key may make at once before the per-minute rate applies.")
+    var rateBurst = 120
+    @Option(
+        help: "A JSON file choosing the chat model ({\"provider\": \"offline\"|\"openai\"|\"anthropic\", \"model\", \"baseURL\", \"keyVariable\", …}); default: <home>/model.json, else the offline planner."
+    )
+    var modelConfig: String?
 
     func run() async throws {
         _ = try ServiceSession.open()  // logging to stderr, home prepared
@@ -43,15 +55,37 @@ struct ServeCommand: AsyncParsableCommand {
                 try WebOrigin(parsing: origin, field: "--allow-origin")
             }
         }
+        let model = try CLIRequestParsing.orExit { () throws(OmegaError) in
+            try ServeCommand.modelConfiguration(path: modelConfig)
+        }
+        let rateLimit = try CLIRequestParsing.orExit { () throws(OmegaError) -> RateLimit in
+            do throws(AccessError) {
+                return try RateLimit(requestsPerMinute: self.rateLimit, burst: rateBurst)
+            } catch {
+                let field = error.field == "burst" ? "--rate-burst" : "--rate-limit"
+                throw OmegaError(.invalidInput, "\(field): \(error.message)", details: ["field": .string(field)])
+            }
+        }
         var logger = Logger(label: "omega.serve")
         if ProcessInfo.processInfo.environment["OMEGA_LOG_LEVEL"] == nil { logger.logLevel = .notice }
         let server = EndpointServer(
             listen: address, publicURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             allowedOrigins: allowOrigin, logger: logger
-        ) { (base: String) throws(OmegaError) -> MCPHost in
+        ) { (base: String) throws(OmegaError) -> (MCPHost, APIServices?) in
             var configuration = MCPHostConfiguration(credentialPageBaseURL: base)
             configuration.serverVersion = OmegaExec.version
-            return try MCPHost.open(host: configuration, logger: Logger(label: "omega.mcp"))
+            let host = try MCPHost.open(host: configuration, logger: Logger(label: "omega.mcp"))
+            let home = host.service.home
+            let audit = try AuditService(home: home)
+            let metrics = EndpointMetrics()
+            let conversations = try ConversationService(
+                service: host.service, registry: host.registry, store: try ConversationService.openStore(home: home),
+                model: model, observer: ConversationAudit(audit: audit, metrics: metrics),
+                logger: Logger(label: "omega.conversations"))
+            let api = APIServices(
+                conversations: conversations, keys: host.access, limiter: RateLimiter(limit: rateLimit), audit: audit,
+                metrics: metrics)
+            return (host, api)
         }
         do {
             try await server.run { url in CLIOutput.out("listening on \(url)\n") }
@@ -63,5 +97,31 @@ struct ServeCommand: AsyncParsableCommand {
                 with: OmegaError(
                     .internalError, "cannot listen on \(address): \(error)", details: ["field": "--listen"]))
         }
+    }
+}
+
+extension ServeCommand {
+    /// The model configuration: `path` when given (it must exist), else `<home>/model.json` when it
+    /// exists, else the offline planner.
+    static func modelConfiguration(path: String?) throws(OmegaError) -> ModelConfiguration {
+        let file = path ?? (OmegaHome().root + "/model.json")
+        guard FileManager.default.fileExists(atPath: file) else {
+            if path != nil {
+                throw OmegaError(.invalidInput, "--model-config: no file at \(file)", details: ["field": "--model-config"])
+            }
+            return .offline
+        }
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+        else {
+            throw OmegaError(.invalidInput, "--model-config: cannot read \(file)", details: ["field": "--model-config"])
+        }
+        let json: JSONValue
+        do {
+            json = try JSONParser().parse(text)
+        } catch {
+            throw OmegaError(
+                .invalidInput, "--model-config: \(file) is not JSON: \(error.description)", details: ["field": "--model-config"])
+        }
+        return try ModelConfiguration(json: json)
     }
 }

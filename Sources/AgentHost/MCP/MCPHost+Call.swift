@@ -113,7 +113,7 @@ extension MCPHost {
         if let verdict = outcome.verdict { meta[MCPProtocol.verdictKey] = verdict }
         guard outcome.succeeded else {
             var error = outcome.json.objectValue ?? [:]
-            if let code = outcome.error?.code, Self.offersAlternatives(code) {
+            if let code = outcome.error?.code, ToolFailure.offersAlternatives(code) {
                 error["alternatives"] = await alternatives(
                     toolID: outcome.toolID.isEmpty ? invocation.reference : outcome.toolID, code: code,
                     user: context.peer.caller.user)
@@ -142,13 +142,6 @@ extension MCPHost {
         ]
         if !meta.isEmpty { members["_meta"] = .object(meta) }
         return context.result(members)
-    }
-
-    /// Failures for which another tool may do better: the tool failed, timed out, broke its output
-    /// contract, could not be sandboxed, is unavailable, or needs credentials the caller lacks.
-    static func offersAlternatives(_ code: OmegaError.Code) -> Bool {
-        [.toolFailed, .timeout, .invalidOutput, .sandboxFailure, .toolUnavailable, .missingEnvVars, .toolNotFound]
-            .contains(code)
     }
 
     // MARK: registry_search

@@ -39,4 +39,11 @@ public struct ToolFailure: Sendable, Hashable {
         if let message { members["message"] = .string(message) }
         return .object(members)
     }
+
+    /// Failures for which another tool may do better: the tool failed, timed out, broke its output
+    /// contract, could not be sandboxed, is unavailable, or needs credentials the caller lacks.
+    public static func offersAlternatives(_ code: OmegaError.Code) -> Bool {
+        [.toolFailed, .timeout, .invalidOutput, .sandboxFailure, .toolUnavailable, .missingEnvVars, .toolNotFound]
+            .contains(code)
+    }
 }

@@ -1,0 +1,177 @@
+import Access
+import Conversations
+import ConversationStorage
+import Hummingbird
+import JSON
+import ToolRuntime
+
+/// The conversations API of the Omega PRD (DESIGN §10), paths exactly:
+/// - `POST /api/omega/conversations` (`{"title"?}`) → 201 the conversation; `GET` lists the caller's.
+/// - `POST /api/omega/conversations/{id}/messages` (`{"content"}` or `{"planId", "choice"}`): the answer
+///   as SSE (`message.created`, `plan`, `token`, `tool.started`, `tool.output`, `tool.finished`,
+///   `pause`, then `message.completed` / `message.paused` / `message.failed` / `message.cancelled`);
+///   202 JSON with the ids for a client that accepts only JSON. 409 while another message runs.
+/// - `GET /api/omega/conversations/{id}`: the history. `GET …/events`: the stream, resumable with
+///   `Last-Event-ID`.
+/// - `POST …/credentials` (`{"credentialRequestId"?, "values"}`): stored in the owner's vault, the
+///   paused message resumes from the step that paused (SSE like messages).
+/// - `POST …/approvals` (`{"runId"?, "decision": "approve"|"decline"}`): the owner answers a paused
+///   call's approval; the message goes on (SSE like messages).
+/// - `POST …/plan` (`{"content", "maxPlans"?}`): plans without running anything.
+/// - `GET …/export?format=json|md`. `POST …/cancel` (`{"messageId"?}`).
+enum ConversationRoutes {
+    static func register(_ router: Router<BasicRequestContext>, _ api: APIRoutes) {
+        let base = "/api/omega/conversations"
+        api.add(router, .post, base) { request, _, key, services throws(OmegaError) in
+            let body = try await APIBody.object(request, allowed: ["title"]).get()
+            let title = try APIBody.string(body, "title").get()
+            let record = try services.conversations.create(caller: caller(key), title: title)
+            return .json(ConversationDetail.json(record), status: 201, headers: [.location: "\(base)/\(record.id)"])
+        }
+        api.add(router, .get, base) { request, _, key, services throws(OmegaError) in
+            let limit = try query(request, "limit").map { text throws(OmegaError) -> Int in
+                guard let value = Int(text), (1...200).contains(value) else {
+                    throw OmegaError(.invalidInput, "limit: expected an integer from 1 to 200", details: ["field": "limit"])
+                }
+                return value
+            }
+            let list = try services.conversations.conversations(caller: caller(key), limit: limit ?? 50)
+            return .json(["conversations": .array(list.map(ConversationDetail.json))], status: 200)
+        }
+        api.add(router, .get, base + "/:id") { _, context, _, services throws(OmegaError) in
+            .json(try services.conversations.detail(id: id(context)).json, status: 200)
+        }
+        api.add(router, .post, base + "/:id/messages") { request, context, key, services throws(OmegaError) in
+            let body = try await APIBody.object(request, allowed: ["content", "planId", "choice"]).get()
+            let start = try services.conversations.send(
+                conversationID: id(context), caller: caller(key), content: try APIBody.string(body, "content").get(),
+                planID: try APIBody.string(body, "planId").get(),
+                choice: try APIBody.integer(body, "choice", in: 1...3).get())
+            return try stream(start, conversationID: id(context), request: request, key: key, services: services)
+        }
+        api.add(router, .get, base + "/:id/events") { request, context, key, services throws(OmegaError) in
+            let after = try ServerSentEvents.lastEventID(request.headers).get()
+            let events = try services.conversations.events(conversationID: id(context), after: after)
+            return try sse(events, key: key, services: services)
+        }
+        api.add(router, .post, base + "/:id/credentials") { request, context, key, services throws(OmegaError) in
+            let body = try await APIBody.object(request, allowed: ["credentialRequestId", "values"]).get()
+            guard body["values"] != nil else {
+                throw OmegaError(.invalidInput, "values: expected an object of the names asked for", details: ["field": "values"])
+            }
+            let start = try services.conversations.provideCredentials(
+                conversationID: id(context), caller: caller(key),
+                requestID: try APIBody.string(body, "credentialRequestId").get(),
+                values: try APIBody.strings(body, "values").get())
+            return try stream(start, conversationID: id(context), request: request, key: key, services: services)
+        }
+        api.add(router, .post, base + "/:id/approvals") { request, context, key, services throws(OmegaError) in
+            let body = try await APIBody.object(request, allowed: ["runId", "decision"]).get()
+            let decision = try APIBody.string(body, "decision").get()
+            guard decision == "approve" || decision == "decline" else {
+                throw OmegaError(.invalidInput, "decision: expected approve or decline", details: ["field": "decision"])
+            }
+            let start = try services.conversations.answerApproval(
+                conversationID: id(context), caller: caller(key), runID: try APIBody.string(body, "runId").get(),
+                approve: decision == "approve")
+            return try stream(start, conversationID: id(context), request: request, key: key, services: services)
+        }
+        api.add(router, .post, base + "/:id/plan") { request, context, key, services throws(OmegaError) in
+            let body = try await APIBody.object(request, allowed: ["content", "maxPlans"]).get()
+            guard let content = try APIBody.string(body, "content").get() else {
+                throw OmegaError(.invalidInput, "content: expected a string", details: ["field": "content"])
+            }
+            let plan = try services.conversations.plan(
+                conversationID: id(context), caller: caller(key), content: content,
+                maxPlans: try APIBody.integer(body, "maxPlans", in: 1...3).get() ?? 3)
+            return .json(ConversationDetail.json(plan), status: 200)
+        }
+        api.add(router, .get, base + "/:id/export") { request, context, _, services throws(OmegaError) in
+            let format = try query(request, "format") ?? "json"
+            let detail = try services.conversations.detail(id: id(context))
+            let file = "conversation-\(detail.conversation.id)"
+            switch format {
+            case "json":
+                return .json(
+                    detail.json, status: 200, headers: [.contentDisposition: "attachment; filename=\"\(file).json\""])
+            case "md":
+                return Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: "text/markdown; charset=utf-8", .cacheControl: "no-store",
+                        .xContentTypeOptions: "nosniff", .contentDisposition: "attachment; filename=\"\(file).md\"",
+                    ],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: detail.markdown)))
+            default:
+                throw OmegaError(.invalidInput, "format: expected json or md", details: ["field": "format"])
+            }
+        }
+        api.add(router, .post, base + "/:id/cancel") { request, context, key, services throws(OmegaError) in
+            let body = try await APIBody.object(request, allowed: ["messageId"]).get()
+            let cancelled = try services.conversations.cancel(
+                conversationID: id(context), messageID: try APIBody.string(body, "messageId").get(), caller: caller(key))
+            return .json(["cancelled": true, "messageId": .string(cancelled)], status: 200)
+        }
+    }
+
+    static func caller(_ key: APIKey) -> ConversationCaller { ConversationCaller(user: key.user, keyID: key.id) }
+
+    static func id(_ context: BasicRequestContext) -> String { context.parameters.get("id") ?? "" }
+
+    /// The query parameter `name` (the last when repeated), nil when absent.
+    static func query(_ request: Request, _ name: String) throws(OmegaError) -> String? {
+        guard let value = request.uri.queryParameters.getAll(name).last else { return nil }
+        return String(value)
+    }
+
+    /// A message's events as SSE, or (for a client that accepts only JSON) 202 with its ids.
+    static func stream(
+        _ start: ConversationService.MessageStart, conversationID: String, request: Request, key: APIKey,
+        services: APIServices
+    ) throws(OmegaError) -> Response {
+        let accept = request.headers[values: .accept].joined(separator: ", ")
+        let ids: JSONValue = [
+            "conversationId": .string(conversationID), "messageId": .string(start.assistantMessage.id),
+            "userMessageId": start.userMessage.map { .string($0.id) } ?? .null,
+            "events": .string("/api/omega/conversations/\(conversationID)/events"),
+            "afterEventId": .integer(start.afterSequence),
+        ]
+        if !accept.isEmpty, !MediaType.accepts(accept, "text/event-stream") {
+            return .json(ids, status: 202)
+        }
+        let events = try services.conversations.events(
+            conversationID: conversationID, after: start.afterSequence, messageID: start.assistantMessage.id)
+        return try sse(events, key: key, services: services, headers: [HeaderName("X-Message-Id")!: start.assistantMessage.id])
+    }
+
+    /// Conversation events as SSE, counted against the key's open streams.
+    static func sse(
+        _ events: AsyncThrowingStream<ConversationEvent, any Error>, key: APIKey, services: APIServices,
+        headers: HTTPFields = [:]
+    ) throws(OmegaError) -> Response {
+        guard services.openStream(keyID: key.id) else {
+            throw OmegaError(
+                .rateLimited, "this key holds \(APIServices.maximumStreamsPerKey) event streams open already",
+                details: ["retryAfterSeconds": 1])
+        }
+        let mapped = AsyncThrowingStream<ServerSentEvents.Event, any Error> { continuation in
+            let task = Task {
+                do {
+                    for try await event in events {
+                        continuation.yield(
+                            ServerSentEvents.Event(id: String(event.sequence), type: event.type, data: event.data))
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+        services.metrics.streamOpened()
+        return ServerSentEvents.response(mapped, headers: headers) {
+            services.closeStream(keyID: key.id)
+            services.metrics.streamClosed()
+        }
+    }
+}
