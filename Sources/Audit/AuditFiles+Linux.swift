@@ -59,7 +59,7 @@ enum AuditFiles {
     static func openForReading(_ path: String) throws(AuditError) -> Int32? {
         do throws(SystemCallError) {
             return try SystemCall.open(path, .noFollow)
-        } catch where error.errno == .noEntry {
+        } catch  where error.errno == .noEntry {
             return nil
         } catch {
             throw failure(error)
@@ -108,7 +108,7 @@ enum AuditFiles {
     static func readHead(_ path: String) throws(AuditError) -> [UInt8]? {
         do throws(SystemCallError) {
             return try SystemCall.readFile(path, upTo: AuditHead.maximumBytes + 1, options: .noFollow)
-        } catch where error.errno == .noEntry {
+        } catch  where error.errno == .noEntry {
             return nil
         } catch {
             throw failure(error)
@@ -126,7 +126,7 @@ enum AuditFiles {
         let fd: Int32
         do throws(SystemCallError) {
             fd = try SystemCall.open(temp, .createNew, permissions: 0o600, step: "create \(temp)")
-        } catch where error.errno == .exists {
+        } catch  where error.errno == .exists {
             try mapped { () throws(SystemCallError) in try SystemCall.unlink(temp) }
             fd = try mapped { () throws(SystemCallError) in
                 try SystemCall.open(temp, .createNew, permissions: 0o600, step: "create \(temp)")

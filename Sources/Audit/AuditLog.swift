@@ -84,7 +84,9 @@ public struct AuditLog: Sendable {
         -> AuditRecord
     {
         try Self.checkFields(fields, path: "fields")
-        guard !actor.user.isEmpty else { throw AuditError(.invalidInput, "the actor's user is empty", field: "actor.user") }
+        guard !actor.user.isEmpty else {
+            throw AuditError(.invalidInput, "the actor's user is empty", field: "actor.user")
+        }
         let widest = AuditRecord(
             seq: .max, timeMs: .min, kind: kind, actor: actor, fields: fields, prev: AuditRecord.genesisHash,
             hash: AuditRecord.genesisHash)
@@ -138,7 +140,8 @@ public struct AuditLog: Sendable {
     private static func checkValue(_ value: JSONValue, path: String) throws(AuditError) {
         switch value {
         case .object(let members): try checkFields(members, path: path)
-        case .array(let items): for (index, item) in items.enumerated() { try checkValue(item, path: "\(path)[\(index)]") }
+        case .array(let items):
+            for (index, item) in items.enumerated() { try checkValue(item, path: "\(path)[\(index)]") }
         default: break
         }
     }

@@ -132,7 +132,8 @@ struct AuditVerifier {
             .deleted, line: line, seq: record.seq, expected: expected,
             missing == 1
                 ? "seq \(expected) is missing before line \(line): a record was deleted"
-                : "seq \(expected) to \(record.seq - 1) are missing before line \(line): \(missing) records were deleted")
+                : "seq \(expected) to \(record.seq - 1) are missing before line \(line): \(missing) records were deleted"
+        )
     }
 
     /// The head against the last record: the same record, or the one before it (an append whose head
@@ -215,7 +216,8 @@ struct AuditVerifier {
         _ kind: AuditProblem.Kind, line: Int, seq: Int64?, expected: Int64? = nil, _ message: String
     ) -> AuditReport {
         report(
-            AuditProblem(kind: kind, line: line, seq: seq, expectedSeq: expected == seq ? nil : expected, message: message)
+            AuditProblem(
+                kind: kind, line: line, seq: seq, expectedSeq: expected == seq ? nil : expected, message: message)
         )
     }
 }

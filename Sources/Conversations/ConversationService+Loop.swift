@@ -349,9 +349,21 @@ extension ConversationService {
         }
         try emit(exchange.conversation.id, exchange.message.id, "tool.finished", .object(finished))
         exchange.state.turns.append(
-            .toolResult(callID: call.id, name: call.name, content: result.jsonText, isError: isError))
+            .toolResult(callID: call.id, name: call.name, content: Self.modelText(result), isError: isError))
         save(&exchange)
         return false
+    }
+
+    /// Most bytes of one tool result shown to the model (the whole result stays on the call's record).
+    static let maximumResultBytes = 16_384
+
+    /// `result` as the model sees it: its JSON text, cut at ``maximumResultBytes`` with a note saying so.
+    static func modelText(_ result: JSONValue) -> String {
+        let text = result.jsonText
+        let bytes = text.utf8.count
+        guard bytes > maximumResultBytes else { return text }
+        let cut = String(decoding: text.utf8.prefix(maximumResultBytes), as: UTF8.self)
+        return cut + "… [cut: \(bytes) bytes in all; the whole result is on the tool call's record]"
     }
 
     /// A failure object with `alternatives` beside its details (flow D).

@@ -26,11 +26,13 @@ extension ConversationService {
     ///     request is used).
     ///   - planID: A plan from ``plan(conversationID:caller:content:maxPlans:)`` of this conversation
     ///     whose plan number `choice` runs as proposed (flow C).
+    ///   - input: Members that complete or correct the input of the chosen plan's first tool (the
+    ///     `missingInputs` a plan lists), merged over what the planner filled; only with `planId`.
     /// - Throws: `NOT_FOUND` (conversation, plan); `INVALID_INPUT` naming `content`, `planId` or `choice`;
     ///   `INVALID_STATE` when a message is running (HTTP 409); `INTERNAL_ERROR`.
     public func send(
         conversationID: String, caller: ConversationCaller, content: String?, planID: String? = nil,
-        choice: Int? = nil
+        choice: Int? = nil, input: [String: JSONValue]? = nil
     ) throws(OmegaError) -> MessageStart {
         let conversation = try conversation(id: conversationID)
         var text = content
@@ -57,8 +59,10 @@ extension ConversationService {
             }
             chosen = (plan, plans[number - 1]["plan"]?.arrayValue ?? [], number)
             if text == nil { text = plan.request }
-        } else if choice != nil {
-            throw OmegaError(.invalidInput, "choice: needs planId", details: ["field": "choice"])
+        } else if choice != nil || input != nil {
+            throw OmegaError(
+                .invalidInput, "\(choice != nil ? "choice" : "input"): needs planId",
+                details: ["field": .string(choice != nil ? "choice" : "input")])
         }
         guard let text else {
             throw OmegaError(.invalidInput, "content: expected a string", details: ["field": "content"])
@@ -108,7 +112,7 @@ extension ConversationService {
             } catch {
                 throw Self.storeFailure(error)
             }
-            state.pending = Self.calls(fromPlanSteps: chosen.steps)
+            state.pending = Self.calls(fromPlanSteps: chosen.steps, input: input ?? [:])
             state.turns.append(.assistant(text: "", toolCalls: state.pending))
         }
         let started = MessageStart(userMessage: user, assistantMessage: assistant, afterSequence: created.sequence - 1)
@@ -121,18 +125,22 @@ extension ConversationService {
 
     /// The tool calls of a chosen plan: its `registry_execute` steps with their tool and input, and its
     /// `registry_search` steps with their query.
-    static func calls(fromPlanSteps steps: [JSONValue]) -> [ChatToolCall] {
+    static func calls(fromPlanSteps steps: [JSONValue], input extra: [String: JSONValue] = [:]) -> [ChatToolCall] {
         var calls: [ChatToolCall] = []
+        var extra = extra
         for step in steps {
             var number = Int64(calls.count + 1)
             if case .integer(let given)? = step["stepNumber"] { number = given }
             switch step["toolName"]?.stringValue {
             case "registry_execute":
                 guard let toolID = step["toolId"]?.stringValue else { continue }
+                var input = step["input"]?.objectValue ?? [:]
+                input.merge(extra) { _, given in given }
+                extra = [:]
                 calls.append(
                     ChatToolCall(
                         id: "plan_step_\(number)", name: "registry_execute",
-                        arguments: ["toolId": .string(toolID), "input": step["input"] ?? [:]]))
+                        arguments: ["toolId": .string(toolID), "input": .object(input)]))
             case "registry_search":
                 let query = step["query"]?.stringValue ?? step["purpose"]?.stringValue ?? ""
                 calls.append(

@@ -7,7 +7,7 @@ import ToolRuntime
 
 /// The conversations API of the Omega PRD (DESIGN §10), paths exactly:
 /// - `POST /api/omega/conversations` (`{"title"?}`) → 201 the conversation; `GET` lists the caller's.
-/// - `POST /api/omega/conversations/{id}/messages` (`{"content"}` or `{"planId", "choice"}`): the answer
+/// - `POST /api/omega/conversations/{id}/messages` (`{"content"}` or `{"planId", "choice", "input"?}`): the answer
 ///   as SSE (`message.created`, `plan`, `token`, `tool.started`, `tool.output`, `tool.finished`,
 ///   `pause`, then `message.completed` / `message.paused` / `message.failed` / `message.cancelled`);
 ///   202 JSON with the ids for a client that accepts only JSON. 409 while another message runs.
@@ -42,11 +42,18 @@ enum ConversationRoutes {
             .json(try services.conversations.detail(id: id(context)).json, status: 200)
         }
         api.add(router, .post, base + "/:id/messages") { request, context, key, services throws(OmegaError) in
-            let body = try await APIBody.object(request, allowed: ["content", "planId", "choice"]).get()
+            let body = try await APIBody.object(request, allowed: ["content", "planId", "choice", "input"]).get()
+            var input: [String: JSONValue]?
+            if let given = body["input"], given != .null {
+                guard case .object(let members) = given else {
+                    throw OmegaError(.invalidInput, "input: expected a JSON object", details: ["field": "input"])
+                }
+                input = members
+            }
             let start = try services.conversations.send(
                 conversationID: id(context), caller: caller(key), content: try APIBody.string(body, "content").get(),
                 planID: try APIBody.string(body, "planId").get(),
-                choice: try APIBody.integer(body, "choice", in: 1...3).get())
+                choice: try APIBody.integer(body, "choice", in: 1...3).get(), input: input)
             return try stream(start, conversationID: id(context), request: request, key: key, services: services)
         }
         api.add(router, .get, base + "/:id/events") { request, context, key, services throws(OmegaError) in

@@ -104,7 +104,10 @@ public struct AnthropicChatModel: ChatModel {
         if !request.tools.isEmpty {
             body["tools"] = .array(
                 request.tools.map { tool in
-                    ["name": .string(tool.name), "description": .string(tool.description), "input_schema": tool.inputSchema]
+                    [
+                        "name": .string(tool.name), "description": .string(tool.description),
+                        "input_schema": tool.inputSchema,
+                    ]
                 })
         }
         return .object(body)
@@ -133,7 +136,10 @@ public struct AnthropicChatModel: ChatModel {
                 var blocks: [JSONValue] = text.isEmpty ? [] : [["type": "text", "text": .string(text)]]
                 for call in toolCalls {
                     blocks.append(
-                        ["type": "tool_use", "id": .string(call.id), "name": .string(call.name), "input": call.arguments])
+                        [
+                            "type": "tool_use", "id": .string(call.id), "name": .string(call.name),
+                            "input": call.arguments,
+                        ])
                 }
                 guard !blocks.isEmpty else { continue }
                 if messages.last?.role == "assistant" {

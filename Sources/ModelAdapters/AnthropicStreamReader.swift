@@ -105,7 +105,8 @@ struct AnthropicStreamReader: ModelStreamReader {
             guard let delta = try chunk.object(chunk.value["delta"], "delta") else {
                 throw chunk.malformed("delta", expected: "an object")
             }
-            switch (block, try chunk.string(delta["type"], "delta.type") ?? "") {
+            let deltaType = try chunk.string(delta["type"], "delta.type") ?? ""
+            switch (block, deltaType) {
             case (.text, "text_delta"):
                 guard let piece = try chunk.string(delta["text"], "delta.text") else {
                     throw chunk.malformed("delta.text", expected: "a string")

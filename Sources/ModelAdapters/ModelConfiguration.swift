@@ -128,7 +128,8 @@ public struct ModelConfiguration: Sendable, Hashable {
             model = name
         case let value?:
             throw OmegaError(
-                .invalidInput, "\(field).model: expected the model's name (1 to 256 characters), got \(Self.quoted(value))")
+                .invalidInput,
+                "\(field).model: expected the model's name (1 to 256 characters), got \(Self.quoted(value))")
         }
         var baseURL = provider.defaultBaseURL.flatMap { try? ModelServerURL(parsing: $0) }
         if let value = members["baseURL"] {
@@ -191,10 +192,12 @@ public struct ModelConfiguration: Sendable, Hashable {
 
     /// Whether `name` is an environment variable name: `[A-Z_][A-Z0-9_]*`, at most 128 characters.
     public static func isValidVariableName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, name.utf8.count <= 128, first < UInt8(ascii: "0") || first > UInt8(ascii: "9")
+        guard let first = name.utf8.first, name.utf8.count <= 128,
+            first < UInt8(ascii: "0") || first > UInt8(ascii: "9")
         else { return false }
         return name.utf8.allSatisfy { byte in
-            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "_")
         }
     }

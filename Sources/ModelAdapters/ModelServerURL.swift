@@ -70,7 +70,8 @@ public struct ModelServerURL: Sendable, Hashable, CustomStringConvertible {
         }
         var port = scheme == "https" ? 443 : 80
         if let portText {
-            guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCIIDigit), let value = Int(portText),
+            guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCIIDigit),
+                let value = Int(portText),
                 (1...65535).contains(value)
             else { throw invalid }
             port = value

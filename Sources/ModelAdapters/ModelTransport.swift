@@ -188,7 +188,9 @@ struct ModelTransport: Sendable {
             throw error
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            logger.debug("the model's stream failed", metadata: ["server": "\(server.hostAndPort)", "error": "\(type(of: error))"])
+            logger.debug(
+                "the model's stream failed",
+                metadata: ["server": "\(server.hostAndPort)", "error": "\(type(of: error))"])
         }
         throw OmegaError(.internalError, "the model's stream ended before the turn finished")
     }
@@ -239,7 +241,8 @@ struct ModelTransport: Sendable {
             case .cancelled: return OmegaError(.cancelled, "the model request was cancelled")
             case .connectTimeout:
                 return OmegaError(
-                    .internalError, "cannot connect to the model's server at \(server.hostAndPort): connection timed out")
+                    .internalError,
+                    "cannot connect to the model's server at \(server.hostAndPort): connection timed out")
             case .remoteConnectionClosed:
                 return OmegaError(
                     .internalError,

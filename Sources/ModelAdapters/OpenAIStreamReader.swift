@@ -118,7 +118,8 @@ struct OpenAIStreamReader: ModelStreamReader {
             let id = partial.id ?? "call_\(index)"
             guard !partial.name.isEmpty else {
                 throw OmegaError(
-                    .internalError, "the model's tool call \(ModelTransport.excerpt(id, redacting: secret)) has no name")
+                    .internalError, "the model's tool call \(ModelTransport.excerpt(id, redacting: secret)) has no name"
+                )
             }
             let arguments = try StreamChunk.toolArguments(
                 partial.arguments, id: id, name: partial.name, secret: secret)

@@ -105,7 +105,8 @@ public struct AuditService: Sendable {
             let vault = try CredentialVault(directory: home.vaultDirectory)
             stored = try vault.value(keyName, scope: .system) {
                 var generator = SystemRandomNumberGenerator()
-                return ByteEncoding.base64((0..<AuditKey.byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+                return ByteEncoding.base64(
+                    (0..<AuditKey.byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
             }
         } catch {
             throw OmegaError(.internalError, "cannot read the audit key from the vault: \(error)")

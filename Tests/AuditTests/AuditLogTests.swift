@@ -84,7 +84,10 @@ import Testing
         let fileLines = try lines(log)
         #expect(fileLines == [first.line, second.line])
         let json = try JSONParser().parse(fileLines[0])
-        #expect(Set(json.objectValue?.keys.map { $0 } ?? []) == ["seq", "timeMs", "kind", "actor", "fields", "prev", "hash"])
+        #expect(
+            Set(json.objectValue?.keys.map { $0 } ?? []) == [
+                "seq", "timeMs", "kind", "actor", "fields", "prev", "hash",
+            ])
         #expect(json["kind"] == "key.created" && json["actor"] == ["user": "local"])
         #expect(json.canonicalText == fileLines[0])
         let head = try JSONParser().parse(try String(contentsOfFile: log.headPath, encoding: .utf8))
@@ -308,7 +311,14 @@ import Testing
         let tamperings: [(String, () throws -> Void)] = [
             ("last record deleted", { try write(Array(original.dropLast()), to: log) }),
             ("head removed", { try FileManager.default.removeItem(atPath: log.headPath) }),
-            ("last line edited", { try write(original.dropLast() + [original[4].replacingOccurrences(of: "alice", with: "eve")], to: log) }),
+            (
+                "last line edited",
+                {
+                    try write(
+                        Array(original.dropLast()) + [original[4].replacingOccurrences(of: "alice", with: "eve")],
+                        to: log)
+                }
+            ),
         ]
         for (label, tamper) in tamperings {
             try write(original, to: log)
@@ -358,7 +368,8 @@ import Testing
         #expect(error?.code == .invalidInput && error?.field == "record")
         #expect(!FileManager.default.fileExists(atPath: log.logPath))
         let large = try log.append(
-            .toolCall, actor: AuditActor(user: "alice"), fields: ["note": .string(String(repeating: "n", count: 60_000))])
+            .toolCall, actor: AuditActor(user: "alice"),
+            fields: ["note": .string(String(repeating: "n", count: 60_000))])
         #expect(large.line.utf8.count < AuditLog.maximumLineBytes)
         #expect(try log.verify().isIntact)
     }
@@ -368,12 +379,15 @@ import Testing
             let error = #expect(throws: AuditError.self) { try AuditKey(bytes: [UInt8](repeating: 1, count: count)) }
             #expect(error?.field == "key")
         }
-        #expect(AuditKind.known.map(\.rawValue) == [
-            "tool.call", "credential.access", "credential.store", "key.use", "key.refused", "rate.limited",
-            "key.created", "key.revoked",
-        ])
+        #expect(
+            AuditKind.known.map(\.rawValue) == [
+                "tool.call", "credential.access", "credential.store", "key.use", "key.refused", "rate.limited",
+                "key.created", "key.revoked",
+            ])
         #expect(AuditKind(rawValue: "run.resumed") != nil && AuditKind(rawValue: "a.b_2.c") != nil)
-        for bad in ["", "Tool.call", "tool..call", ".tool", "tool.", "2fa.used", "tool call", String(repeating: "a", count: 65)] {
+        for bad in [
+            "", "Tool.call", "tool..call", ".tool", "tool.", "2fa.used", "tool call", String(repeating: "a", count: 65),
+        ] {
             #expect(AuditKind(rawValue: bad) == nil, "\(bad)")
         }
     }
@@ -407,11 +421,15 @@ import Testing
         group.wait()
         #expect(failures.all.isEmpty, "\(failures.all)")
         let report = try first.verify()
-        #expect(report == AuditReport(recordsChecked: threads * perThread, lastSeq: Int64(threads * perThread), problem: nil))
+        #expect(
+            report
+                == AuditReport(recordsChecked: threads * perThread, lastSeq: Int64(threads * perThread), problem: nil))
         let records = try lines(first).map { try AuditRecord(json: try JSONParser().parse($0)) }
         #expect(records.map(\.seq) == Array(1...Int64(threads * perThread)))
         for thread in 0..<threads {
-            let indexes = records.filter { $0.actor.user == "t\(thread)" }.compactMap { $0.fields["index"]?.doubleValue }
+            let indexes = records.filter { $0.actor.user == "t\(thread)" }.compactMap {
+                $0.fields["index"]?.doubleValue
+            }
             #expect(indexes == (0..<perThread).map(Double.init), "thread \(thread)")
         }
     }

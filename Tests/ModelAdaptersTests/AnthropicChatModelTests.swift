@@ -15,13 +15,16 @@ import ToolRuntime
                     SSE.event("ping", [:]),
                     SSE.event("content_block_start", ["index": 0, "content_block": ["type": "text", "text": ""]]),
                     SSE.event("content_block_delta", ["index": 0, "delta": ["type": "text_delta", "text": "Let me"]]),
-                    SSE.event("content_block_delta", ["index": 0, "delta": ["type": "text_delta", "text": " check."]]),
+                    SSE.event(
+                        "content_block_delta", ["index": 0, "delta": ["type": "text_delta", "text": " check."]]),
                     SSE.event("content_block_stop", ["index": 0]),
                     SSE.event(
                         "content_block_start",
                         [
                             "index": 1,
-                            "content_block": ["type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": [:]],
+                            "content_block": [
+                                "type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": [:],
+                            ],
                         ]),
                     SSE.event(
                         "content_block_delta", ["index": 1, "delta": ["type": "input_json_delta", "partial_json": ""]]),
@@ -29,7 +32,8 @@ import ToolRuntime
                         "content_block_delta",
                         ["index": 1, "delta": ["type": "input_json_delta", "partial_json": "{\"city\": \"Pa"]]),
                     SSE.event(
-                        "content_block_delta", ["index": 1, "delta": ["type": "input_json_delta", "partial_json": "ris\"}"]]
+                        "content_block_delta",
+                        ["index": 1, "delta": ["type": "input_json_delta", "partial_json": "ris\"}"]]
                     ),
                     SSE.event("content_block_stop", ["index": 1]),
                     SSE.event("some_future_event", ["whatever": true]),
@@ -40,9 +44,11 @@ import ToolRuntime
             let result = try await anthropicModel(server).respond(to: simpleRequest()) { await log.append($0) }
             let call = ChatToolCall(id: "toolu_01", name: "get_weather", arguments: ["city": "Paris"])
             #expect(await log.events == [.text("Let me"), .text(" check."), .toolCall(call)])
-            #expect(result == ChatTurnResult(
-                text: "Let me check.", toolCalls: [call], stopReason: .toolCalls,
-                usage: ChatUsage(inputTokens: 42, outputTokens: 19)))
+            #expect(
+                result
+                    == ChatTurnResult(
+                        text: "Let me check.", toolCalls: [call], stopReason: .toolCalls,
+                        usage: ChatUsage(inputTokens: 42, outputTokens: 19)))
         }
     }
 
@@ -59,7 +65,9 @@ import ToolRuntime
         try await FakeModelServer.serving([text("end_turn"), text("max_tokens")]) { server in
             let model = try anthropicModel(server)
             let ended = try await model.respond(to: simpleRequest()) { _ in }
-            #expect(ended.stopReason == .end && ended.text == "Hi" && ended.usage == ChatUsage(inputTokens: 5, outputTokens: 2))
+            #expect(
+                ended.stopReason == .end && ended.text == "Hi"
+                    && ended.usage == ChatUsage(inputTokens: 5, outputTokens: 2))
             #expect(try await model.respond(to: simpleRequest()) { _ in }.stopReason == .length)
         }
     }
@@ -102,8 +110,14 @@ import ToolRuntime
                 [
                     "role": "user",
                     "content": [
-                        ["type": "tool_result", "tool_use_id": "toolu_a", "content": "{\"sky\":\"clear\"}", "is_error": false],
-                        ["type": "tool_result", "tool_use_id": "toolu_b", "content": "{\"error\":\"down\"}", "is_error": true],
+                        [
+                            "type": "tool_result", "tool_use_id": "toolu_a", "content": "{\"sky\":\"clear\"}",
+                            "is_error": false,
+                        ],
+                        [
+                            "type": "tool_result", "tool_use_id": "toolu_b", "content": "{\"error\":\"down\"}",
+                            "is_error": true,
+                        ],
                         ["type": "text", "text": "And tomorrow?"],
                     ],
                 ],
@@ -174,14 +188,22 @@ import ToolRuntime
 
     @Test func malformedEventsAndToolInputFailNamingThem() async throws {
         let replies: [FakeModelServer.Reply] = [
-            .stream([SSE.messageStart(inputTokens: 1), "event: content_block_start\ndata: {\"type\": \"content_block_start\", \"index\": \"zero\"}\n\n"]),
+            .stream([
+                SSE.messageStart(inputTokens: 1),
+                "event: content_block_start\ndata: {\"type\": \"content_block_start\", \"index\": \"zero\"}\n\n",
+            ]),
             .stream([
                 SSE.messageStart(inputTokens: 1),
                 SSE.event(
                     "content_block_start",
-                    ["index": 0, "content_block": ["type": "tool_use", "id": "toolu_bad", "name": "get_weather", "input": [:]]]
+                    [
+                        "index": 0,
+                        "content_block": ["type": "tool_use", "id": "toolu_bad", "name": "get_weather", "input": [:]],
+                    ]
                 ),
-                SSE.event("content_block_delta", ["index": 0, "delta": ["type": "input_json_delta", "partial_json": "{\"city\":"]]),
+                SSE.event(
+                    "content_block_delta",
+                    ["index": 0, "delta": ["type": "input_json_delta", "partial_json": "{\"city\":"]]),
                 SSE.event("content_block_stop", ["index": 0]),
             ]),
             .stream(["event: message_start\ndata: not json at all\n\n"]),

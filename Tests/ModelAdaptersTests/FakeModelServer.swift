@@ -44,7 +44,8 @@ final class FakeModelServer: Sendable {
 
         func next(_ request: Recorded) -> Reply {
             requests.append(request)
-            return replies.isEmpty ? .status(500, body: "{\"error\":{\"message\":\"no more scripted replies\"}}") : replies.removeFirst()
+            return replies.isEmpty
+                ? .status(500, body: "{\"error\":{\"message\":\"no more scripted replies\"}}") : replies.removeFirst()
         }
     }
 
@@ -119,7 +120,7 @@ final class FakeModelServer: Sendable {
         switch reply {
         case .status(let code, let extra, let body, let contentType):
             var headers: HTTPFields = [.contentType: contentType]
-            for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
+            for (name, value) in extra { headers[HTTPFields.Element.Name(name)!] = value }
             return Response(
                 status: HTTPResponse.Status(code: code), headers: headers,
                 body: ResponseBody(byteBuffer: ByteBuffer(string: body)))

@@ -66,16 +66,37 @@ import ToolRuntime
             (#"{"provider": "mistral", "model": "m"}"#, "model.provider: expected one of offline, openai, anthropic"),
             (#"{"provider": "openai"}"#, "model.model: required for provider openai"),
             (#"{"provider": "openai", "model": ""}"#, "model.model: expected the model's name"),
-            (#"{"provider": "openai", "model": "m", "baseURL": "ftp://x/v1"}"#, "model.baseURL: expected an http(s) URL"),
-            (#"{"provider": "openai", "model": "m", "baseURL": "https://user:pw@x/v1"}"#, "model.baseURL: expected an http(s) URL"),
-            (#"{"provider": "openai", "model": "m", "baseURL": "https://x/v1?q=1"}"#, "model.baseURL: expected an http(s) URL"),
-            (#"{"provider": "openai", "model": "m", "baseURL": "http://x:99999"}"#, "model.baseURL: expected an http(s) URL"),
+            (
+                #"{"provider": "openai", "model": "m", "baseURL": "ftp://x/v1"}"#,
+                "model.baseURL: expected an http(s) URL"
+            ),
+            (
+                #"{"provider": "openai", "model": "m", "baseURL": "https://user:pw@x/v1"}"#,
+                "model.baseURL: expected an http(s) URL"
+            ),
+            (
+                #"{"provider": "openai", "model": "m", "baseURL": "https://x/v1?q=1"}"#,
+                "model.baseURL: expected an http(s) URL"
+            ),
+            (
+                #"{"provider": "openai", "model": "m", "baseURL": "http://x:99999"}"#,
+                "model.baseURL: expected an http(s) URL"
+            ),
             (#"{"provider": "openai", "model": "m", "baseURL": "https://"}"#, "model.baseURL: expected an http(s) URL"),
             (#"{"provider": "openai", "model": "m", "baseURL": 5}"#, "model.baseURL: expected an http(s) URL"),
-            (#"{"provider": "openai", "model": "m", "keyVariable": "openai-key"}"#, "model.keyVariable: expected an environment variable name"),
-            (#"{"provider": "openai", "model": "m", "maxTokens": 0}"#, "model.maxTokens: expected an integer from 1 to 1000000"),
+            (
+                #"{"provider": "openai", "model": "m", "keyVariable": "openai-key"}"#,
+                "model.keyVariable: expected an environment variable name"
+            ),
+            (
+                #"{"provider": "openai", "model": "m", "maxTokens": 0}"#,
+                "model.maxTokens: expected an integer from 1 to 1000000"
+            ),
             (#"{"provider": "openai", "model": "m", "maxTokens": "many"}"#, "model.maxTokens: expected an integer"),
-            (#"{"provider": "openai", "model": "m", "timeoutSeconds": 7200}"#, "model.timeoutSeconds: expected an integer from 1 to 3600"),
+            (
+                #"{"provider": "openai", "model": "m", "timeoutSeconds": 7200}"#,
+                "model.timeoutSeconds: expected an integer from 1 to 3600"
+            ),
         ]
         for (text, prefix) in cases {
             let refused = try error(text)
@@ -94,7 +115,8 @@ import ToolRuntime
         let anthropic = try #require(
             try parse(#"{"provider": "anthropic", "model": "claude-sonnet-4-5", "timeoutSeconds": 10}"#).makeChatModel()
                 as? AnthropicChatModel)
-        #expect(anthropic.identity.provider == "anthropic" && anthropic.baseURL.description == "https://api.anthropic.com")
+        #expect(
+            anthropic.identity.provider == "anthropic" && anthropic.baseURL.description == "https://api.anthropic.com")
         #expect(anthropic.transport.timeout == .seconds(10))
     }
 }

@@ -22,9 +22,11 @@ import ToolRuntime
             let log = EventLog()
             let result = try await openAIModel(server).respond(to: simpleRequest()) { await log.append($0) }
             #expect(await log.events == [.text("Sunny"), .text(" in Paris.")])
-            #expect(result == ChatTurnResult(
-                text: "Sunny in Paris.", toolCalls: [], stopReason: .end,
-                usage: ChatUsage(inputTokens: 21, outputTokens: 4)))
+            #expect(
+                result
+                    == ChatTurnResult(
+                        text: "Sunny in Paris.", toolCalls: [], stopReason: .end,
+                        usage: ChatUsage(inputTokens: 21, outputTokens: 4)))
         }
     }
 
@@ -211,7 +213,9 @@ import ToolRuntime
 
     @Test func anErrorChunkMidStreamIsMapped() async throws {
         let replies: [FakeModelServer.Reply] = [
-            .stream([SSE.data(["error": ["message": "Rate limit reached for requests", "type": "rate_limit_exceeded"]])]),
+            .stream([
+                SSE.data(["error": ["message": "Rate limit reached for requests", "type": "rate_limit_exceeded"]])
+            ]),
             .stream([SSE.data(["error": ["message": "The server had an error", "type": "server_error"]])]),
         ]
         try await FakeModelServer.serving(replies) { server in

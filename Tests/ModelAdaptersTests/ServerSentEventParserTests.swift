@@ -6,7 +6,8 @@ import ToolRuntime
 /// The event-stream splitter: line endings, comments, multi-line data, events split across reads.
 @Suite struct ServerSentEventParserTests {
     @Test func eventsAreSplitWhateverTheLineEndingsAndReadBoundaries() throws {
-        let stream = ": comment\r\nevent: ping\r\ndata: {}\r\n\r\ndata: one\ndata:two\n\nid: 7\rretry: 5\rdata: three\r\r"
+        let stream =
+            ": comment\r\nevent: ping\r\ndata: {}\r\n\r\ndata: one\ndata:two\n\nid: 7\rretry: 5\rdata: three\r\r"
         let expected = [
             ServerSentEvent(name: "ping", data: "{}"), ServerSentEvent(name: "message", data: "one\ntwo"),
             ServerSentEvent(name: "message", data: "three"),

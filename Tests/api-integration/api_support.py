@@ -199,7 +199,7 @@ class Home:
 
 
 def make_home(install: bool = True) -> Home:
-    root = Path(tempfile.mkdtemp(prefix="omega-api-"))
+    root = Path(tempfile.mkdtemp(prefix="omega-apitest-"))
     # The jail's unprivileged uid must traverse to the installed packages.
     root.chmod(0o755)
     home = Home(root)
@@ -367,9 +367,13 @@ class Stream:
     response: requests.Response
     recorder: list[str]
     events: list[Event] = field(default_factory=list)
+    _source: Iterator[Event] | None = None
 
     def __iter__(self) -> Iterator[Event]:
-        for event in parse_sse_lines(_response_lines(self.response)):
+        # One parser for the response's life: iterating again goes on where the last loop stopped.
+        if self._source is None:
+            self._source = parse_sse_lines(_response_lines(self.response))
+        for event in self._source:
             self.events.append(event)
             self.recorder.append(event.raw)
             yield event

@@ -5,7 +5,9 @@ and one for `bob`, stopped at the end with SIGTERM; tests that stop or limit a s
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +67,22 @@ def appliance(request: pytest.FixtureRequest) -> Iterator[Appliance]:
     else:
         support.remove_home(home)
     assert status == 0, f"the session's server exited {status} on SIGTERM; log: {server.log_text()[-3000:]}"
+
+
+@pytest.fixture(autouse=True)
+def no_sleeper_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that failed before cancelling its sleeper must not leave it to the next test (they share
+    the session home's marker): its processes (started by the session's server) are killed by pid."""
+    yield
+    if "appliance" not in request.fixturenames:
+        return
+    home = request.getfixturevalue("appliance").home
+    left = support.wait_sleepers(home, present=False, timeout=5)
+    for line in left:
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+    if left and not _failed(request.node):
+        pytest.fail(f"the test left {len(left)} sleeper processes running: {left}")
 
 
 @pytest.fixture

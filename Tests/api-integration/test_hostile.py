@@ -131,17 +131,36 @@ def test_path_traversal_in_ids_is_404_and_reads_nothing(appliance: Any, alice: s
         assert "root:" not in response.text
     cancel = alice.post("/api/runs/..%2F..%2Fetc%2Fpasswd/cancel", {})
     support.assert_error(cancel, 404, "NOT_FOUND")
-    # Sent as written (a client library would remove the dot segments itself).
-    for target in (f"{CONVERSATIONS}/../../x", f"{CONVERSATIONS}/../../../../etc/passwd", "/api/runs/../../etc/passwd",
-                   f"{CONVERSATIONS}/%2e%2e/%2e%2e/x", "/api/runs/%2e%2e%2f%2e%2e%2fetc%2fpasswd"):
-        response = raw_get(appliance, target, appliance.alice)
-        assert response.status == 404, (target, response.status, response.body[:500])
-        assert b"root:" not in response.body, target
     # A tool id that is a path is not a path to a tool.
     tool = alice.post("/api/tools/..%2F..%2Fetc%2Fpasswd/runs", {"input": {}})
     assert tool.status_code in (400, 404), tool.text
     assert support.error_code(tool) in ("INVALID_INPUT", "TOOL_NOT_FOUND", "NOT_FOUND"), tool.text
     assert "root:" not in tool.text
+    # Sent as written (a client library would remove the dot segments itself).
+    for target in RAW_TRAVERSALS:
+        response = raw_get(appliance, target, appliance.alice)
+        assert response.status == 404, (target, response.status, response.body[:500])
+        assert b"root:" not in response.body, target
+
+
+RAW_TRAVERSALS = (f"{CONVERSATIONS}/../../x", f"{CONVERSATIONS}/../../../../etc/passwd", "/api/runs/../../etc/passwd",
+                  f"{CONVERSATIONS}/%2e%2e/%2e%2e/x", "/api/runs/%2e%2e%2f%2e%2e%2fetc%2fpasswd")
+
+
+def test_unrouted_api_paths_answer_404_with_the_error_object(appliance: Any) -> None:
+    """DESIGN §10: errors are the §5 objects, also for an /api path no route matches (dot segments,
+    a missing id, an unknown resource)."""
+    bare = []
+    for target in (*RAW_TRAVERSALS, "/api/nothing-here", "/api/runs/a/b/c"):
+        response = raw_get(appliance, target, appliance.alice)
+        assert response.status == 404, (target, response.status)
+        try:
+            code = json.loads(response.body)["details"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = None
+        if code != "NOT_FOUND":
+            bare.append(f"{target} → {response.head.decode(errors='replace').splitlines()[0]}, body {response.body[:80]!r}")
+    assert not bare, "404 without the §5 NOT_FOUND object:\n" + "\n".join(bare)
 
 
 # MARK: - Header injection
@@ -222,7 +241,8 @@ def test_slow_client_never_reading_an_sse_stream_does_not_slow_others(appliance:
             response = alice.get("/api/status") if n % 2 else alice.get(f"{CONVERSATIONS}/{cid}")
             timings.append(time.monotonic() - started)
             assert response.status_code == 200, response.text[:300]
-        assert max(timings) < 1.0, f"requests slowed by stalled streams: {[round(t, 3) for t in timings]}"
+        # Generous for a debug build on a busy 2-core machine; a blocked server would take the 90 s timeout.
+        assert max(timings) < 2.0, f"requests slowed by stalled streams: {[round(t, 3) for t in timings]}"
         quick = alice.json("POST", "/api/tools/text.stats/runs", body={"input": {"text": "still quick"}})
         assert quick["output"]["words"] == 2
     finally:
@@ -256,9 +276,13 @@ def test_rate_limit_sixth_quick_request_is_429_with_retry_after(limited: Any) ->
     home, server, key, other = limited
     received: list[str] = []
     api = support.Api(server, key, received)
+    started = time.monotonic()
     statuses = [api.get("/api/status").status_code for _ in range(5)]
-    assert statuses == [200] * 5, statuses
     sixth = api.get("/api/status")
+    elapsed = time.monotonic() - started
+    # 60 a minute refills one token a second: six requests well within that second meet a burst of 5.
+    assert statuses == [200] * 5, (statuses, f"{elapsed:.2f} s")
+    assert sixth.status_code == 429 or elapsed > 0.9, (sixth.status_code, sixth.text, f"{elapsed:.2f} s")
     body = support.assert_error(sixth, 429, "RATE_LIMITED")
     retry = sixth.headers.get("Retry-After")
     assert retry is not None and retry.isdigit() and int(retry) >= 1, sixth.headers
