@@ -174,6 +174,13 @@ let package = Package(
             dependencies: ["AgentHost", "Service", "ToolRuntime", "JSON", logging],
             path: "Benchmarks/mcp-bench", exclude: ["stdio_http_client.py"]),
         .executableTarget(
+            name: "endpoint-bench",
+            dependencies: [
+                "AgentHost", "Conversations", "Service", "Audit", "ToolRuntime", "JSON", logging,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Benchmarks/endpoint-bench"),
+        .executableTarget(
             name: "registry-bench",
             dependencies: [
                 "Registry", "Search", "Service", "ToolRuntime", "ToolPackage", "JSON",
@@ -225,8 +232,8 @@ let package = Package(
         .testTarget(
             name: "EndpointTests",
             dependencies: [
-                "Endpoint", "AgentHost", "Service", "ToolRuntime", "Credentials", "JSON", "TestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "Endpoint", "AgentHost", "Conversations", "Access", "Audit", "Service", "ToolRuntime", "Credentials",
+                "JSON", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(
             name: "ModelAdaptersTests",

@@ -14,15 +14,17 @@ struct APIGate: Sendable {
     let services: APIServices
     let logger: Logger
 
+    /// The one refusal of every request without a valid key.
+    static let unauthorized = OmegaError(
+        .unauthorized,
+        "a valid API key is required: send Authorization: Bearer <key> (create one with omega-exec keys create)")
+
     /// The key the request acts with, or the response refusing it.
     func admit(_ request: Request, route: String) -> Result<APIKey, OmegaError> {
-        let refusal: OmegaError
+        // One answer for a missing, malformed, wrong or revoked key: nothing tells them apart.
+        var refusal = Self.unauthorized
         switch BearerToken.parse(request.headers) {
-        case .failure(.missing):
-            refusal = OmegaError(
-                .unauthorized, "an API key is required: send Authorization: Bearer <key> (omega-exec keys create)")
-        case .failure(.malformed):
-            refusal = OmegaError(.unauthorized, "the Authorization header must be one Bearer <key>")
+        case .failure: break
         case .success(let token):
             do throws(OmegaError) {
                 let key = try services.keys.authenticate(bearer: token)
@@ -35,6 +37,7 @@ struct APIGate: Sendable {
             logger.error("cannot check an API key", metadata: ["error": "\(refusal.message)"])
             return .failure(refusal)
         }
+        refusal = Self.unauthorized
         services.metrics.unauthorized()
         logger.info("refused a request without a valid API key", metadata: ["route": "\(route)"])
         services.audit.record(

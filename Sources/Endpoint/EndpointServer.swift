@@ -113,6 +113,7 @@ public struct EndpointServer: Sendable {
     ) -> Application<RouterResponder<BasicRequestContext>> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: OriginMiddleware(binding: binding))
+        router.add(middleware: APIFallbackMiddleware())
         let mcp = MCPRoute(logger: logger)
         let credentials = CredentialRoute(logger: logger)
         router.get("/healthz") { _, _ in Response.json(["status": "ok"], status: 200) }

@@ -281,7 +281,7 @@ enum OpenAPIDocument {
             "content": {
               "text/event-stream": {
                 "schema": {
-                  "type": "string"
+                  "$ref": "#/components/schemas/ConversationStreamEvent"
                 }
               }
             }
@@ -367,7 +367,7 @@ enum OpenAPIDocument {
             "content": {
               "text/event-stream": {
                 "schema": {
-                  "type": "string"
+                  "$ref": "#/components/schemas/ConversationStreamEvent"
                 }
               }
             }
@@ -443,7 +443,7 @@ enum OpenAPIDocument {
             "content": {
               "text/event-stream": {
                 "schema": {
-                  "type": "string"
+                  "$ref": "#/components/schemas/ConversationStreamEvent"
                 }
               }
             }
@@ -846,6 +846,11 @@ enum OpenAPIDocument {
             "application/json": {
               "schema": {
                 "$ref": "#/components/schemas/RunCreate"
+              },
+              "example": {
+                "input": {
+                  "text": "Omega Exec runs each tool in a jail. It records every run."
+                }
               }
             }
           }
@@ -858,6 +863,29 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/RunResult"
                 }
+              }
+            },
+            "links": {
+              "GetRun": {
+                "operationId": "getRun",
+                "parameters": {
+                  "id": "$response.body#/runId"
+                },
+                "description": "The run."
+              },
+              "StreamRunEvents": {
+                "operationId": "streamRunEvents",
+                "parameters": {
+                  "id": "$response.body#/runId"
+                },
+                "description": "Its events."
+              },
+              "CancelRun": {
+                "operationId": "cancelRun",
+                "parameters": {
+                  "id": "$response.body#/runId"
+                },
+                "description": "Cancel it."
               }
             }
           },
@@ -877,6 +905,29 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/RunCreated"
                 }
+              }
+            },
+            "links": {
+              "GetRun": {
+                "operationId": "getRun",
+                "parameters": {
+                  "id": "$response.body#/runId"
+                },
+                "description": "The run."
+              },
+              "StreamRunEvents": {
+                "operationId": "streamRunEvents",
+                "parameters": {
+                  "id": "$response.body#/runId"
+                },
+                "description": "Its events."
+              },
+              "CancelRun": {
+                "operationId": "cancelRun",
+                "parameters": {
+                  "id": "$response.body#/runId"
+                },
+                "description": "Cancel it."
               }
             }
           },
@@ -1092,7 +1143,7 @@ enum OpenAPIDocument {
             "content": {
               "text/event-stream": {
                 "schema": {
-                  "type": "string"
+                  "$ref": "#/components/schemas/RunStreamEvent"
                 }
               }
             }
@@ -1693,7 +1744,27 @@ enum OpenAPIDocument {
               }
             }
           }
-        ]
+        ],
+        "if": {
+          "required": [
+            "choice"
+          ],
+          "properties": {
+            "choice": {
+              "type": "integer"
+            }
+          }
+        },
+        "then": {
+          "required": [
+            "planId"
+          ],
+          "properties": {
+            "planId": {
+              "type": "string"
+            }
+          }
+        }
       },
       "CredentialsProvide": {
         "type": "object",
@@ -2761,6 +2832,610 @@ enum OpenAPIDocument {
             "$ref": "#/components/schemas/ModelIdentity"
           }
         }
+      },
+      "ConversationStreamEvent": {
+        "type": "object",
+        "description": "One event of a conversation's stream, as an SSE parser reads it: `event` names the type, `data` holds its JSON, `id` is the conversation's event number (absent only on `error`).",
+        "required": [
+          "event",
+          "data"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "pattern": "^[0-9]+$",
+            "description": "The event's sequence number."
+          },
+          "event": {
+            "type": "string"
+          },
+          "data": {
+            "type": "string"
+          }
+        },
+        "anyOf": [
+          {
+            "properties": {
+              "event": {
+                "const": "message.created"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "userMessage",
+                    "assistantMessageId",
+                    "model"
+                  ],
+                  "properties": {
+                    "userMessage": {
+                      "$ref": "#/components/schemas/Message"
+                    },
+                    "assistantMessageId": {
+                      "type": "string"
+                    },
+                    "model": {
+                      "$ref": "#/components/schemas/ModelIdentity"
+                    }
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "plan"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "$ref": "#/components/schemas/PlanResponse"
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "token"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "text"
+                  ],
+                  "properties": {
+                    "text": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "tool.started"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "toolCallId",
+                    "callId",
+                    "name",
+                    "index",
+                    "arguments"
+                  ],
+                  "properties": {
+                    "toolCallId": {
+                      "type": "string"
+                    },
+                    "callId": {
+                      "type": "string"
+                    },
+                    "name": {
+                      "type": "string"
+                    },
+                    "index": {
+                      "type": "integer"
+                    },
+                    "arguments": {},
+                    "toolId": {
+                      "type": "string"
+                    },
+                    "runId": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "tool.output"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "toolCallId",
+                    "runId",
+                    "data"
+                  ],
+                  "properties": {
+                    "toolCallId": {
+                      "type": "string"
+                    },
+                    "runId": {
+                      "type": "string"
+                    },
+                    "data": {}
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "tool.finished"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "toolCallId",
+                    "callId",
+                    "name",
+                    "status",
+                    "isError"
+                  ],
+                  "properties": {
+                    "toolCallId": {
+                      "type": "string"
+                    },
+                    "callId": {
+                      "type": "string"
+                    },
+                    "name": {
+                      "type": "string"
+                    },
+                    "status": {
+                      "type": "string"
+                    },
+                    "isError": {
+                      "type": "boolean"
+                    },
+                    "toolId": {
+                      "type": "string"
+                    },
+                    "runId": {
+                      "type": "string"
+                    },
+                    "output": {},
+                    "error": {
+                      "type": "object"
+                    },
+                    "alternatives": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "pause"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "messageId",
+                    "kind",
+                    "toolCallId",
+                    "runId",
+                    "toolId",
+                    "error",
+                    "provideWith"
+                  ],
+                  "properties": {
+                    "messageId": {
+                      "type": "string"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "credentials",
+                        "approval"
+                      ]
+                    },
+                    "toolCallId": {
+                      "type": "string"
+                    },
+                    "runId": {
+                      "type": "string"
+                    },
+                    "toolId": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "$ref": "#/components/schemas/Error"
+                    },
+                    "provideWith": {
+                      "type": "string"
+                    },
+                    "credentialRequestId": {
+                      "type": "string"
+                    },
+                    "missingVars": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/MissingVar"
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "message.paused"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "messageId",
+                    "kind"
+                  ],
+                  "properties": {
+                    "messageId": {
+                      "type": "string"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "credentials",
+                        "approval"
+                      ]
+                    }
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "message.resumed"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "messageId",
+                    "credentialRequestId",
+                    "names"
+                  ],
+                  "properties": {
+                    "messageId": {
+                      "type": "string"
+                    },
+                    "credentialRequestId": {
+                      "type": "string"
+                    },
+                    "names": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "message.completed"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "message"
+                  ],
+                  "properties": {
+                    "message": {
+                      "$ref": "#/components/schemas/Message"
+                    },
+                    "title": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "message.failed"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "messageId",
+                    "error"
+                  ],
+                  "properties": {
+                    "messageId": {
+                      "type": "string"
+                    },
+                    "error": {
+                      "anyOf": [
+                        {
+                          "$ref": "#/components/schemas/Error"
+                        },
+                        {
+                          "type": "null"
+                        }
+                      ]
+                    }
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "message.cancelled"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "messageId"
+                  ],
+                  "properties": {
+                    "messageId": {
+                      "type": "string"
+                    },
+                    "by": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "message.interrupted"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "type": "object",
+                  "required": [
+                    "messageId",
+                    "reason"
+                  ],
+                  "properties": {
+                    "messageId": {
+                      "type": "string"
+                    },
+                    "reason": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            },
+            "required": [
+              "id"
+            ]
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "error"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        ]
+      },
+      "RunStreamEvent": {
+        "type": "object",
+        "description": "One event of a run's stream, as an SSE parser reads it: `event` is the run event's type, `id` its sequence number and `data` the run event as JSON; or a final `error` event (no id).",
+        "required": [
+          "event",
+          "data"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "pattern": "^[0-9]+$",
+            "description": "The event's sequence number."
+          },
+          "event": {
+            "type": "string"
+          },
+          "data": {
+            "type": "string"
+          }
+        },
+        "anyOf": [
+          {
+            "required": [
+              "id"
+            ],
+            "properties": {
+              "event": {
+                "type": "string",
+                "enum": [
+                  "run.created",
+                  "step.started",
+                  "policy.checked",
+                  "approval.requested",
+                  "approval.granted",
+                  "credentials.requested",
+                  "tool.started",
+                  "tool.output",
+                  "tool.finished",
+                  "run.paused",
+                  "run.resumed",
+                  "run.completed",
+                  "run.failed",
+                  "run.cancelled",
+                  "run.interrupted",
+                  "run.cancel_requested"
+                ]
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "$ref": "#/components/schemas/RunEvent"
+                }
+              }
+            }
+          },
+          {
+            "properties": {
+              "event": {
+                "const": "error"
+              },
+              "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        ]
+      },
+      "PlanResponse": {
+        "description": "The plans made for a request: the best plan's DESIGN §7 fields at the top, every plan in `plans`.",
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/Plan"
+          },
+          {
+            "type": "object",
+            "required": [
+              "plans",
+              "model",
+              "query",
+              "toolsFound"
+            ],
+            "properties": {
+              "plans": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/Plan"
+                }
+              },
+              "model": {
+                "$ref": "#/components/schemas/ModelIdentity"
+              },
+              "query": {
+                "type": "string",
+                "description": "The words the registry was searched with."
+              },
+              "toolsFound": {
+                "type": "integer"
+              }
+            }
+          }
+        ]
       }
     }
   }

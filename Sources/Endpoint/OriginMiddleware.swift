@@ -1,4 +1,5 @@
 import Hummingbird
+import ToolRuntime
 
 /// DNS-rebinding protection: a request whose `Origin` is not one the endpoint accepts is refused with
 /// 403 before any route sees it (see ``OriginPolicy``): a JSON-RPC error, or the credential page's
@@ -23,6 +24,12 @@ struct OriginMiddleware<Context: RequestContext>: RouterMiddleware {
                         title: "Wrong address",
                         "This form was sent from a page this server does not serve; open the link your agent gave you."),
                     status: .forbidden)
+            }
+            if request.uri.path.hasPrefix("/api/") {
+                return .error(
+                    OmegaError(
+                        .policyDenied, "this Origin is not allowed; start the server with --allow-origin to allow it",
+                        details: ["field": "Origin"]))
             }
             return .rpcError(
                 status: 403, code: -32600, reason: "forbidden_origin",

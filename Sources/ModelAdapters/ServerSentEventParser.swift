@@ -33,25 +33,32 @@ struct ServerSentEventParser {
     /// - Parameter bytes: The next bytes of the body.
     /// - Returns: The events dispatched by these bytes (often none).
     /// - Throws: `INTERNAL_ERROR` when a line exceeds ``maximumLineBytes``.
-    mutating func feed<Bytes: Sequence>(_ bytes: Bytes) throws(OmegaError) -> [ServerSentEvent]
+    mutating func feed<Bytes: Collection>(_ bytes: Bytes) throws(OmegaError) -> [ServerSentEvent]
     where Bytes.Element == UInt8 {
+        let lineFeed = UInt8(ascii: "\n")
+        let carriageReturn = UInt8(ascii: "\r")
         var events: [ServerSentEvent] = []
-        for byte in bytes {
-            if byte == UInt8(ascii: "\n") && afterCarriageReturn {
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            if afterCarriageReturn {
                 afterCarriageReturn = false
-                continue
+                if bytes[index] == lineFeed {
+                    index = bytes.index(after: index)
+                    continue
+                }
             }
-            afterCarriageReturn = byte == UInt8(ascii: "\r")
-            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
-                if let event = endLine() { events.append(event) }
-                continue
-            }
-            guard line.count < Self.maximumLineBytes else {
+            let end = bytes[index...].firstIndex { $0 == lineFeed || $0 == carriageReturn }
+            let piece = bytes[index..<(end ?? bytes.endIndex)]
+            guard line.count + piece.count <= Self.maximumLineBytes else {
                 throw OmegaError(
                     .internalError,
                     "the model's stream sent a line longer than \(Self.maximumLineBytes) bytes (1 MiB), refused")
             }
-            line.append(byte)
+            line.append(contentsOf: piece)
+            guard let end else { break }
+            afterCarriageReturn = bytes[end] == carriageReturn
+            if let event = endLine() { events.append(event) }
+            index = bytes.index(after: end)
         }
         return events
     }

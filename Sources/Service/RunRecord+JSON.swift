@@ -10,7 +10,7 @@ extension RunRecord {
             "createdAt": .integer(createdAtMs), "updatedAt": .integer(updatedAtMs),
             "toolReference": .string(toolReference), "packageDigest": .string(packageDigest),
             "inputDigest": .string(inputDigest), "input": input, "result": result ?? .null,
-            "replayOf": replayOf.map { .string($0) } ?? .null,
+            "replayOf": replayOf.map { .string($0) } ?? .null, "user": .string(user ?? "local"),
         ]
     }
 }

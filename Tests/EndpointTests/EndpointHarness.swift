@@ -1,4 +1,6 @@
+import Access
 import AgentHost
+import Conversations
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -63,6 +65,46 @@ struct EndpointHarness: Sendable {
     }
 
     /// An HTTP response as the tests read it.
+    /// Serves with the `/api` routes too (conversations over the offline model, a rate limit of
+    /// `requestsPerMinute` with `burst`, the audit log in the home).
+    func serveAPI<T: Sendable>(
+        requestsPerMinute: Int = 600, burst: Int = 120, _ body: @Sendable (Session, APIServices) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "endpoint-test")
+        logger.logLevel = .critical
+        let runtime = RuntimeConfiguration(home: home)
+        let limit = try RateLimit(requestsPerMinute: requestsPerMinute, burst: burst)
+        let server = EndpointServer(
+            listen: ListenAddress(host: "localhost", port: 0), publicURL: nil, allowedOrigins: allowedOrigins,
+            logger: logger
+        ) { (url: String) throws(OmegaError) -> (MCPHost, APIServices?) in
+            let host = try MCPHost.open(configuration: runtime, host: MCPHostConfiguration(credentialPageBaseURL: url))
+            let audit = try AuditService(home: runtime.home)
+            let metrics = EndpointMetrics()
+            let conversations = try ConversationService(
+                service: host.service, registry: host.registry,
+                store: try ConversationService.openStore(home: runtime.home),
+                observer: ConversationAudit(audit: audit, metrics: metrics))
+            return (
+                host,
+                APIServices(
+                    conversations: conversations, keys: host.access, limiter: RateLimiter(limit: limit), audit: audit,
+                    metrics: metrics)
+            )
+        }
+        let binding = Eventual<EndpointBinding>()
+        let application = server.application(binding: binding, onFailure: { _ in }, onListening: { _ in })
+        let value = try await application.test(.live) { client in
+            let bound = try #require(await binding.value)
+            let api = try #require(bound.api)
+            return try await body(
+                Session(client: client, host: bound.host, port: client.port ?? 0, publicURL: bound.publicURL), api)
+        }
+        await binding.current?.api?.conversations.cancelAll()
+        await binding.current?.host.shutdown()
+        return value
+    }
+
     struct Reply: Sendable {
         var status: HTTPResponse.Status
         var headers: HTTPFields

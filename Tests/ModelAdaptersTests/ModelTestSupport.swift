@@ -1,5 +1,7 @@
 import AgentHost
 import JSON
+import Logging
+import Synchronization
 import ToolRuntime
 
 @testable import ModelAdapters
@@ -67,4 +69,33 @@ func failure(
 /// Whether `error` mentions `secret` anywhere: message, details or description.
 func mentions(_ error: OmegaError, _ secret: String) -> Bool {
     error.message.contains(secret) || error.description.contains(secret) || error.json.jsonText.contains(secret)
+}
+
+/// A log handler that keeps every line (message and metadata, at every level) for inspection.
+struct CapturingLogHandler: LogHandler {
+    /// The lines logged through any handler made from this store.
+    final class Store: Sendable {
+        private let lines = Mutex<[String]>([])
+
+        /// Every line so far.
+        var all: [String] { lines.withLock { $0 } }
+
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+    }
+
+    let store: Store
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+        function: String, line: UInt
+    ) {
+        store.append("\(level) \(message) \(self.metadata.merging(metadata ?? [:]) { $1 })")
+    }
 }

@@ -1,4 +1,5 @@
 import JSON
+import Logging
 import Testing
 import ToolRuntime
 
@@ -165,13 +166,18 @@ import ToolRuntime
                 SSE.event("error", ["error": ["type": "api_error", "message": .string(echo)]]),
             ]),
         ]
+        let logs = CapturingLogHandler.Store()
+        let logger = Logger(label: "model-test") { _ in CapturingLogHandler(store: logs) }
         try await FakeModelServer.serving(replies) { server in
-            let openAI = try openAIModel(server)
+            let openAI = OpenAIChatModel(
+                model: "fake-gpt", baseURL: try ModelServerURL(parsing: server.url + "/v1"), logger: logger)
+            let anthropic = AnthropicChatModel(
+                model: "fake-claude", baseURL: try ModelServerURL(parsing: server.url), logger: logger)
             var errors: [OmegaError] = []
             for _ in 0..<8 {
                 errors.append(try #require(await failure(of: openAI, simpleRequest())))
             }
-            errors.append(try #require(await failure(of: try anthropicModel(server), simpleRequest())))
+            errors.append(try #require(await failure(of: anthropic, simpleRequest())))
             #expect(
                 errors.map(\.code) == [
                     .unauthorized, .internalError, .rateLimited, .internalError, .internalError, .internalError,
@@ -182,7 +188,10 @@ import ToolRuntime
             }
             #expect(errors[1].message.contains("[redacted]"), "the server's words are quoted, redacted")
             #expect(!String(describing: openAI).contains(fakeKey))
+            #expect(!String(describing: anthropic).contains(fakeKey))
         }
+        #expect(logs.all.contains { $0.contains("retrying") }, "the requests were logged")
+        #expect(!logs.all.contains { $0.contains(fakeKey) }, "no log line holds the credential")
     }
 
     @Test func invalidRequestsAreRefusedBeforeAnythingIsSent() async throws {

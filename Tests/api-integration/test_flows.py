@@ -125,7 +125,6 @@ def test_flow_b_missing_key_pauses_and_the_owner_resumes_the_same_run(
     assert detail["messages"][-1]["status"] == "paused"
     [ask] = detail["credentialRequests"]
     assert ask["id"] == request_id and ask["status"] == "pending" and ask["runId"] == paused_run, ask
-    assert alice.run(paused_run)["status"] == "paused"
 
     # Another user's key may not store the owner's credentials.
     refused = bob.post(f"{CONVERSATIONS}/{cid}/credentials",
@@ -152,13 +151,6 @@ def test_flow_b_missing_key_pauses_and_the_owner_resumes_the_same_run(
     assert finished["runId"] == paused_run, (finished["runId"], paused_run)
     assert finished["output"]["length"] == len(secret), finished
 
-    run = alice.run(paused_run)
-    assert run["status"] == "completed", run["status"]
-    run_types = [e["type"] for e in run["events"]]
-    assert_in_order(run_types, ["run.created", "credentials.requested", "run.paused", "run.resumed",
-                                "tool.started", "run.completed"])
-    assert run_types.count("run.created") == 1, run_types
-
     detail = alice.conversation(cid)
     assert detail["state"] == "idle"
     assert detail["messages"][-1]["status"] == "complete"
@@ -170,16 +162,25 @@ def test_flow_b_missing_key_pauses_and_the_owner_resumes_the_same_run(
     exported_md = alice.get(f"{CONVERSATIONS}/{cid}/export?format=md")
     replay = alice.stream("GET", f"{CONVERSATIONS}/{cid}/events").read_all()
     assert replay, "the conversation's stream replays its events"
-    # The secret is in no response, event, export or run, nor in the server's log.
+    # The secret is in no response, event or export, nor in the server's log, nor in the run store.
     texts = {
         "responses and events": "\n".join(appliance.received),
         "export json": exported_json.text,
         "export md": exported_md.text,
-        "run": json.dumps(run),
         "server stderr": appliance.server.log_text(),
+        "runs show (CLI)": appliance.home.cli("runs", "show", paused_run, "--json").stdout,
     }
     for where, text in texts.items():
         assert secret not in text, f"the secret leaked into {where}: …{text[max(0, text.find(secret) - 300):][:600]}…"
+
+    # The run resource: the same run, paused then resumed from the step that paused.
+    run = alice.run(paused_run)
+    assert run["status"] == "completed", run["status"]
+    run_types = [e["type"] for e in run["events"]]
+    assert_in_order(run_types, ["run.created", "credentials.requested", "run.paused", "run.resumed",
+                                "tool.started", "run.completed"])
+    assert run_types.count("run.created") == 1, run_types
+    assert secret not in json.dumps(run)
 
 
 # MARK: - Flow C
@@ -258,10 +259,10 @@ def test_flow_d_failing_tool_reports_the_failure_with_alternatives(alice: suppor
     assert "compute.python" in answer and "failed" in answer, answer
     assert finished["error"]["details"]["code"] in answer, answer
 
-    run = alice.run(finished["runId"])
-    assert run["status"] == "failed", run["status"]
     [call] = alice.conversation(cid)["messages"][1]["toolCalls"]
     assert call["status"] == finished["status"] and "alternatives" in call["result"], call
+    run = alice.run(finished["runId"])
+    assert run["status"] == "failed", run["status"]
 
 
 # MARK: - Export

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -44,7 +45,7 @@ def raw_get(appliance: Any, target: str, key: support.Key | None = None, extra: 
 # MARK: - Keys
 
 
-def test_no_wrong_or_revoked_key_get_the_same_401(appliance: Any, anonymous: support.Api) -> None:
+def test_wrong_and_revoked_keys_get_the_same_401(appliance: Any, anonymous: support.Api) -> None:
     doomed = appliance.home.create_key("doomed-" + secrets.token_hex(3), "alice")
     doomed_api = appliance.api(doomed)
     assert doomed_api.get("/api/status").status_code == 200
@@ -57,20 +58,33 @@ def test_no_wrong_or_revoked_key_get_the_same_401(appliance: Any, anonymous: sup
         "wrong key": appliance.api(wrong).get("/api/status"),
         "revoked key": doomed_api.get("/api/status"),
         "not a bearer": anonymous.get("/api/status", headers={"Authorization": "Basic YWxpY2U6cHc="}),
+        "empty bearer": anonymous.get("/api/status", headers={"Authorization": "Bearer "}),
     }
-    bodies = {}
     for name, response in responses.items():
         support.assert_error(response, 401, "UNAUTHORIZED")
         assert response.headers.get("WWW-Authenticate", "").startswith("Bearer"), (name, response.headers)
-        bodies[name] = response.text
     # A revoked key cannot be told from one that never existed.
-    assert bodies["wrong key"] == bodies["revoked key"], bodies
-    assert doomed.secret not in "".join(bodies.values())
-    assert bodies["no key"] == bodies["wrong key"] == bodies["revoked key"], (
-        f"401 bodies differ (no key / wrong key / revoked key): {json.dumps(bodies, indent=1)}")
+    assert responses["wrong key"].text == responses["revoked key"].text, {k: r.text for k, r in responses.items()}
+    assert doomed.secret not in "".join(r.text for r in responses.values())
+    assert doomed.secret not in appliance.server.log_text()
     # Every /api route is behind the key, conversations too.
     support.assert_error(anonymous.post(CONVERSATIONS, {}), 401, "UNAUTHORIZED")
     support.assert_error(doomed_api.get(f"/api/runs/{'0' * 8}"), 401, "UNAUTHORIZED")
+    support.assert_error(doomed_api.get(f"{CONVERSATIONS}/{'0' * 8}/events"), 401, "UNAUTHORIZED")
+
+
+def test_no_key_gets_the_same_401_body_as_a_wrong_or_revoked_key(appliance: Any, anonymous: support.Api) -> None:
+    """The brief: no key / wrong key / revoked key → 401 with the same body."""
+    doomed = appliance.home.create_key("doomed-" + secrets.token_hex(3), "alice")
+    appliance.home.revoke_key(doomed)
+    wrong = support.Key(id="key_0000000000000000", name="wrong", user="alice",
+                        secret="omx_" + secrets.token_urlsafe(32))
+    bodies = {
+        "no key": anonymous.get("/api/status").text,
+        "wrong key": appliance.api(wrong).get("/api/status").text,
+        "revoked key": appliance.api(doomed).get("/api/status").text,
+    }
+    assert len(set(bodies.values())) == 1, f"401 bodies differ: {json.dumps(bodies, indent=1)}"
 
 
 # MARK: - Bodies
@@ -235,6 +249,10 @@ def test_slow_client_never_reading_an_sse_stream_does_not_slow_others(appliance:
                          .encode())
             stalled.append(sock)  # never read
         time.sleep(1.0)
+        # The server really is stuck writing to them: bytes wait in its send queues.
+        stuck = support.wait_for(lambda: server_send_queues(port, [x.getsockname()[1] for x in stalled]), 10)
+        if stuck is not None:
+            assert any(queued > 0 for queued in stuck), f"no backpressure on the stalled streams: {stuck}"
         timings = []
         for n in range(20):
             started = time.monotonic()
@@ -251,6 +269,21 @@ def test_slow_client_never_reading_an_sse_stream_does_not_slow_others(appliance:
             sock.close()
     support.wait_for(lambda: alice.conversation(cid)["state"] == "idle", 15)
     assert alice.conversation(cid)["state"] == "idle"
+
+
+def server_send_queues(port: int, client_ports: list[int]) -> list[int] | None:
+    """Send-Q of the server's side of each connection to `client_ports` (`ss`); None without `ss`."""
+    try:
+        out = subprocess.run(["ss", "-tnH", "state", "established", f"( sport = :{port} )"], capture_output=True,
+                             text=True, timeout=10).stdout
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return None
+    queues = []
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and fields[3].rsplit(":", 1)[-1].isdigit() and int(fields[3].rsplit(":", 1)[-1]) in client_ports:
+            queues.append(int(fields[1]))
+    return queues if any(queues) else []
 
 
 # MARK: - Rate limit

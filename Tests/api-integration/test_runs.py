@@ -47,8 +47,6 @@ def test_cancel_running_message_stops_the_tool_and_records_the_run_cancelled(
     left = wait_sleepers(home, present=False, timeout=5)
     assert not left, f"tool processes still alive after the cancel: {left}"
 
-    run = alice.wait_run(run_id, "cancelled")
-    assert run["events"][-1]["type"] == "run.cancelled", [e["type"] for e in run["events"]]
     detail = wait_idle(alice, cid)
     assistant = detail["messages"][-1]
     assert assistant["status"] == "cancelled", assistant
@@ -57,6 +55,8 @@ def test_cancel_running_message_stops_the_tool_and_records_the_run_cancelled(
     support.assert_error(alice.post(f"{CONVERSATIONS}/{cid}/cancel", {}), 409, "INVALID_STATE")
     events = alice.send(cid, "Count the words in: after the cancel").read_all()
     assert events[-1].type == "message.completed", [e.type for e in events]
+    run = alice.wait_run(run_id, "cancelled")
+    assert run["events"][-1]["type"] == "run.cancelled", [e["type"] for e in run["events"]]
 
 
 def test_cancel_single_tool_run_kills_its_jail(appliance: Any, alice: support.Api) -> None:
@@ -140,11 +140,6 @@ def test_shared_conversation_runs_tools_with_the_owners_credentials(
     assert finished["status"] == "completed", finished
     # The tool got alice's value (it reports only a hash of it).
     assert finished["output"]["sha256"] == hashlib.sha256(value.encode()).hexdigest(), finished
-    run = bob.run(finished["runId"])
-    assert run.get("user") == "alice", (
-        f"the run of a message bob posted in alice's conversation must be alice's (`user`): "
-        f"{ {k: v for k, v in run.items() if k not in ('events', 'toolRuns')} }")
-
     detail = alice.conversation(cid)
     user, assistant = detail["messages"]
     assert user["author"] == "bob" and assistant["author"] == "alice", detail["messages"]
@@ -153,6 +148,13 @@ def test_shared_conversation_runs_tools_with_the_owners_credentials(
     refused = bob.post(f"{CONVERSATIONS}/{cid}/credentials", {"values": {support.SHARED_VAR: "bob-" + value}})
     support.assert_error(refused, 403, "POLICY_DENIED")
     assert value not in "\n".join(appliance.received)
+
+    # The run is alice's, though bob's key started it (a conversation's runs are visible to its keys).
+    run = bob.run(finished["runId"])
+    assert run["status"] == "completed", run["status"]
+    assert run.get("user") == "alice", (
+        f"the run of a message bob posted in alice's conversation must be alice's (`user`): "
+        f"{ {k: v for k, v in run.items() if k not in ('events', 'toolRuns', 'result')} }")
 
 
 # MARK: - Tools and runs
@@ -170,15 +172,10 @@ def test_tool_search_finds_text_stats(alice: support.Api) -> None:
 
 
 def test_tool_run_returns_output_and_bad_input_and_unknown_tools_are_refused(
-    alice: support.Api, bob: support.Api
+    alice: support.Api, alice2: support.Api, bob: support.Api
 ) -> None:
     done = alice.json("POST", "/api/tools/text.stats/runs", body={"input": {"text": "one two three"}})
     assert done["success"] is True and done["output"]["words"] == 3, done
-    run = alice.run(done["runId"])
-    assert run["status"] == "completed" and run["toolId"] == "text.stats", run
-    assert run.get("user", "alice") == "alice", run.get("user")
-    # A run of alice's is not bob's to see.
-    support.assert_error(bob.get(f"/api/runs/{done['runId']}"), 404, "NOT_FOUND")
 
     bad = alice.post("/api/tools/text.stats/runs", {"input": {"text": 5}})
     support.assert_error(bad, 400, "INVALID_INPUT")
@@ -189,6 +186,14 @@ def test_tool_run_returns_output_and_bad_input_and_unknown_tools_are_refused(
     unknown = alice.post("/api/tools/no.such_tool/runs", {"input": {}})
     support.assert_error(unknown, 404, "TOOL_NOT_FOUND")
     support.assert_error(alice.get("/api/runs/00000000-0000-4000-8000-000000000000"), 404, "NOT_FOUND")
+
+    run = alice.run(done["runId"])
+    assert run["status"] == "completed" and run["toolId"] == "text.stats", run
+    assert run["input"] == {"text": "one two three"} and run["result"]["output"]["words"] == 3, run
+    # A run of alice's is seen by her other key, never by bob's (the same 404 as a run that does not exist).
+    assert alice2.run(done["runId"])["id"] == done["runId"]
+    support.assert_error(bob.get(f"/api/runs/{done['runId']}"), 404, "NOT_FOUND")
+    support.assert_error(bob.post(f"/api/runs/{done['runId']}/cancel", {}), 404, "NOT_FOUND")
 
 
 def test_run_events_replay_and_resume_after_last_event_id(alice: support.Api) -> None:
