@@ -339,49 +339,11 @@ extension ConversationService {
     ///
     /// - Throws: `NOT_FOUND` for an unknown conversation (before anything is yielded).
     public func events(conversationID: String, after sequence: Int64, messageID: String? = nil)
-        throws(OmegaError) -> AsyncThrowingStream<ConversationEvent, any Error>
+        throws(OmegaError) -> ConversationEventStream
     {
         _ = try conversation(id: conversationID)
-        let store = self.store
-        let hub = self.hub
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                var last = sequence
-                while !Task.isCancelled {
-                    let seen = hub.version(of: conversationID)
-                    let batch: [ConversationEvent]
-                    do throws(ConversationStoreError) {
-                        batch = try store.events(conversationID: conversationID, after: last)
-                    } catch {
-                        continuation.finish(throwing: Self.storeFailure(error))
-                        return
-                    }
-                    for event in batch {
-                        last = event.sequence
-                        if let messageID, event.messageID != messageID { continue }
-                        continuation.yield(event)
-                        if messageID != nil, Self.terminalEvents.contains(event.type) {
-                            continuation.finish()
-                            return
-                        }
-                    }
-                    if batch.count == 1000 { continue }
-                    if messageID == nil, let state = try? store.conversation(id: conversationID)?.state,
-                        state != .running
-                    {
-                        // Anything appended before the state changed was read above, or is read now.
-                        if let rest = try? store.events(conversationID: conversationID, after: last), !rest.isEmpty {
-                            continue
-                        }
-                        continuation.finish()
-                        return
-                    }
-                    await hub.wait(for: conversationID, after: seen, timeout: Self.pollInterval)
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        return ConversationEventStream(
+            store: store, hub: hub, conversationID: conversationID, after: sequence, messageID: messageID)
     }
 
     /// Appends an event and wakes the streams.

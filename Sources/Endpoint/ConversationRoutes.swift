@@ -153,29 +153,15 @@ enum ConversationRoutes {
 
     /// Conversation events as SSE, counted against the key's open streams.
     static func sse(
-        _ events: AsyncThrowingStream<ConversationEvent, any Error>, key: APIKey, services: APIServices,
-        headers: HTTPFields = [:]
+        _ events: ConversationEventStream, key: APIKey, services: APIServices, headers: HTTPFields = [:]
     ) throws(OmegaError) -> Response {
         guard services.openStream(keyID: key.id) else {
             throw OmegaError(
                 .rateLimited, "this key holds \(APIServices.maximumStreamsPerKey) event streams open already",
                 details: ["retryAfterSeconds": 1])
         }
-        let mapped = AsyncThrowingStream<ServerSentEvents.Event, any Error> { continuation in
-            let task = Task {
-                do {
-                    for try await event in events {
-                        continuation.yield(
-                            ServerSentEvents.Event(id: String(event.sequence), type: event.type, data: event.data))
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
         services.metrics.streamOpened()
+        let mapped = events.map { ServerSentEvents.Event(id: String($0.sequence), type: $0.type, data: $0.data) }
         return ServerSentEvents.response(mapped, headers: headers) {
             services.closeStream(keyID: key.id)
             services.metrics.streamClosed()

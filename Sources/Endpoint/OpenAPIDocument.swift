@@ -1686,7 +1686,7 @@ enum OpenAPIDocument {
             "description": "1–80 characters, not blank, no control characters; otherwise the title is set from the first message once it is answered.",
             "minLength": 1,
             "maxLength": 80,
-            "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$"
+            "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$"
           }
         }
       },

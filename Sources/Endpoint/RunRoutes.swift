@@ -97,19 +97,8 @@ enum RunRoutes {
                     .rateLimited, "this key holds \(APIServices.maximumStreamsPerKey) event streams open already",
                     details: ["retryAfterSeconds": 1])
             }
-            let events = AsyncThrowingStream<ServerSentEvents.Event, any Error> { continuation in
-                let task = Task {
-                    do {
-                        for try await event in subscription {
-                            continuation.yield(
-                                ServerSentEvents.Event(id: String(event.sequence), type: event.type.rawValue, data: event.json))
-                        }
-                        continuation.finish()
-                    } catch {
-                        continuation.finish(throwing: error)
-                    }
-                }
-                continuation.onTermination = { _ in task.cancel() }
+            let events = subscription.map {
+                ServerSentEvents.Event(id: String($0.sequence), type: $0.type.rawValue, data: $0.json)
             }
             services.metrics.streamOpened()
             return ServerSentEvents.response(events) {

@@ -27,39 +27,41 @@ enum ServerSentEvents {
         case end
     }
 
-    /// The response streaming `events`.
-    static func response(
-        _ events: AsyncThrowingStream<Event, any Error>, headers extra: HTTPFields = [:],
-        onClose: @escaping @Sendable () -> Void = {}
-    ) -> Response {
+    /// The response streaming `events`. The events are pulled one at a time, each only after the one
+    /// before was written to the connection: a slow client slows its own stream and nothing piles up.
+    static func response<Events: AsyncSequence & Sendable>(
+        _ events: Events, headers extra: HTTPFields = [:], onClose: @escaping @Sendable () -> Void = {}
+    ) -> Response where Events.Element == Event {
         var headers: HTTPFields = [
             .contentType: "text/event-stream", .cacheControl: "no-store", .xContentTypeOptions: "nosniff",
         ]
         headers.append(contentsOf: extra)
         let body = ResponseBody { writer in
-            let (items, sink) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingNewest(4096))
+            let handoff = Handoff<Item>()
             let source = Task {
                 do {
-                    for try await event in events { sink.yield(.event(event)) }
-                    sink.yield(.end)
+                    for try await event in events {
+                        guard await handoff.put(.event(event)) else { return }
+                    }
+                    _ = await handoff.put(.end)
                 } catch {
-                    sink.yield(.failed("\(error)"))
+                    _ = await handoff.put(.failed("\(error)"))
                 }
-                sink.finish()
             }
             let ticker = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: keepaliveInterval)
                     if Task.isCancelled { break }
-                    sink.yield(.keepalive)
+                    guard await handoff.put(.keepalive) else { return }
                 }
             }
             defer {
+                handoff.close()
                 source.cancel()
                 ticker.cancel()
                 onClose()
             }
-            for await item in items {
+            while let item = await handoff.take() {
                 let text: String
                 switch item {
                 case .event(let event): text = render(event)
