@@ -1,28 +1,66 @@
 #!/usr/bin/env bash
 # Contract suite of the HTTP endpoint: schemathesis (PyPI), a property-based tester nobody here wrote,
-# drives `omega-exec serve` from the document the server itself serves at GET /openapi.json
-# (docs/openapi.json), and fails on any response that breaks it.
+# drives `omega-exec serve` from the OpenAPI document the server itself serves at GET /openapi.json
+# (docs/openapi.json, embedded by scripts/openapi-embed.sh) with `--checks all`: every response's
+# status, headers, content type and body (each SSE event too) must be the documented ones, generated
+# valid requests must be accepted, invalid ones refused, and no key must mean 401.
 #
-#   scripts/api-contract.sh [extra schemathesis run options...]   e.g. --max-examples 5, --seed 1
+#   scripts/api-contract.sh [extra `schemathesis run` options...]   e.g. --seed 1, --phases fuzzing
+#
+# Environment:
+#   OMEGA_BIN_DIR           where the binaries are (default .build/debug)
+#   OMEGA_API_VENV          the venv (default $HOME/.cache/omega-exec/api-venv; made once, and again
+#                           when the pinned schemathesis version changes)
+#   OMEGA_API_MAX_EXAMPLES  test cases per operation and phase (default 50: about 2,000 cases in
+#                           one to two minutes)
+#   OMEGA_API_DOCUMENT      test this file instead of the served document (while editing
+#                           docs/openapi.json, before scripts/openapi-embed.sh and a rebuild)
 #
 # Needs the debug binaries (scripts/setup.sh --debug, or swift build) and python3 with venv (Debian:
-# python3-venv, installed by scripts/setup.sh). The venv is made once and cached at
-# ${OMEGA_API_VENV:-$HOME/.cache/omega-exec/api-venv}; it is rebuilt when the pinned version changes.
-# OMEGA_BIN_DIR overrides where the binaries are (default .build/debug). The JUnit report goes to
+# python3-venv, installed by scripts/setup.sh). The server runs on a fresh temporary OMEGA_HOME with
+# the repository's starter tools, on 127.0.0.1 and a free port. The JUnit report goes to
 # api-contract.xml at the repository root, the server's log to api-contract.log. Exit status:
 # schemathesis's (0 only when every check passed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-# The whole closure is pinned by schemathesis's own requirements; this pins schemathesis itself.
-schemathesis_version=4.32.5
+# schemathesis and its whole closure, pinned, so that a fresh machine gets exactly what this suite was
+# proven with (a change here rebuilds the venv).
+requirements='anyio==4.16.0
+certifi==2026.10.19.post1
+charset-normalizer==3.5.3
+click==8.5.1
+graphql-core==3.3.2
+harfile==0.6.0
+hypothesis==6.170.17
+hypothesis-graphql==0.13.5
+idna==3.20
+iniconfig==2.3.1
+jsonschema_rs==0.60.3
+markdown-it-py==4.3.0
+MarkupSafe==3.0.4
+mdurl==0.1.2
+packaging==26.4
+pluggy==1.7.0
+Pygments==2.21.0
+pyrate-limiter==4.6.0
+pytest==9.2.0
+PyYAML==6.0.4
+requests==2.34.2
+rich==15.0.0
+schemathesis==4.32.5
+sortedcontainers==2.4.0
+typing_extensions==4.16.0
+urllib3==2.8.0
+Werkzeug==3.1.9'
 venv="${OMEGA_API_VENV:-$HOME/.cache/omega-exec/api-venv}"
-stamp="$venv/.omega-schemathesis"
+stamp="$venv/.omega-requirements.sha256"
+want=$(printf '%s\n' "$requirements" | sha256sum | cut -d' ' -f1)
 
-if [ ! -x "$venv/bin/schemathesis" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$schemathesis_version" ]; then
+if [ ! -x "$venv/bin/schemathesis" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
     command -v python3 >/dev/null 2>&1 || { echo "api-contract: python3 is needed (apt-get install python3 python3-venv)" >&2; exit 2; }
-    echo "api-contract: creating the venv at $venv (schemathesis $schemathesis_version)" >&2
+    echo "api-contract: creating the venv at $venv" >&2
     if [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ] && [ -n "$(ls -A "$venv" 2>/dev/null)" ]; then
         echo "api-contract: $venv exists and is not a venv; refusing to replace it (set OMEGA_API_VENV)" >&2
         exit 2
@@ -34,8 +72,10 @@ if [ ! -x "$venv/bin/schemathesis" ] || [ "$(cat "$stamp" 2>/dev/null || true)" 
         rm -rf "$venv"
         exit 2
     fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version" >&2
-    echo "$schemathesis_version" > "$stamp"
+    printf '%s\n' "$requirements" > "$venv/requirements.txt"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+        -r "$venv/requirements.txt" >&2
+    echo "$want" > "$stamp"
 fi
 
 bin="${OMEGA_BIN_DIR:-$root/.build/debug}"
@@ -168,7 +208,7 @@ set +e
     --header "Authorization: Bearer $key" \
     --checks all \
     --exclude-checks unsupported_method,ensure_resource_availability \
-    --max-examples "${OMEGA_API_MAX_EXAMPLES:-25}" \
+    --max-examples "${OMEGA_API_MAX_EXAMPLES:-50}" \
     --request-timeout 60 \
     --workers 1 \
     --generation-database none \

@@ -9,7 +9,15 @@ if swift format --version >/dev/null 2>&1; then
     swift format lint --recursive Sources Tests Benchmarks 2>lint.log || true
     echo "swift format lint: $(grep -c 'warning\|error' lint.log || true) findings (see lint.log)"
 fi
+# The real model server for the adapters' tests builds (once; cached outside the repository) beside the
+# Swift build, so a fresh machine pays for both at the same time.
+scripts/llama-server.sh build >llama-build.log 2>&1 &
+llama_build=$!
 swift build --build-tests
+if ! wait "$llama_build"; then
+    echo "llama-server could not be built (see llama-build.log); the real-server model adapter tests will skip"
+    tail -5 llama-build.log || true
+fi
 # A real model server for the model adapters' tests (llama.cpp's llama-server; built once, cached in
 # ~/.cache/omega-exec). When it cannot be built or started, say why and go on: those tests then skip.
 if llama_out=$(scripts/llama-server.sh start); then

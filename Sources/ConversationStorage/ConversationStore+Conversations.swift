@@ -90,8 +90,11 @@ extension ConversationStore {
 
     /// What ``beginMessage(_:)`` found.
     public enum Begin: Sendable, Equatable {
-        /// The messages are stored and the conversation runs them.
-        case started(user: MessageRecord, assistant: MessageRecord, superseded: [CredentialAsk])
+        /// The messages are stored and the conversation runs them; `superseded` are the paused messages
+        /// this closed (as they were), whose runs the caller cancels.
+        case started(user: MessageRecord, assistant: MessageRecord, superseded: [MessageRecord])
+        /// The conversation holds the most messages it may.
+        case full
         /// Another message is running (its id).
         case busy(String)
         /// There is no such conversation.
@@ -119,11 +122,16 @@ extension ConversationStore {
                 return .busy(running)
             }
             let now = pair.user.createdAtMs
+            let count =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM messages WHERE conversation_id = ?",
+                    arguments: [pair.user.conversationID]) ?? 0
+            if count + 2 > Self.maximumMessages { return .full }
             let superseded = try Row.fetchAll(
                 db,
-                sql: "SELECT \(Self.credentialColumns) FROM credential_requests WHERE conversation_id = ? AND status = 'pending'",
+                sql: "SELECT \(Self.messageColumns) FROM messages WHERE conversation_id = ? AND status = 'paused'",
                 arguments: [pair.user.conversationID]
-            ).map(Self.credentialAsk)
+            ).map(Self.message)
             try db.execute(
                 sql: """
                     UPDATE credential_requests SET status = 'cancelled', resolved_at = ?
@@ -147,6 +155,60 @@ extension ConversationStore {
                 sql: "UPDATE conversations SET state = 'running', updated_at = ? WHERE id = ?",
                 arguments: [now, pair.user.conversationID])
             return .started(user: user, assistant: assistant, superseded: superseded)
+        }
+    }
+
+    /// Most messages (user and assistant) one conversation holds.
+    public static let maximumMessages = 1000
+
+    /// Claims a paused message for the credentials of request `askID`: the request pending → provided
+    /// (by `user`), the message paused → running, the conversation → running, all in one transaction, or
+    /// nothing (false) when the request is not pending or the message not paused any more.
+    public func claimCredentials(
+        askID: String, messageID: String, conversationID: String, user: String, ownerProcess: String, nowMs: Int64
+    ) throws(ConversationStoreError) -> Bool {
+        try write("claim credentials") { db -> Bool in
+            // One write transaction: nobody changes either row between these reads and the updates.
+            let pending =
+                try String.fetchOne(db, sql: "SELECT status FROM credential_requests WHERE id = ?", arguments: [askID])
+                == CredentialAsk.Status.pending.rawValue
+            let paused =
+                try String.fetchOne(db, sql: "SELECT status FROM messages WHERE id = ?", arguments: [messageID])
+                == MessageRecord.Status.paused.rawValue
+            guard pending, paused else { return false }
+            try db.execute(
+                sql: "UPDATE credential_requests SET status = 'provided', resolved_at = ?, resolved_by = ? WHERE id = ?",
+                arguments: [nowMs, user, askID])
+            try db.execute(
+                sql: "UPDATE messages SET status = 'running', owner_process = ?, updated_at = ? WHERE id = ?",
+                arguments: [ownerProcess, nowMs, messageID])
+            try db.execute(
+                sql: "UPDATE conversations SET state = 'running', updated_at = ? WHERE id = ?",
+                arguments: [nowMs, conversationID])
+            return true
+        }
+    }
+
+    /// Cancels a paused message: paused → cancelled, its pending credential requests cancelled, the
+    /// conversation idle, in one transaction; false when it was not paused (resumed meanwhile).
+    public func cancelPaused(messageID: String, conversationID: String, nowMs: Int64) throws(ConversationStoreError)
+        -> Bool
+    {
+        try write("cancel paused message") { db -> Bool in
+            try db.execute(
+                sql: "UPDATE messages SET status = 'cancelled', updated_at = ? WHERE id = ? AND status = 'paused'",
+                arguments: [nowMs, messageID])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(
+                sql: """
+                    UPDATE credential_requests SET status = 'cancelled', resolved_at = ?
+                    WHERE message_id = ? AND status = 'pending'
+                    """,
+                arguments: [nowMs, messageID])
+            try db.execute(
+                sql: "UPDATE conversations SET state = 'idle', updated_at = ? WHERE id = ?",
+                arguments: [nowMs, conversationID])
+            return true
         }
     }
 

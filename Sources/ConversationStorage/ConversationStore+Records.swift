@@ -132,29 +132,4 @@ extension ConversationStore {
             ).map(Self.credentialAsk)
         }
     }
-
-    /// Marks a pending request provided (by `user`); false when it was not pending any more.
-    public func resolveCredentialAsk(id: String, user: String, nowMs: Int64) throws(ConversationStoreError) -> Bool {
-        try write("resolve credential request") { db -> Bool in
-            try db.execute(
-                sql: """
-                    UPDATE credential_requests SET status = 'provided', resolved_at = ?, resolved_by = ?
-                    WHERE id = ? AND status = 'pending'
-                    """,
-                arguments: [nowMs, user, id])
-            return db.changesCount == 1
-        }
-    }
-
-    /// Marks the pending requests of a message cancelled.
-    public func cancelCredentialAsks(messageID: String, nowMs: Int64) throws(ConversationStoreError) {
-        try write("cancel credential requests") { db in
-            try db.execute(
-                sql: """
-                    UPDATE credential_requests SET status = 'cancelled', resolved_at = ?
-                    WHERE message_id = ? AND status = 'pending'
-                    """,
-                arguments: [nowMs, messageID])
-        }
-    }
 }

@@ -102,7 +102,8 @@ public struct ConversationDetail: Sendable {
             let who = message.role == .user ? "User (\(Self.inline(message.author)))" : "Assistant"
             text += "## \(who)\n\n"
             if message.role == .assistant, message.status != .complete { text += "_Status: \(message.status.rawValue)_\n\n" }
-            if !message.content.isEmpty { text += message.content + "\n\n" }
+            // The words are quoted as text: a message cannot forge headings, links or HTML in the export.
+            if !message.content.isEmpty { text += Self.fenced(message.content, language: "text") }
             for call in calls[message.id] ?? [] {
                 text += "### Tool call \(call.index): \(Self.inline(call.toolID ?? call.name)) (\(call.status))\n\n"
                 if let runID = call.runID { text += "Run `\(runID)`\n\n" }
@@ -114,7 +115,7 @@ public struct ConversationDetail: Sendable {
     }
 
     /// `code` in a fenced JSON block whose fence is longer than any run of backticks in it.
-    static func fenced(_ code: String) -> String {
+    static func fenced(_ code: String, language: String = "json") -> String {
         var longest = 0
         var run = 0
         for character in code {
@@ -122,7 +123,7 @@ public struct ConversationDetail: Sendable {
             longest = max(longest, run)
         }
         let fence = String(repeating: "`", count: max(3, longest + 1))
-        return "\(fence)json\n\(code)\n\(fence)\n\n"
+        return "\(fence)\(language)\n\(code)\n\(fence)\n\n"
     }
 
     /// `text` on one line with Markdown's active characters escaped.

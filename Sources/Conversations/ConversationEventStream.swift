@@ -19,6 +19,10 @@ public struct ConversationEventStream: AsyncSequence, Sendable {
     let after: Int64
     let messageID: String?
 
+    /// Most events read from the store at once (an event's data is at most a few tens of KiB: tool
+    /// outputs in events are excerpts), so one stream holds little while its reader is slow.
+    static let batch = 32
+
     public func makeAsyncIterator() -> Iterator {
         Iterator(stream: self, last: after)
     }
@@ -47,7 +51,8 @@ public struct ConversationEventStream: AsyncSequence, Sendable {
                 }
                 let seen = stream.hub.version(of: stream.conversationID)
                 do throws(ConversationStoreError) {
-                    buffer = try stream.store.events(conversationID: stream.conversationID, after: last)
+                    buffer = try stream.store.events(
+                        conversationID: stream.conversationID, after: last, limit: ConversationEventStream.batch)
                 } catch {
                     throw ConversationService.storeFailure(error)
                 }
@@ -56,7 +61,9 @@ public struct ConversationEventStream: AsyncSequence, Sendable {
                     let state = try? stream.store.conversation(id: stream.conversationID)?.state
                     if state != .running {
                         // Anything appended before the state changed is read now, or the stream ends.
-                        buffer = (try? stream.store.events(conversationID: stream.conversationID, after: last)) ?? []
+                        buffer = (try? stream.store.events(
+                                conversationID: stream.conversationID, after: last, limit: ConversationEventStream.batch))
+                            ?? []
                         if buffer.isEmpty { finished = true }
                         continue
                     }

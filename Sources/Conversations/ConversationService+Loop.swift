@@ -82,7 +82,7 @@ extension ConversationService {
                 exchange.state.paused = nil
                 let outcome = await service.resume(
                     runID: paused.runID, approvedBy: exchange.approvedBy, user: exchange.conversation.owner,
-                    observer: relay(conversationID, messageID, paused.recordID, paused.call, running))
+                    keepApproval: false, observer: relay(conversationID, messageID, paused.recordID, paused.call, running))
                 if try await conclude(&exchange, paused.call, recordID: paused.recordID, index: paused.index,
                     toolID: paused.toolID, outcome: outcome, running: running)
                 {
@@ -108,7 +108,10 @@ extension ConversationService {
                         + "Stopped after \(Self.maximumToolCalls) tool calls, the most one message may make."
                     break
                 }
-                let turn = try await ask(exchange, running: running)
+                var turn = try await ask(exchange, running: running)
+                if turn.text.count > Self.maximumTurnTextCharacters {
+                    turn.text = String(turn.text.prefix(Self.maximumTurnTextCharacters)) + "… [cut]"
+                }
                 exchange.message.inputTokens += Int64(turn.usage.inputTokens)
                 exchange.message.outputTokens += Int64(turn.usage.outputTokens)
                 if !turn.text.isEmpty {
@@ -342,10 +345,10 @@ extension ConversationService {
         if let toolID = record.toolID { finished["toolId"] = .string(toolID) }
         if let runID = record.runID { finished["runId"] = .string(runID) }
         if isError {
-            finished["error"] = result
+            finished["error"] = Self.excerpt(result)
             if let alternatives = result["alternatives"] { finished["alternatives"] = alternatives }
         } else {
-            finished["output"] = result["output"] ?? result
+            finished["output"] = Self.excerpt(result["output"] ?? result)
         }
         try emit(exchange.conversation.id, exchange.message.id, "tool.finished", .object(finished))
         exchange.state.turns.append(
@@ -353,6 +356,25 @@ extension ConversationService {
         save(&exchange)
         return false
     }
+
+    /// Most bytes of a tool's output or error an event carries; larger ones are an excerpt, and the whole
+    /// is on the run and the call's record.
+    static let maximumEventResultBytes = 16_384
+
+    /// `value` itself when its JSON is at most ``maximumEventResultBytes``, else
+    /// `{"truncated": true, "bytes": N, "excerpt": "<the first 4 KiB of its JSON>"}`.
+    static func excerpt(_ value: JSONValue) -> JSONValue {
+        let text = value.jsonText
+        let bytes = text.utf8.count
+        guard bytes > maximumEventResultBytes else { return value }
+        return [
+            "truncated": true, "bytes": .integer(Int64(bytes)),
+            "excerpt": .string(String(decoding: text.utf8.prefix(4096), as: UTF8.self)),
+        ]
+    }
+
+    /// Most characters of text one model turn adds to a message (the rest is dropped, saying so).
+    static let maximumTurnTextCharacters = 65_536
 
     /// Most bytes of one tool result shown to the model (the whole result stays on the call's record).
     static let maximumResultBytes = 16_384

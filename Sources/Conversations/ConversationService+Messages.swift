@@ -83,8 +83,12 @@ extension ConversationService {
         } catch {
             throw Self.storeFailure(error)
         }
-        let superseded: [CredentialAsk]
+        let superseded: [MessageRecord]
         switch begun {
+        case .full:
+            throw OmegaError(
+                .invalidState,
+                "this conversation holds \(ConversationStore.maximumMessages) messages, the most it may; start a new one")
         case .notFound:
             throw OmegaError(.notFound, "no conversation \(conversationID)", details: ["field": "id"])
         case .busy(let running):
@@ -97,7 +101,12 @@ extension ConversationService {
             superseded = asks
             _ = storedUser
         }
-        for ask in superseded { _ = try? service.cancel(runID: ask.runID) }
+        for closed in superseded {
+            // A paused message closed by this one: its run is cancelled and its call recorded so.
+            guard let paused = closed.transcript.flatMap(ExchangeState.init(json:))?.paused else { continue }
+            _ = try? service.cancel(runID: paused.runID)
+            finishCall(paused, conversationID: conversationID, messageID: closed.id, status: "cancelled", result: nil)
+        }
         let history = try historyTurns(conversationID: conversationID, before: assistant.sequence - 1)
         let created = try emit(
             conversationID, assistant.id, "message.created",
@@ -226,18 +235,14 @@ extension ConversationService {
                 throw OmegaError(.invalidInput, "values.\(name) \(problem)", details: ["field": .string("values." + name)])
             }
         }
-        let credentials = CredentialService(home: service.home)
-        for name in asked {
-            try credentials.set(name, value: values[name]!, scope: .user(conversation.owner))
-        }
-        observer?.credentialsStored(
-            conversationID: conversationID, caller: caller.user, owner: conversation.owner, names: asked)
+        // Claim first (one transaction): of concurrent posts exactly one goes on, and only its values are
+        // stored; the others store nothing.
         let now = Self.nowMs()
         let claimed: Bool
         do {
-            _ = try store.resolveCredentialAsk(id: ask.id, user: caller.user, nowMs: now)
-            claimed = try store.resumeMessage(
-                id: ask.messageID, conversationID: conversationID, ownerProcess: ProcessIdentity.current, nowMs: now)
+            claimed = try store.claimCredentials(
+                askID: ask.id, messageID: ask.messageID, conversationID: conversationID, user: caller.user,
+                ownerProcess: ProcessIdentity.current, nowMs: now)
         } catch {
             throw Self.storeFailure(error)
         }
@@ -246,6 +251,20 @@ extension ConversationService {
         else {
             throw OmegaError(.invalidState, "the message waiting for these credentials was resumed or cancelled already")
         }
+        let credentials = CredentialService(home: service.home)
+        do throws(OmegaError) {
+            for name in asked {
+                try credentials.set(name, value: values[name]!, scope: .user(conversation.owner))
+            }
+        } catch {
+            var failed = Exchange(
+                conversation: conversation, message: message, state: saved, caller: caller,
+                model: makeModel(conversation.owner), isFirst: false, request: message.content, planChosen: false)
+            finish(&failed, status: .failed, error: error)
+            throw error
+        }
+        observer?.credentialsStored(
+            conversationID: conversationID, caller: caller.user, owner: conversation.owner, names: asked)
         let resumed = try emit(
             conversationID, message.id, "message.resumed",
             ["messageId": .string(message.id), "credentialRequestId": .string(ask.id), "names": .array(asked.map(JSONValue.string))])
@@ -294,21 +313,19 @@ extension ConversationService {
         guard target.status == .paused else {
             throw OmegaError(.invalidState, "message \(target.id) runs in another process; cancel it there")
         }
+        let now = Self.nowMs()
+        let closed: Bool
+        do {
+            closed = try store.cancelPaused(messageID: target.id, conversationID: conversationID, nowMs: now)
+        } catch {
+            throw Self.storeFailure(error)
+        }
+        guard closed else {
+            throw OmegaError(.invalidState, "message \(target.id) was resumed meanwhile; cancel it again to stop it")
+        }
         if let saved = target.transcript.flatMap(ExchangeState.init(json:)), let paused = saved.paused {
             _ = try? service.cancel(runID: paused.runID)
             finishCall(paused, conversationID: conversationID, messageID: target.id, status: "cancelled", result: nil)
-        }
-        var message = target
-        message.status = .cancelled
-        message.updatedAtMs = Self.nowMs()
-        do {
-            try store.cancelCredentialAsks(messageID: target.id, nowMs: message.updatedAtMs)
-            try store.updateMessage(message)
-            try store.finishExchange(
-                conversationID: conversationID, state: .idle, title: nil, inputTokens: 0, outputTokens: 0,
-                nowMs: message.updatedAtMs)
-        } catch {
-            throw Self.storeFailure(error)
         }
         _ = try? emit(conversationID, target.id, "message.cancelled", ["messageId": .string(target.id), "by": .string(caller.user)])
         return target.id

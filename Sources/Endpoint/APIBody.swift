@@ -24,7 +24,7 @@ enum APIBody {
         } catch {
             return .failure(OmegaError(.invalidInput, "the request body ended early", details: ["field": "body"]))
         }
-        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .success([:]) }
+        if bytes.isEmpty { return .success([:]) }
         if let type = request.headers[.contentType], MediaType.essence(of: type) != "application/json" {
             return .failure(
                 OmegaError(.invalidInput, "Content-Type must be application/json", details: ["field": "Content-Type"]))

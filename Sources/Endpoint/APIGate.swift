@@ -39,10 +39,23 @@ struct APIGate: Sendable {
         }
         refusal = Self.unauthorized
         services.metrics.unauthorized()
-        logger.info("refused a request without a valid API key", metadata: ["route": "\(route)"])
-        services.audit.record(
-            .keyRefused, actor: AuditActor(user: "anonymous"),
-            fields: ["route": .string(route), "method": .string(request.method.rawValue)])
+        logger.debug("refused a request without a valid API key", metadata: ["route": "\(route)"])
+        let now = AccessStore.currentTimeMs()
+        let due = services.refusals.withLock { state -> Int? in
+            state.pending += 1
+            guard now - state.lastWrittenMs >= 1000 else { return nil }
+            defer { state = (0, now) }
+            return state.pending
+        }
+        if let count = due {
+            logger.info("refused requests without a valid API key", metadata: ["count": "\(count)", "route": "\(route)"])
+            services.audit.record(
+                .keyRefused, actor: AuditActor(user: "anonymous"),
+                fields: [
+                    "route": .string(route), "method": .string(request.method.rawValue),
+                    "refusals": .integer(Int64(count)),
+                ])
+        }
         return .failure(refusal)
     }
 

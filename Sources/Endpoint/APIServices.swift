@@ -20,6 +20,11 @@ public final class APIServices: Sendable {
     /// When each key's use was last written to the audit log (at most once a minute per key).
     let lastKeyUseAudit = Mutex<[String: Int64]>([:])
 
+    /// Refusals not yet written to the audit log, and when the last refusal record was written (ms): at
+    /// most one `key.refused` record a second, counting the refusals since the one before, so requests
+    /// without a key cannot flood the log (or hold its lock from those with one).
+    let refusals = Mutex<(pending: Int, lastWrittenMs: Int64)>((0, 0))
+
     /// Most event streams one key may hold open at once.
     static let maximumStreamsPerKey = 64
 

@@ -50,27 +50,30 @@ enum ConversationRoutes {
                 }
                 input = members
             }
-            let start = try services.conversations.send(
+            return try streaming(request, conversationID: id(context), key: key, services: services) { () throws(OmegaError) in
+                try services.conversations.send(
                 conversationID: id(context), caller: caller(key), content: try APIBody.string(body, "content").get(),
                 planID: try APIBody.string(body, "planId").get(),
                 choice: try APIBody.integer(body, "choice", in: 1...3).get(), input: input)
-            return try stream(start, conversationID: id(context), request: request, key: key, services: services)
+            }
         }
         api.add(router, .get, base + "/:id/events") { request, context, key, services throws(OmegaError) in
             let after = try ServerSentEvents.lastEventID(request.headers).get()
             let events = try services.conversations.events(conversationID: id(context), after: after)
-            return try sse(events, key: key, services: services)
+            try claimStream(key: key, services: services)
+            return sse(events, key: key, services: services)
         }
         api.add(router, .post, base + "/:id/credentials") { request, context, key, services throws(OmegaError) in
             let body = try await APIBody.object(request, allowed: ["credentialRequestId", "values"]).get()
             guard body["values"] != nil else {
                 throw OmegaError(.invalidInput, "values: expected an object of the names asked for", details: ["field": "values"])
             }
-            let start = try services.conversations.provideCredentials(
-                conversationID: id(context), caller: caller(key),
-                requestID: try APIBody.string(body, "credentialRequestId").get(),
-                values: try APIBody.strings(body, "values").get())
-            return try stream(start, conversationID: id(context), request: request, key: key, services: services)
+            let requestID = try APIBody.string(body, "credentialRequestId").get()
+            let values = try APIBody.strings(body, "values").get()
+            return try streaming(request, conversationID: id(context), key: key, services: services) { () throws(OmegaError) in
+                try services.conversations.provideCredentials(
+                    conversationID: id(context), caller: caller(key), requestID: requestID, values: values)
+            }
         }
         api.add(router, .post, base + "/:id/approvals") { request, context, key, services throws(OmegaError) in
             let body = try await APIBody.object(request, allowed: ["runId", "decision"]).get()
@@ -78,10 +81,11 @@ enum ConversationRoutes {
             guard decision == "approve" || decision == "decline" else {
                 throw OmegaError(.invalidInput, "decision: expected approve or decline", details: ["field": "decision"])
             }
-            let start = try services.conversations.answerApproval(
-                conversationID: id(context), caller: caller(key), runID: try APIBody.string(body, "runId").get(),
-                approve: decision == "approve")
-            return try stream(start, conversationID: id(context), request: request, key: key, services: services)
+            let runID = try APIBody.string(body, "runId").get()
+            return try streaming(request, conversationID: id(context), key: key, services: services) { () throws(OmegaError) in
+                try services.conversations.answerApproval(
+                    conversationID: id(context), caller: caller(key), runID: runID, approve: decision == "approve")
+            }
         }
         api.add(router, .post, base + "/:id/plan") { request, context, key, services throws(OmegaError) in
             let body = try await APIBody.object(request, allowed: ["content", "maxPlans"]).get()
@@ -131,35 +135,58 @@ enum ConversationRoutes {
         return String(value)
     }
 
-    /// A message's events as SSE, or (for a client that accepts only JSON) 202 with its ids.
-    static func stream(
-        _ start: ConversationService.MessageStart, conversationID: String, request: Request, key: APIKey,
-        services: APIServices
+    /// Starts (or resumes) a message with `start` and answers with its events as SSE, or (for a client
+    /// that accepts only JSON) 202 with its ids. The stream's slot is claimed before anything starts, so
+    /// a key at its limit of open streams is refused (429) with nothing begun.
+    static func streaming(
+        _ request: Request, conversationID: String, key: APIKey, services: APIServices,
+        _ start: () throws(OmegaError) -> ConversationService.MessageStart
     ) throws(OmegaError) -> Response {
         let accept = request.headers[values: .accept].joined(separator: ", ")
-        let ids: JSONValue = [
-            "conversationId": .string(conversationID), "messageId": .string(start.assistantMessage.id),
-            "userMessageId": start.userMessage.map { .string($0.id) } ?? .null,
-            "events": .string("/api/omega/conversations/\(conversationID)/events"),
-            "afterEventId": .integer(start.afterSequence),
-        ]
-        if !accept.isEmpty, !MediaType.accepts(accept, "text/event-stream") {
-            return .json(ids, status: 202)
+        let wantsEvents = accept.isEmpty || MediaType.accepts(accept, "text/event-stream")
+        if wantsEvents { try claimStream(key: key, services: services) }
+        let started: ConversationService.MessageStart
+        do throws(OmegaError) {
+            started = try start()
+        } catch {
+            if wantsEvents { services.closeStream(keyID: key.id) }
+            throw error
         }
-        let events = try services.conversations.events(
-            conversationID: conversationID, after: start.afterSequence, messageID: start.assistantMessage.id)
-        return try sse(events, key: key, services: services, headers: [HeaderName("X-Message-Id")!: start.assistantMessage.id])
+        guard wantsEvents else {
+            return .json(
+                [
+                    "conversationId": .string(conversationID), "messageId": .string(started.assistantMessage.id),
+                    "userMessageId": started.userMessage.map { .string($0.id) } ?? .null,
+                    "events": .string("/api/omega/conversations/\(conversationID)/events"),
+                    "afterEventId": .integer(started.afterSequence),
+                ], status: 202)
+        }
+        let events: ConversationEventStream
+        do throws(OmegaError) {
+            events = try services.conversations.events(
+                conversationID: conversationID, after: started.afterSequence, messageID: started.assistantMessage.id)
+        } catch {
+            services.closeStream(keyID: key.id)
+            throw error
+        }
+        return sse(
+            events, key: key, services: services, headers: [HeaderName("X-Message-Id")!: started.assistantMessage.id])
     }
 
-    /// Conversation events as SSE, counted against the key's open streams.
-    static func sse(
-        _ events: ConversationEventStream, key: APIKey, services: APIServices, headers: HTTPFields = [:]
-    ) throws(OmegaError) -> Response {
+    /// Claims one of the key's stream slots (`RATE_LIMITED` when it holds the most).
+    static func claimStream(key: APIKey, services: APIServices) throws(OmegaError) {
         guard services.openStream(keyID: key.id) else {
             throw OmegaError(
                 .rateLimited, "this key holds \(APIServices.maximumStreamsPerKey) event streams open already",
                 details: ["retryAfterSeconds": 1])
         }
+    }
+
+    /// Conversation events as SSE on a slot the key claimed (``claimStream(key:services:)``), freed when
+    /// the stream ends.
+    static func sse(
+        _ events: ConversationEventStream, key: APIKey, services: APIServices, headers: HTTPFields = [:]
+    ) -> Response {
         services.metrics.streamOpened()
         let mapped = events.map { ServerSentEvents.Event(id: String($0.sequence), type: $0.type, data: $0.data) }
         return ServerSentEvents.response(mapped, headers: headers) {

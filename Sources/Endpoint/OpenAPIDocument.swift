@@ -11,7 +11,7 @@ enum OpenAPIDocument {
     "title": "Omega Exec",
     "version": "0.12.0",
     "summary": "Run untrusted AI tool packages in a jail, through conversations, tools and runs.",
-    "description": "The HTTP endpoint of an Omega Exec appliance (`omega-exec serve`, DESIGN §10): the conversations API of the Omega PRD, tools and runs as resources, status, metrics and this contract.\n\n**Authentication.** Every `/api` operation needs an API key: `Authorization: Bearer omx_…` (create one with `omega-exec keys create --name NAME --user USER`; the secret is shown once and stored hashed). Each key has a rate limit (429 `RATE_LIMITED` with `Retry-After`) and holds at most 64 event streams open.\n\n**Errors** are the DESIGN §5 object `{\"success\": false, \"error\": \"…\", \"details\": {\"code\": \"…\", …}}`, each code with one HTTP status. Request bodies are JSON objects of at most 1 MiB (`Content-Type: application/json`), whose fields must all be known to the operation (an unknown one is 400 `INVALID_INPUT` naming it); `null` is the same as absent.\n\n**Conversations.** Ids are UUIDs: anyone holding a conversation's id and a valid key may read and post to it, but tools run only with the owner's credentials, and only the owner's keys store credentials. Answers stream as Server-Sent Events (`text/event-stream`); a client that accepts only JSON gets 202 with the ids and reads the stream later, resuming with `Last-Event-ID`.\n\n**Not described here:** `POST /mcp` (MCP Streamable HTTP, JSON-RPC 2.0, the same API keys; DESIGN §9) and `GET`/`POST /credentials/{ticket}` (the credential page a human opens from an MCP elicitation link). Every route refuses a browser request whose `Origin` is not the server's own or allowed with `--allow-origin` (403, a JSON-RPC error object), and answers 503 while the server cannot open its stores.\n"
+    "description": "The HTTP endpoint of an Omega Exec appliance (`omega-exec serve`, DESIGN §10): the conversations API of the Omega PRD, tools and runs as resources, status, metrics and this contract.\n\n**Authentication.** Every `/api` operation needs an API key: `Authorization: Bearer omx_…` (create one with `omega-exec keys create --name NAME --user USER`; the secret is shown once and stored hashed). Each key has a rate limit (429 `RATE_LIMITED` with `Retry-After`) and holds at most 64 event streams open.\n\n**Errors** are the DESIGN §5 object `{\"success\": false, \"error\": \"…\", \"details\": {\"code\": \"…\", …}}`, each code with one HTTP status. Request bodies are JSON objects of at most 1 MiB (`Content-Type: application/json`), whose fields must all be known to the operation (an unknown one is 400 `INVALID_INPUT` naming it); `null` is the same as absent.\n\n**Conversations.** Ids are UUIDs: anyone holding a conversation's id and a valid key may read and post to it, but tools run only with the owner's credentials, and only the owner's keys store credentials. Answers stream as Server-Sent Events (`text/event-stream`); a client that accepts only JSON gets 202 with the ids and reads the stream later, resuming with `Last-Event-ID`.\n\n**Not described here:** `POST /mcp` (MCP Streamable HTTP, JSON-RPC 2.0, the same API keys; DESIGN §9) and `GET`/`POST /credentials/{ticket}` (the credential page a human opens from an MCP elicitation link).\n\n**Every route** refuses a browser request whose `Origin` is not the server's own or allowed with `--allow-origin` (403: `POLICY_DENIED` under `/api`, a JSON-RPC error object elsewhere). Under `/api`, a path or a method that no operation here takes is 404 `NOT_FOUND`. A server whose stores cannot be opened answers 503 (a JSON-RPC error object) until it exits.\n"
   },
   "servers": [
     {
@@ -98,7 +98,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "413": {
             "$ref": "#/components/responses/PayloadTooLarge"
@@ -166,7 +166,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
@@ -217,7 +217,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -268,7 +268,7 @@ enum OpenAPIDocument {
         },
         "responses": {
           "200": {
-            "description": "The answer as Server-Sent Events, from `message.created` (or `message.resumed`) to the message's terminal event (`message.completed`, `message.paused`, `message.failed`, `message.cancelled` or `message.interrupted`), then the stream ends. The message runs on the server whatever the client does: closing the stream does not cancel it (`POST …/cancel` does), and `GET …/events` with `Last-Event-ID` resumes it.\n\nEach event is `id: <sequence>` (the conversation's event number, from 1, without gaps), `event: <type>` and one `data:` line of compact JSON; a `: keepalive` comment follows every 15 s without an event. The types and their data:\n\n- `message.created`: `{\"userMessage\": Message, \"assistantMessageId\", \"model\": ModelIdentity}`\n- `plan`: the offline planner's plans for the request: `{\"plan\", \"confidence\", \"reasoning\", \"plans\": [Plan], \"model\", \"query\", \"toolsFound\"}`\n- `token`: `{\"text\"}`, text of the answer as it streams\n- `tool.started`: `{\"toolCallId\", \"callId\", \"name\", \"index\", \"arguments\", \"toolId\"?, \"runId\"?}` (a tool run is announced once its run exists, with `runId`)\n- `tool.output`: `{\"toolCallId\", \"runId\", \"data\"}`\n- `tool.finished`: `{\"toolCallId\", \"callId\", \"name\", \"status\", \"isError\", \"toolId\"?, \"runId\"?}` with `\"output\"` or, for a failure, `\"error\"` (the error object) and `\"alternatives\"`\n- `pause`: `{\"messageId\", \"kind\": \"credentials\"|\"approval\", \"toolCallId\", \"runId\", \"toolId\", \"error\": Error, \"provideWith\"}`, with `\"credentialRequestId\"` and `\"missingVars\"` for credentials\n- `message.paused`: `{\"messageId\", \"kind\"}`\n- `message.resumed`: `{\"messageId\", \"credentialRequestId\", \"names\"}`\n- `message.completed`: `{\"message\": Message, \"title\"?}`\n- `message.failed`: `{\"messageId\", \"error\": Error}`\n- `message.cancelled`: `{\"messageId\", \"by\"?}`\n- `message.interrupted`: `{\"messageId\", \"reason\"}` (the server stopped while it ran)\n- `error` (no id): the stream itself failed: `{\"success\": false, \"error\", \"details\": {\"code\": \"INTERNAL_ERROR\"}}`, then the stream ends\n",
+            "description": "The answer as Server-Sent Events, from `message.created` (or `message.resumed`) to the message's terminal event (`message.completed`, `message.paused`, `message.failed`, `message.cancelled` or `message.interrupted`), then the stream ends. The message runs on the server whatever the client does: closing the stream does not cancel it (`POST …/cancel` does), and `GET …/events` with `Last-Event-ID` resumes it.\n\nEach event is `id: <sequence>` (the conversation's event number, from 1, without gaps), `event: <type>` and one `data:` line of compact JSON; a `: keepalive` comment follows every 15 s without an event. The types and their data:\n\n- `message.created`: `{\"userMessage\": Message, \"assistantMessageId\", \"model\": ModelIdentity}`\n- `plan`: the offline planner's plans for the request: `{\"plan\", \"confidence\", \"reasoning\", \"plans\": [Plan], \"model\", \"query\", \"toolsFound\"}`\n- `token`: `{\"text\"}`, text of the answer as it streams\n- `tool.started`: `{\"toolCallId\", \"callId\", \"name\", \"index\", \"arguments\", \"toolId\"?, \"runId\"?}` (a tool run is announced once its run exists, with `runId`)\n- `tool.output`: `{\"toolCallId\", \"runId\", \"data\"}`\n- `tool.finished`: `{\"toolCallId\", \"callId\", \"name\", \"status\", \"isError\", \"toolId\"?, \"runId\"?}` with `\"output\"` or, for a failure, `\"error\"` (the error object) and `\"alternatives\"`\n- `pause`: `{\"messageId\", \"kind\": \"credentials\"|\"approval\", \"toolCallId\", \"runId\", \"toolId\", \"error\": Error, \"provideWith\"}`, with `\"credentialRequestId\"` and `\"missingVars\"` for credentials\n- `message.paused`: `{\"messageId\", \"kind\"}`\n- `message.resumed`: `{\"messageId\", \"credentialRequestId\", \"names\"}` after credentials, `{\"messageId\", \"runId\", \"decision\", \"by\"}` after an approval\n- `message.completed`: `{\"message\": Message, \"title\"?}`\n- `message.failed`: `{\"messageId\", \"error\": Error}`\n- `message.cancelled`: `{\"messageId\", \"by\"?}`\n- `message.interrupted`: `{\"messageId\", \"reason\"}` (the server stopped while it ran)\n- `error` (no id): the stream itself failed: `{\"success\": false, \"error\", \"details\": {\"code\": \"INTERNAL_ERROR\"}}`, then the stream ends\n",
             "headers": {
               "X-Message-Id": {
                 "description": "The assistant message being answered.",
@@ -303,7 +303,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -363,7 +363,7 @@ enum OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "The events as Server-Sent Events.\n\nEach event is `id: <sequence>` (the conversation's event number, from 1, without gaps), `event: <type>` and one `data:` line of compact JSON; a `: keepalive` comment follows every 15 s without an event. The types and their data:\n\n- `message.created`: `{\"userMessage\": Message, \"assistantMessageId\", \"model\": ModelIdentity}`\n- `plan`: the offline planner's plans for the request: `{\"plan\", \"confidence\", \"reasoning\", \"plans\": [Plan], \"model\", \"query\", \"toolsFound\"}`\n- `token`: `{\"text\"}`, text of the answer as it streams\n- `tool.started`: `{\"toolCallId\", \"callId\", \"name\", \"index\", \"arguments\", \"toolId\"?, \"runId\"?}` (a tool run is announced once its run exists, with `runId`)\n- `tool.output`: `{\"toolCallId\", \"runId\", \"data\"}`\n- `tool.finished`: `{\"toolCallId\", \"callId\", \"name\", \"status\", \"isError\", \"toolId\"?, \"runId\"?}` with `\"output\"` or, for a failure, `\"error\"` (the error object) and `\"alternatives\"`\n- `pause`: `{\"messageId\", \"kind\": \"credentials\"|\"approval\", \"toolCallId\", \"runId\", \"toolId\", \"error\": Error, \"provideWith\"}`, with `\"credentialRequestId\"` and `\"missingVars\"` for credentials\n- `message.paused`: `{\"messageId\", \"kind\"}`\n- `message.resumed`: `{\"messageId\", \"credentialRequestId\", \"names\"}`\n- `message.completed`: `{\"message\": Message, \"title\"?}`\n- `message.failed`: `{\"messageId\", \"error\": Error}`\n- `message.cancelled`: `{\"messageId\", \"by\"?}`\n- `message.interrupted`: `{\"messageId\", \"reason\"}` (the server stopped while it ran)\n- `error` (no id): the stream itself failed: `{\"success\": false, \"error\", \"details\": {\"code\": \"INTERNAL_ERROR\"}}`, then the stream ends\n",
+            "description": "The events as Server-Sent Events.\n\nEach event is `id: <sequence>` (the conversation's event number, from 1, without gaps), `event: <type>` and one `data:` line of compact JSON; a `: keepalive` comment follows every 15 s without an event. The types and their data:\n\n- `message.created`: `{\"userMessage\": Message, \"assistantMessageId\", \"model\": ModelIdentity}`\n- `plan`: the offline planner's plans for the request: `{\"plan\", \"confidence\", \"reasoning\", \"plans\": [Plan], \"model\", \"query\", \"toolsFound\"}`\n- `token`: `{\"text\"}`, text of the answer as it streams\n- `tool.started`: `{\"toolCallId\", \"callId\", \"name\", \"index\", \"arguments\", \"toolId\"?, \"runId\"?}` (a tool run is announced once its run exists, with `runId`)\n- `tool.output`: `{\"toolCallId\", \"runId\", \"data\"}`\n- `tool.finished`: `{\"toolCallId\", \"callId\", \"name\", \"status\", \"isError\", \"toolId\"?, \"runId\"?}` with `\"output\"` or, for a failure, `\"error\"` (the error object) and `\"alternatives\"`\n- `pause`: `{\"messageId\", \"kind\": \"credentials\"|\"approval\", \"toolCallId\", \"runId\", \"toolId\", \"error\": Error, \"provideWith\"}`, with `\"credentialRequestId\"` and `\"missingVars\"` for credentials\n- `message.paused`: `{\"messageId\", \"kind\"}`\n- `message.resumed`: `{\"messageId\", \"credentialRequestId\", \"names\"}` after credentials, `{\"messageId\", \"runId\", \"decision\", \"by\"}` after an approval\n- `message.completed`: `{\"message\": Message, \"title\"?}`\n- `message.failed`: `{\"messageId\", \"error\": Error}`\n- `message.cancelled`: `{\"messageId\", \"by\"?}`\n- `message.interrupted`: `{\"messageId\", \"reason\"}` (the server stopped while it ran)\n- `error` (no id): the stream itself failed: `{\"success\": false, \"error\", \"details\": {\"code\": \"INTERNAL_ERROR\"}}`, then the stream ends\n",
             "content": {
               "text/event-stream": {
                 "schema": {
@@ -379,7 +379,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -430,7 +430,99 @@ enum OpenAPIDocument {
         },
         "responses": {
           "200": {
-            "description": "The answer as Server-Sent Events, from `message.created` (or `message.resumed`) to the message's terminal event (`message.completed`, `message.paused`, `message.failed`, `message.cancelled` or `message.interrupted`), then the stream ends. The message runs on the server whatever the client does: closing the stream does not cancel it (`POST …/cancel` does), and `GET …/events` with `Last-Event-ID` resumes it.\n\nEach event is `id: <sequence>` (the conversation's event number, from 1, without gaps), `event: <type>` and one `data:` line of compact JSON; a `: keepalive` comment follows every 15 s without an event. The types and their data:\n\n- `message.created`: `{\"userMessage\": Message, \"assistantMessageId\", \"model\": ModelIdentity}`\n- `plan`: the offline planner's plans for the request: `{\"plan\", \"confidence\", \"reasoning\", \"plans\": [Plan], \"model\", \"query\", \"toolsFound\"}`\n- `token`: `{\"text\"}`, text of the answer as it streams\n- `tool.started`: `{\"toolCallId\", \"callId\", \"name\", \"index\", \"arguments\", \"toolId\"?, \"runId\"?}` (a tool run is announced once its run exists, with `runId`)\n- `tool.output`: `{\"toolCallId\", \"runId\", \"data\"}`\n- `tool.finished`: `{\"toolCallId\", \"callId\", \"name\", \"status\", \"isError\", \"toolId\"?, \"runId\"?}` with `\"output\"` or, for a failure, `\"error\"` (the error object) and `\"alternatives\"`\n- `pause`: `{\"messageId\", \"kind\": \"credentials\"|\"approval\", \"toolCallId\", \"runId\", \"toolId\", \"error\": Error, \"provideWith\"}`, with `\"credentialRequestId\"` and `\"missingVars\"` for credentials\n- `message.paused`: `{\"messageId\", \"kind\"}`\n- `message.resumed`: `{\"messageId\", \"credentialRequestId\", \"names\"}`\n- `message.completed`: `{\"message\": Message, \"title\"?}`\n- `message.failed`: `{\"messageId\", \"error\": Error}`\n- `message.cancelled`: `{\"messageId\", \"by\"?}`\n- `message.interrupted`: `{\"messageId\", \"reason\"}` (the server stopped while it ran)\n- `error` (no id): the stream itself failed: `{\"success\": false, \"error\", \"details\": {\"code\": \"INTERNAL_ERROR\"}}`, then the stream ends\n",
+            "description": "The answer as Server-Sent Events, from `message.created` (or `message.resumed`) to the message's terminal event (`message.completed`, `message.paused`, `message.failed`, `message.cancelled` or `message.interrupted`), then the stream ends. The message runs on the server whatever the client does: closing the stream does not cancel it (`POST …/cancel` does), and `GET …/events` with `Last-Event-ID` resumes it.\n\nEach event is `id: <sequence>` (the conversation's event number, from 1, without gaps), `event: <type>` and one `data:` line of compact JSON; a `: keepalive` comment follows every 15 s without an event. The types and their data:\n\n- `message.created`: `{\"userMessage\": Message, \"assistantMessageId\", \"model\": ModelIdentity}`\n- `plan`: the offline planner's plans for the request: `{\"plan\", \"confidence\", \"reasoning\", \"plans\": [Plan], \"model\", \"query\", \"toolsFound\"}`\n- `token`: `{\"text\"}`, text of the answer as it streams\n- `tool.started`: `{\"toolCallId\", \"callId\", \"name\", \"index\", \"arguments\", \"toolId\"?, \"runId\"?}` (a tool run is announced once its run exists, with `runId`)\n- `tool.output`: `{\"toolCallId\", \"runId\", \"data\"}`\n- `tool.finished`: `{\"toolCallId\", \"callId\", \"name\", \"status\", \"isError\", \"toolId\"?, \"runId\"?}` with `\"output\"` or, for a failure, `\"error\"` (the error object) and `\"alternatives\"`\n- `pause`: `{\"messageId\", \"kind\": \"credentials\"|\"approval\", \"toolCallId\", \"runId\", \"toolId\", \"error\": Error, \"provideWith\"}`, with `\"credentialRequestId\"` and `\"missingVars\"` for credentials\n- `message.paused`: `{\"messageId\", \"kind\"}`\n- `message.resumed`: `{\"messageId\", \"credentialRequestId\", \"names\"}` after credentials, `{\"messageId\", \"runId\", \"decision\", \"by\"}` after an approval\n- `message.completed`: `{\"message\": Message, \"title\"?}`\n- `message.failed`: `{\"messageId\", \"error\": Error}`\n- `message.cancelled`: `{\"messageId\", \"by\"?}`\n- `message.interrupted`: `{\"messageId\", \"reason\"}` (the server stopped while it ran)\n- `error` (no id): the stream itself failed: `{\"success\": false, \"error\", \"details\": {\"code\": \"INTERNAL_ERROR\"}}`, then the stream ends\n",
+            "headers": {
+              "X-Message-Id": {
+                "description": "The assistant message resumed.",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "text/event-stream": {
+                "schema": {
+                  "$ref": "#/components/schemas/ConversationStreamEvent"
+                }
+              }
+            }
+          },
+          "202": {
+            "description": "For a client whose `Accept` header does not allow `text/event-stream`: the message started (or resumed); read its events from `events` after `afterEventId`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/MessageAccepted"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          }
+        }
+      }
+    },
+    "/api/omega/conversations/{id}/approvals": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "description": "The conversation's id: a lowercase hyphenated UUID. Any other text is answered 404 `NOT_FOUND`, like an unknown conversation.",
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      ],
+      "post": {
+        "operationId": "answerApproval",
+        "tags": [
+          "conversations"
+        ],
+        "summary": "Approve or decline the call a paused message waits on, and resume it",
+        "description": "For a tool call that needs a human's approval (an external write, a high risk, an elevated scope, or safe mode). Only the owner's keys may answer (403 `POLICY_DENIED` otherwise); 409 `INVALID_STATE` when no call waits for an approval (or not for `runId`). The message goes on, streaming like `POST …/messages`.",
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ApprovalAnswer"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The answer as Server-Sent Events, from `message.created` (or `message.resumed`) to the message's terminal event (`message.completed`, `message.paused`, `message.failed`, `message.cancelled` or `message.interrupted`), then the stream ends. The message runs on the server whatever the client does: closing the stream does not cancel it (`POST …/cancel` does), and `GET …/events` with `Last-Event-ID` resumes it.\n\nEach event is `id: <sequence>` (the conversation's event number, from 1, without gaps), `event: <type>` and one `data:` line of compact JSON; a `: keepalive` comment follows every 15 s without an event. The types and their data:\n\n- `message.created`: `{\"userMessage\": Message, \"assistantMessageId\", \"model\": ModelIdentity}`\n- `plan`: the offline planner's plans for the request: `{\"plan\", \"confidence\", \"reasoning\", \"plans\": [Plan], \"model\", \"query\", \"toolsFound\"}`\n- `token`: `{\"text\"}`, text of the answer as it streams\n- `tool.started`: `{\"toolCallId\", \"callId\", \"name\", \"index\", \"arguments\", \"toolId\"?, \"runId\"?}` (a tool run is announced once its run exists, with `runId`)\n- `tool.output`: `{\"toolCallId\", \"runId\", \"data\"}`\n- `tool.finished`: `{\"toolCallId\", \"callId\", \"name\", \"status\", \"isError\", \"toolId\"?, \"runId\"?}` with `\"output\"` or, for a failure, `\"error\"` (the error object) and `\"alternatives\"`\n- `pause`: `{\"messageId\", \"kind\": \"credentials\"|\"approval\", \"toolCallId\", \"runId\", \"toolId\", \"error\": Error, \"provideWith\"}`, with `\"credentialRequestId\"` and `\"missingVars\"` for credentials\n- `message.paused`: `{\"messageId\", \"kind\"}`\n- `message.resumed`: `{\"messageId\", \"credentialRequestId\", \"names\"}` after credentials, `{\"messageId\", \"runId\", \"decision\", \"by\"}` after an approval\n- `message.completed`: `{\"message\": Message, \"title\"?}`\n- `message.failed`: `{\"messageId\", \"error\": Error}`\n- `message.cancelled`: `{\"messageId\", \"by\"?}`\n- `message.interrupted`: `{\"messageId\", \"reason\"}` (the server stopped while it ran)\n- `error` (no id): the stream itself failed: `{\"success\": false, \"error\", \"details\": {\"code\": \"INTERNAL_ERROR\"}}`, then the stream ends\n",
             "headers": {
               "X-Message-Id": {
                 "description": "The assistant message resumed.",
@@ -538,7 +630,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -628,7 +720,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -708,7 +800,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -801,7 +893,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
@@ -945,18 +1037,11 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "`POLICY_DENIED` (a scope the policy does not grant), or a browser `Origin` that is not allowed (a JSON-RPC error object).",
+            "description": "`POLICY_DENIED`: a scope the policy does not grant, or a browser `Origin` that is not allowed.",
             "content": {
               "application/json": {
                 "schema": {
-                  "anyOf": [
-                    {
-                      "$ref": "#/components/schemas/RunFailure"
-                    },
-                    {
-                      "$ref": "#/components/schemas/JSONRPCErrorResponse"
-                    }
-                  ]
+                  "$ref": "#/components/schemas/RunFailure"
                 }
               }
             }
@@ -1086,7 +1171,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -1155,7 +1240,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -1234,7 +1319,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -1282,7 +1367,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefused"
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
@@ -1322,7 +1407,7 @@ enum OpenAPIDocument {
             }
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefusedRPC"
           }
         }
       }
@@ -1348,7 +1433,7 @@ enum OpenAPIDocument {
             }
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefusedRPC"
           },
           "503": {
             "description": "The server serves no `/api` (and so no metrics).",
@@ -1384,7 +1469,7 @@ enum OpenAPIDocument {
             }
           },
           "403": {
-            "$ref": "#/components/responses/ForbiddenOrigin"
+            "$ref": "#/components/responses/OriginRefusedRPC"
           }
         }
       }
@@ -1429,24 +1514,27 @@ enum OpenAPIDocument {
         }
       },
       "Forbidden": {
-        "description": "`POLICY_DENIED`, or a browser `Origin` that is not allowed (a JSON-RPC error object).",
+        "description": "`POLICY_DENIED`: the key's user is not the conversation's owner (tools run with the owner's credentials, so only the owner's keys store them or approve calls), or a browser `Origin` that is not allowed.",
         "content": {
           "application/json": {
             "schema": {
-              "anyOf": [
-                {
-                  "$ref": "#/components/schemas/Error"
-                },
-                {
-                  "$ref": "#/components/schemas/JSONRPCErrorResponse"
-                }
-              ]
+              "$ref": "#/components/schemas/Error"
             }
           }
         }
       },
-      "ForbiddenOrigin": {
-        "description": "A browser `Origin` that is not allowed (DNS-rebinding protection; start the server with `--allow-origin`).",
+      "OriginRefused": {
+        "description": "`POLICY_DENIED`: a browser `Origin` that is not allowed (DNS-rebinding protection; start the server with `--allow-origin`).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "OriginRefusedRPC": {
+        "description": "A browser `Origin` that is not allowed (DNS-rebinding protection; start the server with `--allow-origin`), as a JSON-RPC error object.",
         "content": {
           "application/json": {
             "schema": {
@@ -1600,7 +1688,7 @@ enum OpenAPIDocument {
       },
       "JSONRPCErrorResponse": {
         "type": "object",
-        "description": "What the server answers before any route sees a request: a browser `Origin` that is not allowed (403), or a server that is not ready (503).",
+        "description": "What the routes outside `/api` answer before any handler sees a request: a browser `Origin` that is not allowed (403), or a server that serves no `/api` (503).",
         "required": [
           "jsonrpc",
           "id",
@@ -1683,7 +1771,7 @@ enum OpenAPIDocument {
               "string",
               "null"
             ],
-            "description": "1–80 characters, not blank, no control characters; otherwise the title is set from the first message once it is answered.",
+            "description": "1–80 characters (Unicode code points), not blank, no control characters; otherwise the title is set from the first message once it is answered.",
             "minLength": 1,
             "maxLength": 80,
             "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$"
@@ -1693,7 +1781,7 @@ enum OpenAPIDocument {
       "MessageCreate": {
         "type": "object",
         "additionalProperties": false,
-        "description": "`content`, or `planId` (with `choice`) to run a plan as proposed (its request is the content when `content` is absent).",
+        "description": "`content`, or `planId` (with `choice` and `input`) to run a plan as proposed (its request is the content when `content` is absent).",
         "properties": {
           "content": {
             "type": [
@@ -1721,50 +1809,85 @@ enum OpenAPIDocument {
             "minimum": 1,
             "maximum": 3,
             "description": "Which plan of `planId` to run (default 1); needs `planId`."
+          },
+          "input": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "Members that complete or correct the input of the chosen plan's tool steps (over the plan's own); needs `planId`."
           }
         },
-        "anyOf": [
+        "allOf": [
           {
-            "required": [
-              "content"
-            ],
-            "properties": {
-              "content": {
-                "type": "string"
+            "anyOf": [
+              {
+                "required": [
+                  "content"
+                ],
+                "properties": {
+                  "content": {
+                    "type": "string"
+                  }
+                }
+              },
+              {
+                "required": [
+                  "planId"
+                ],
+                "properties": {
+                  "planId": {
+                    "type": "string"
+                  }
+                }
+              }
+            ]
+          },
+          {
+            "if": {
+              "required": [
+                "choice"
+              ],
+              "properties": {
+                "choice": {
+                  "type": "integer"
+                }
+              }
+            },
+            "then": {
+              "required": [
+                "planId"
+              ],
+              "properties": {
+                "planId": {
+                  "type": "string"
+                }
               }
             }
           },
           {
-            "required": [
-              "planId"
-            ],
-            "properties": {
-              "planId": {
-                "type": "string"
+            "if": {
+              "required": [
+                "input"
+              ],
+              "properties": {
+                "input": {
+                  "type": "object"
+                }
+              }
+            },
+            "then": {
+              "required": [
+                "planId"
+              ],
+              "properties": {
+                "planId": {
+                  "type": "string"
+                }
               }
             }
           }
-        ],
-        "if": {
-          "required": [
-            "choice"
-          ],
-          "properties": {
-            "choice": {
-              "type": "integer"
-            }
-          }
-        },
-        "then": {
-          "required": [
-            "planId"
-          ],
-          "properties": {
-            "planId": {
-              "type": "string"
-            }
-          }
-        }
+        ]
       },
       "CredentialsProvide": {
         "type": "object",
@@ -1786,6 +1909,30 @@ enum OpenAPIDocument {
             "additionalProperties": {
               "type": "string"
             }
+          }
+        }
+      },
+      "ApprovalAnswer": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "decision"
+        ],
+        "properties": {
+          "runId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The paused run (from the `pause` event); absent: the conversation's one waiting approval."
+          },
+          "decision": {
+            "type": "string",
+            "enum": [
+              "approve",
+              "decline"
+            ],
+            "description": "`approve`: the run goes on from the step that paused, approved by the key's user; `decline`: its run is cancelled and the model is told the call was declined."
           }
         }
       },
@@ -2545,6 +2692,7 @@ enum OpenAPIDocument {
           "input",
           "result",
           "replayOf",
+          "user",
           "events",
           "toolRuns"
         ],
@@ -2605,6 +2753,10 @@ enum OpenAPIDocument {
               "string",
               "null"
             ]
+          },
+          "user": {
+            "type": "string",
+            "description": "The user whose credentials the run used."
           },
           "events": {
             "type": "array",
@@ -3168,9 +3320,7 @@ enum OpenAPIDocument {
                 "contentSchema": {
                   "type": "object",
                   "required": [
-                    "messageId",
-                    "credentialRequestId",
-                    "names"
+                    "messageId"
                   ],
                   "properties": {
                     "messageId": {
@@ -3184,6 +3334,19 @@ enum OpenAPIDocument {
                       "items": {
                         "type": "string"
                       }
+                    },
+                    "runId": {
+                      "type": "string"
+                    },
+                    "decision": {
+                      "type": "string",
+                      "enum": [
+                        "approve",
+                        "decline"
+                      ]
+                    },
+                    "by": {
+                      "type": "string"
                     }
                   }
                 }

@@ -92,11 +92,7 @@ enum RunRoutes {
             let detail = try visibleRun(context, key, services)
             let after = try ServerSentEvents.lastEventID(request.headers).get()
             let subscription = try services.service.events(runID: detail.record.id, after: after, follow: true)
-            guard services.openStream(keyID: key.id) else {
-                throw OmegaError(
-                    .rateLimited, "this key holds \(APIServices.maximumStreamsPerKey) event streams open already",
-                    details: ["retryAfterSeconds": 1])
-            }
+            try ConversationRoutes.claimStream(key: key, services: services)
             let events = subscription.map {
                 ServerSentEvents.Event(id: String($0.sequence), type: $0.type.rawValue, data: $0.json)
             }

@@ -4,15 +4,24 @@ extension ChatRequest {
     /// Most tokens a turn may ask for.
     public static let maximumMaxTokens = 1_000_000
 
-    /// Checks that the request can be sent to either API: `maxTokens` in 1…1,000,000, at least one
-    /// user turn, tool names of 1–64 `a-zA-Z0-9_-` and unique, every tool's input schema an object
-    /// schema, and every tool result answering an earlier call of an assistant turn.
+    /// Checks that the request can be sent to either API: a credential (when given) of printable ASCII
+    /// without spaces, `maxTokens` in 1…1,000,000, at least one user turn, tool names of 1–64
+    /// `a-zA-Z0-9_-` and unique, every tool's input schema an object schema, and every tool result
+    /// answering an earlier call of an assistant turn. No error quotes the credential.
     ///
     /// - Throws: `INVALID_INPUT` naming the field (`tools[1].name: …`, `turns[3]: …`).
     public func validate() throws(OmegaError) {
         guard (1...Self.maximumMaxTokens).contains(maxTokens) else {
             throw OmegaError(
                 .invalidInput, "maxTokens: expected an integer from 1 to \(Self.maximumMaxTokens), got \(maxTokens)")
+        }
+        if let credential, !credential.isEmpty {
+            // Its value is never quoted, not even here.
+            guard credential.utf8.count <= 8192, credential.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                throw OmegaError(
+                    .invalidInput,
+                    "credential: expected an API key of printable ASCII without spaces (at most 8192 bytes)")
+            }
         }
         var names: Set<String> = []
         for (index, tool) in tools.enumerated() {

@@ -76,6 +76,16 @@ public struct ModelServerURL: Sendable, Hashable, CustomStringConvertible {
             else { throw invalid }
             port = value
         }
+        // A key sent in the clear crosses only this machine: plain http is for loopback servers alone.
+        let hostName = host.lowercased()
+        if scheme == "http",
+            !(hostName == "localhost" || hostName == "[::1]" || hostName.hasPrefix("127."))
+        {
+            throw OmegaError(
+                .invalidInput,
+                "\(field): plain http is allowed only for a server on this machine (127.0.0.1, ::1, localhost); use https for \(hostName)",
+                details: ["field": .string(field)])
+        }
         self.scheme = scheme
         self.host = host.lowercased()
         self.port = port

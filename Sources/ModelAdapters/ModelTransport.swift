@@ -26,6 +26,8 @@ protocol ModelStreamReader: Sendable {
 /// Guarantees:
 /// - one process-wide `HTTPClient` (``client``), never one per request; redirects are never followed, so
 ///   the credential only ever goes to ``server``'s host and port;
+/// - every turn has a connection of its own (`Connection: close`), so a kept-alive connection the server
+///   closed in the meantime never fails a turn (a connection costs little beside a model's turn);
 /// - a 5xx answer is retried at most twice (after 200 ms, then 600 ms), always before anything of the
 ///   turn was streamed; every other failure is reported at once;
 /// - the whole turn (connection, answer, stream) ends within ``timeout``, else `INTERNAL_ERROR`;
@@ -98,6 +100,9 @@ struct ModelTransport: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "text/event-stream")
+        // A connection per turn: no pooled connection the server has closed meanwhile can fail a turn,
+        // and a stream left unread after its end leaves nothing behind.
+        request.headers.add(name: "Connection", value: "close")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let credentialHeader { request.headers.add(name: credentialHeader.name, value: credentialHeader.value) }
         request.body = .bytes(Array(body.jsonText.utf8))
@@ -251,8 +256,11 @@ struct ModelTransport: Sendable {
             }
         }
         let text = Self.excerpt("\(error)", redacting: secret)
-        let refused = text.lowercased().contains("refused") ? "connection refused" : text
-        return OmegaError(.internalError, "cannot connect to the model's server at \(server.hostAndPort): \(refused)")
+        if text.lowercased().contains("refused") {
+            return OmegaError(
+                .internalError, "cannot connect to the model's server at \(server.hostAndPort): connection refused")
+        }
+        return OmegaError(.internalError, "the request to the model's server at \(server.hostAndPort) failed: \(text)")
     }
 
     /// Up to `limit` bytes of a body, as text (the rest is not read).

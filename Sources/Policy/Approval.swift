@@ -13,6 +13,9 @@ public struct ApprovalKey: Sendable, Hashable, CustomStringConvertible {
     public var inputDigest: String
     /// SHA-256 of the package's description; empty when the approval is not bound to a package.
     public var packageDigest: String
+    /// The user whose credentials the approved call runs with; an approval covers that user's calls
+    /// only (empty: not bound to a user, for callers that have none).
+    public var user: String
 
     /// A key. `inputDigest` is compared case-insensitively (it is stored lowercased).
     ///
@@ -21,11 +24,13 @@ public struct ApprovalKey: Sendable, Hashable, CustomStringConvertible {
     ///   - toolVersion: The tool's version.
     ///   - inputDigest: Hex SHA-256 of the canonical input.
     ///   - packageDigest: Hex SHA-256 of the package description (empty: not bound to a package).
-    public init(toolID: String, toolVersion: String, inputDigest: String, packageDigest: String = "") {
+    ///   - user: The user whose credentials the call runs with (empty: none).
+    public init(toolID: String, toolVersion: String, inputDigest: String, packageDigest: String = "", user: String = "") {
         self.toolID = toolID
         self.toolVersion = toolVersion
         self.inputDigest = inputDigest.lowercased()
         self.packageDigest = packageDigest.lowercased()
+        self.user = user
     }
 
     /// `web.fetch@1.2.0 sha256:ab12…` (and ` package:cd34…` when bound to a package).

@@ -205,7 +205,7 @@ public struct PolicyEngine: Sendable, Hashable {
         let digest = request.inputDigest
         let key = ApprovalKey(
             toolID: request.toolID, toolVersion: request.toolVersion, inputDigest: digest,
-            packageDigest: request.packageDigest)
+            packageDigest: request.packageDigest, user: request.user)
 
         var seen = Set<String>()
         let scopes = request.scopes.filter { seen.insert($0).inserted }

@@ -60,10 +60,14 @@ public struct PolicyRequest: Sendable, Hashable {
     /// The lowercase hex SHA-256 of the input's canonical (RFC 8785) UTF-8 text: equal for inputs
     /// that differ only in key order or whitespace, different for any changed value.
     /// (Computed once, when the input is set: every decision and approval about the request reads it.)
+    /// The user whose credentials the call runs with (approvals are bound to it; empty: none).
+    public var user: String = ""
+
     public private(set) var inputDigest: String
 
     /// The identity an approval must carry to cover this request.
     public var approvalKey: ApprovalKey {
-        ApprovalKey(toolID: toolID, toolVersion: toolVersion, inputDigest: inputDigest, packageDigest: packageDigest)
+        ApprovalKey(
+            toolID: toolID, toolVersion: toolVersion, inputDigest: inputDigest, packageDigest: packageDigest, user: user)
     }
 }

@@ -11,10 +11,10 @@ extension SQLiteRunStore {
                 db,
                 sql: """
                     SELECT * FROM approvals
-                    WHERE tool_id = ? AND tool_version = ? AND input_digest = ? AND package_digest = ?
+                    WHERE tool_id = ? AND tool_version = ? AND input_digest = ? AND package_digest = ? AND user = ?
                     ORDER BY granted_at
                     """,
-                arguments: [key.toolID, key.toolVersion, key.inputDigest, key.packageDigest]
+                arguments: [key.toolID, key.toolVersion, key.inputDigest, key.packageDigest, key.user]
             ).map { row in
                 let expires: Int64? = row["expires_at"]
                 return Approval(
@@ -30,12 +30,13 @@ extension SQLiteRunStore {
             try db.execute(
                 sql: """
                     INSERT INTO approvals (tool_id, tool_version, input_digest, package_digest, granted_at, expires_at,
-                        approved_by)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                        approved_by, user)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     approval.key.toolID, approval.key.toolVersion, approval.key.inputDigest, approval.key.packageDigest,
                     approval.grantedAt.secondsSinceEpoch, approval.expiresAt?.secondsSinceEpoch, approval.approvedBy,
+                    approval.key.user,
                 ])
         }
     }

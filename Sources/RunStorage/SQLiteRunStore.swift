@@ -149,6 +149,11 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
                     CREATE INDEX approvals_by_key ON approvals(tool_id, tool_version, input_digest, package_digest);
                     """)
         }
+        // Approvals bound to the user whose credentials the call runs with (decision 54); approvals from
+        // before (user '') cover no user's call any more.
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: "ALTER TABLE approvals ADD COLUMN user TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 

@@ -40,9 +40,10 @@ public final class OmegaService: Sendable {
     /// Continues a paused run from the step that paused it (see ``ToolRunner/resume(runID:env:approvedBy:user:observer:)``).
     public func resume(
         runID: String, env: [String: String] = [:], approvedBy: String? = nil, user: String? = nil,
-        observer: EventObserver? = nil
+        keepApproval: Bool = true, observer: EventObserver? = nil
     ) async -> ExecutionOutcome {
-        await runner.resume(runID: runID, env: env, approvedBy: approvedBy, user: user, observer: observer)
+        await runner.resume(
+            runID: runID, env: env, approvedBy: approvedBy, user: user, keepApproval: keepApproval, observer: observer)
     }
 
     /// Runs a recorded run again as a new run (same package digest, version and input).

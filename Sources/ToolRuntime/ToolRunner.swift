@@ -101,11 +101,13 @@ public final class ToolRunner: Sendable {
     ///   - env: Values for declared environment variables (for this resume; never stored).
     ///   - approvedBy: When set and the run waits for an approval, grants it as this principal.
     ///   - user: The user for vault lookups (default: the run's user).
+    ///   - keepApproval: Whether an approval granted here is kept for later calls with the same input
+    ///     (false: it covers this run only).
     ///   - observer: Called with each event as it is stored.
     /// - Returns: The outcome. A run that is not paused gives `INVALID_STATE` (nothing is recorded).
     public func resume(
         runID: String, env: [String: String] = [:], approvedBy: String? = nil, user: String? = nil,
-        observer: EventObserver? = nil
+        keepApproval: Bool = true, observer: EventObserver? = nil
     ) async -> ExecutionOutcome {
         let record: RunRecord
         switch loadRun(runID) {
@@ -137,6 +139,7 @@ public final class ToolRunner: Sendable {
         let context = RunContext(
             runID: runID, tool: tool, input: record.input, providedEnv: env, user: user ?? record.user,
             approvedBy: approvedBy, observer: observer)
+        context.keepsApproval = keepApproval
         do {
             try ValidateInputStage.validateEnv(context)
         } catch {

@@ -20,10 +20,18 @@ struct OpenAPIDocumentTests {
     }
 
     @Test func theEmbeddedTextIsDocsOpenapiJSONByteForByte() throws {
-        let committed = try Data(contentsOf: Self.root.appendingPathComponent("docs/openapi.json"))
+        let committed = Array(try Data(contentsOf: Self.root.appendingPathComponent("docs/openapi.json")))
+        let embedded = Array(OpenAPIDocument.text.utf8)
+        // The first byte that differs (or the shorter length), so a failure says where, not both texts.
+        let difference =
+            zip(embedded, committed).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            ?? (embedded.count == committed.count ? nil : min(embedded.count, committed.count))
         #expect(
-            Array(OpenAPIDocument.text.utf8) == Array(committed),
-            "Sources/Endpoint/OpenAPIDocument.swift is stale: run scripts/openapi-embed.sh")
+            difference == nil,
+            """
+            Sources/Endpoint/OpenAPIDocument.swift (\(embedded.count) bytes) differs from docs/openapi.json \
+            (\(committed.count) bytes) from byte \(difference ?? 0): run scripts/openapi-embed.sh
+            """)
     }
 
     @Test func itIsAnOpenAPI31Document() throws {

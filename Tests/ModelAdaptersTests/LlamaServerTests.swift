@@ -9,8 +9,10 @@ import ToolRuntime
 /// llama.cpp vendored in PyPI's `llama-cpp-python` source distribution) serving a small GGUF chat model,
 /// started by `scripts/llama-server.sh start`, which prints the `OMEGA_TEST_LLAMA_URL` these tests read.
 ///
-/// Only the shape of the turn is checked (a real model's words vary): text events or tool calls with
-/// object arguments, a stop reason, and usage.
+/// Each adapter asks for two turns back to back: one with the tool offered and a prompt that asks for
+/// it, then one whose history holds a tool call and its result (so the server accepts the way turns are
+/// mapped). Only the shape of a turn is checked (a real model's words vary): text events or tool calls
+/// with object arguments, a stop reason, and usage.
 @Suite(.serialized) struct LlamaServerTests {
     /// The server's root URL (`http://127.0.0.1:PORT`), when one was started.
     static let serverURL = ProcessInfo.processInfo.environment["OMEGA_TEST_LLAMA_URL"].flatMap {
@@ -22,7 +24,25 @@ import ToolRuntime
         turns: [
             .system("You are a weather assistant. Use the get_weather tool to answer questions about the weather."),
             .user("What is the weather in Paris right now? Use the tool."),
-        ], tools: [weatherTool], maxTokens: 96, credential: nil)
+        ], tools: [weatherTool], maxTokens: 48, credential: nil)
+
+    /// The follow-up: the same conversation after a call of the tool and its result.
+    static let followUp = ChatRequest(
+        turns: request.turns + [
+            .assistant(
+                text: "", toolCalls: [ChatToolCall(id: "call_1", name: "get_weather", arguments: ["city": "Paris"])]),
+            .toolResult(
+                callID: "call_1", name: "get_weather", content: "{\"sky\": \"sunny\", \"celsius\": 21}", isError: false),
+        ], tools: [weatherTool], maxTokens: 48, credential: nil)
+
+    /// Asks `model` for both turns and checks them.
+    func askTwice(_ model: any ChatModel, _ adapter: String) async throws {
+        for (label, request) in [("first turn", Self.request), ("after a tool result", Self.followUp)] {
+            let log = EventLog()
+            let result = try await model.respond(to: request) { await log.append($0) }
+            await expectWellFormed(result, log, "\(adapter), \(label)")
+        }
+    }
 
     /// Checks a turn's shape and that its streamed events match it.
     func expectWellFormed(_ result: ChatTurnResult, _ log: EventLog, _ adapter: String) async {
@@ -53,9 +73,7 @@ import ToolRuntime
         let model = OpenAIChatModel(
             model: "local", baseURL: try ModelServerURL(parsing: url + "/v1"), provider: "llama.cpp",
             timeout: .seconds(240))
-        let log = EventLog()
-        let result = try await model.respond(to: Self.request) { await log.append($0) }
-        await expectWellFormed(result, log, "openai")
+        try await askTwice(model, "openai")
     }
 
     @Test(
@@ -67,8 +85,6 @@ import ToolRuntime
         let url = try #require(Self.serverURL)
         let model = AnthropicChatModel(
             model: "local", baseURL: try ModelServerURL(parsing: url), provider: "llama.cpp", timeout: .seconds(240))
-        let log = EventLog()
-        let result = try await model.respond(to: Self.request) { await log.append($0) }
-        await expectWellFormed(result, log, "anthropic")
+        try await askTwice(model, "anthropic")
     }
 }

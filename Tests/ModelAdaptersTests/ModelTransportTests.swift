@@ -220,9 +220,11 @@ import ToolRuntime
                     "turns[1]"
                 ),
             ]
-            for (request, field) in cases {
+            let newline = ChatRequest(turns: [.user("hi")], tools: [], credential: fakeKey + "\r\nX-Injected: 1")
+            for (request, field) in cases + [(newline, "credential")] {
                 let error = try #require(await failure(of: model, request))
                 #expect(error.code == .invalidInput && error.message.hasPrefix(field + ":"), "\(error.message)")
+                #expect(!mentions(error, fakeKey))
             }
             #expect(await server.requests.isEmpty)
         }

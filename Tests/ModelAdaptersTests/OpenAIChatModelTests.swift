@@ -46,6 +46,7 @@ import ToolRuntime
         #expect(sent.path == "/v1/chat/completions")
         #expect(sent.headers["authorization"] == "Bearer \(fakeKey)")
         #expect(sent.headers["content-type"] == "application/json")
+        #expect(sent.headers["accept"] == "text/event-stream")
         let expected: JSONValue = [
             "model": "fake-gpt", "stream": true, "stream_options": ["include_usage": true], "max_tokens": 77,
             "messages": [

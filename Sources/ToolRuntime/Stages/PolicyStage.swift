@@ -85,6 +85,8 @@ struct PolicyStage: PipelineStage {
             externalWrite: manifest.risk.externalWrite, readOnly: manifest.risk.readOnly, input: context.input)
         // Approvals are bound to this exact package too: a look-alike claiming the id cannot reuse them.
         request.packageDigest = context.tool.packageDigest
+        // …and to the user whose credentials it runs with: one user's approval never covers another's call.
+        request.user = context.user ?? "local"
         return request
     }
 }
