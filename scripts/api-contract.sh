@@ -9,8 +9,8 @@
 #
 # Environment:
 #   OMEGA_BIN_DIR           where the binaries are (default .build/debug)
-#   OMEGA_API_VENV          the venv (default $HOME/.cache/omega-exec/api-venv; made once, and again
-#                           when the pinned schemathesis version changes)
+#   OMEGA_API_VENV          the venv (default $HOME/.cache/omega-exec/api-venv, shared with
+#                           scripts/api-integration.sh; see below)
 #   OMEGA_API_MAX_EXAMPLES  test cases per operation and phase (default 50: about 2,000 cases in
 #                           one to two minutes)
 #   OMEGA_API_DOCUMENT      test this file instead of the served document (while editing
@@ -26,7 +26,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 # schemathesis and its whole closure, pinned, so that a fresh machine gets exactly what this suite was
-# proven with (a change here rebuilds the venv).
+# proven with. The venv is shared with other suites (scripts/api-integration.sh): it is made only when
+# missing, one script at a time, and these packages are installed into it only when they are not there
+# at exactly these versions (never removing what others put there).
 requirements='anyio==4.16.0
 certifi==2026.10.19.post1
 charset-normalizer==3.5.3
@@ -55,28 +57,43 @@ typing_extensions==4.16.0
 urllib3==2.8.0
 Werkzeug==3.1.9'
 venv="${OMEGA_API_VENV:-$HOME/.cache/omega-exec/api-venv}"
-stamp="$venv/.omega-requirements.sha256"
-want=$(printf '%s\n' "$requirements" | sha256sum | cut -d' ' -f1)
-
-if [ ! -x "$venv/bin/schemathesis" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock 9
+if [ ! -x "$venv/bin/python" ]; then
     command -v python3 >/dev/null 2>&1 || { echo "api-contract: python3 is needed (apt-get install python3 python3-venv)" >&2; exit 2; }
-    echo "api-contract: creating the venv at $venv" >&2
     if [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ] && [ -n "$(ls -A "$venv" 2>/dev/null)" ]; then
         echo "api-contract: $venv exists and is not a venv; refusing to replace it (set OMEGA_API_VENV)" >&2
         exit 2
     fi
+    echo "api-contract: creating the venv at $venv" >&2
     rm -rf "$venv"
-    mkdir -p "$(dirname "$venv")"
     if ! python3 -m venv "$venv"; then
         echo "api-contract: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2
         rm -rf "$venv"
         exit 2
     fi
-    printf '%s\n' "$requirements" > "$venv/requirements.txt"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
-        -r "$venv/requirements.txt" >&2
-    echo "$want" > "$stamp"
 fi
+if ! printf '%s\n' "$requirements" | "$venv/bin/python" -c '
+import sys
+from importlib import metadata
+
+for line in sys.stdin:
+    name, _, version = line.strip().partition("==")
+    try:
+        if name and metadata.version(name) != version:
+            sys.exit(1)
+    except metadata.PackageNotFoundError:
+        sys.exit(1)
+'; then
+    echo "api-contract: installing schemathesis and its pinned dependencies into $venv" >&2
+    pins=$(mktemp)
+    printf '%s\n' "$requirements" > "$pins"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: -r "$pins" >&2 \
+        || { rm -f "$pins"; exit 2; }
+    rm -f "$pins"
+fi
+exec 9>&-
 
 bin="${OMEGA_BIN_DIR:-$root/.build/debug}"
 omega="$bin/omega-exec"
@@ -106,8 +123,9 @@ while IFS= read -r name; do unset_omega+=(-u "$name"); done < <(env | sed -n 's/
 omega_env=(env "${unset_omega[@]}" OMEGA_HOME="$work/home" OMEGA_STARTER_TOOLS="$root/Manifests"
     OMEGA_LOG_LEVEL="${OMEGA_API_LOG_LEVEL:-notice}")
 
-key=$("${omega_env[@]}" "$omega" keys create --name api-contract --user contract --json 2>/dev/null \
-    | python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
+key=$("${omega_env[@]}" "$omega" keys create --name api-contract --user contract --json 2>"$work/keys.err" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])') \
+    || { echo "api-contract: omega-exec keys create failed:" >&2; cat "$work/keys.err" >&2; exit 1; }
 
 # The key's rate limit is raised so that the run tests the routes rather than the limiter (whose 429
 # stays documented and is accepted wherever it occurs).
@@ -159,8 +177,9 @@ PY
 echo "api-contract: run ${run_id:-(none: the run operations get generated ids only)} for the run operations" >&2
 
 # Checks: all of them (--checks all), but
-# - unsupported_method: the server answers 404, not 405 with `Allow`, to a method a path does not
-#   serve (Hummingbird's router has no 405): a known gap of the server, not of the contract.
+# - unsupported_method: to a method a path does not take, the server answers 404 (NOT_FOUND under
+#   /api, Hummingbird's empty 404 elsewhere), not 405 with `Allow` (RFC 9110 §15.5.6): a known gap
+#   of the server (its router has no 405), not of the contract.
 # - ensure_resource_availability: 404 NOT_FOUND also names what a body refers to inside a
 #   conversation (a `messageId` or `planId` it does not hold), which this check takes for the
 #   conversation created just before being gone. (Disabling it per operation does not work:
@@ -202,6 +221,8 @@ if [ -n "${OMEGA_API_DOCUMENT:-}" ]; then
     schema_options=(--url "$url")
 fi
 
+# One worker: hypothesis describes its strategies by parsing source with `ast`, which CPython 3.11
+# can fail at from two threads at once ("AST constructor recursion depth mismatch").
 out="$work/schemathesis.out"
 set +e
 "$venv/bin/schemathesis" --config-file "$config" run "$schema" "${schema_options[@]}" \

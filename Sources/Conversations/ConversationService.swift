@@ -116,7 +116,8 @@ public final class ConversationService: Sendable {
     /// - Throws: `INVALID_INPUT` naming `title`; `INTERNAL_ERROR`.
     public func create(caller: ConversationCaller, title: String? = nil) throws(OmegaError) -> ConversationRecord {
         if let title {
-            guard !title.trimmingCharacters(in: .whitespaces).isEmpty, title.unicodeScalars.count <= Self.maximumTitleCharacters,
+            guard !title.trimmingCharacters(in: .whitespaces).isEmpty,
+                title.unicodeScalars.count <= Self.maximumTitleCharacters,
                 !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
             else {
                 throw OmegaError(

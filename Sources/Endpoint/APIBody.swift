@@ -69,7 +69,7 @@ enum APIBody {
         switch members[field] {
         case nil, .null?: return .success(nil)
         case .integer(let value)? where range.contains(Int(clamping: value)): return .success(Int(value))
-        case .number(let value)? where value.rounded() == value && Double(range.lowerBound) <= value && value <= Double(range.upperBound): return .success(Int(value))
+        case .number(let value)? where Int(exactly: value).map(range.contains) == true: return .success(Int(value))
         default:
             return .failure(
                 OmegaError(

@@ -65,7 +65,7 @@ enum ConversationRoutes {
         }
         api.add(router, .post, base + "/:id/credentials") { request, context, key, services throws(OmegaError) in
             let body = try await APIBody.object(request, allowed: ["credentialRequestId", "values"]).get()
-            guard body["values"] != nil else {
+            guard body["values"].map({ $0 != .null }) == true else {
                 throw OmegaError(.invalidInput, "values: expected an object of the names asked for", details: ["field": "values"])
             }
             let requestID = try APIBody.string(body, "credentialRequestId").get()

@@ -67,7 +67,7 @@ enum RunRoutes {
                 record(outcome)
                 if outcome.succeeded { return .json(outcome.json, status: 200) }
                 let error = outcome.error ?? OmegaError(.internalError, "the run ended without a result")
-                return .json(outcome.json, status: error.code.httpStatus)
+                return .error(error, body: outcome.json)
             }
             let created = Eventual<String>()
             let service = services.service
