@@ -117,7 +117,8 @@ extension ConversationStore {
                 let running =
                     try String.fetchOne(
                         db,
-                        sql: "SELECT id FROM messages WHERE conversation_id = ? AND status = 'running' ORDER BY seq DESC",
+                        sql:
+                            "SELECT id FROM messages WHERE conversation_id = ? AND status = 'running' ORDER BY seq DESC",
                         arguments: [pair.user.conversationID]) ?? ""
                 return .busy(running)
             }
@@ -139,7 +140,8 @@ extension ConversationStore {
                     """,
                 arguments: [now, pair.user.conversationID])
             try db.execute(
-                sql: "UPDATE messages SET status = 'cancelled', updated_at = ? WHERE conversation_id = ? AND status = 'paused'",
+                sql:
+                    "UPDATE messages SET status = 'cancelled', updated_at = ? WHERE conversation_id = ? AND status = 'paused'",
                 arguments: [now, pair.user.conversationID])
             let next =
                 (try Int64.fetchOne(
@@ -177,7 +179,8 @@ extension ConversationStore {
                 == MessageRecord.Status.paused.rawValue
             guard pending, paused else { return false }
             try db.execute(
-                sql: "UPDATE credential_requests SET status = 'provided', resolved_at = ?, resolved_by = ? WHERE id = ?",
+                sql:
+                    "UPDATE credential_requests SET status = 'provided', resolved_at = ?, resolved_by = ? WHERE id = ?",
                 arguments: [nowMs, user, askID])
             try db.execute(
                 sql: "UPDATE messages SET status = 'running', owner_process = ?, updated_at = ? WHERE id = ?",
@@ -291,13 +294,19 @@ extension ConversationStore {
         let running = try read("find running messages") { db in
             try Row.fetchAll(
                 db, sql: "SELECT id, conversation_id, owner_process FROM messages WHERE status = 'running'"
-            ).map { (id: $0["id"] as String, conversation: $0["conversation_id"] as String, owner: $0["owner_process"] as String?) }
+            ).map {
+                (
+                    id: $0["id"] as String, conversation: $0["conversation_id"] as String,
+                    owner: $0["owner_process"] as String?
+                )
+            }
         }
         var marked: [String] = []
         for message in running where !(message.owner.map(isAlive) ?? false) {
             let done = try write("mark message interrupted") { db -> Bool in
                 try db.execute(
-                    sql: "UPDATE messages SET status = 'interrupted', updated_at = ? WHERE id = ? AND status = 'running'",
+                    sql:
+                        "UPDATE messages SET status = 'interrupted', updated_at = ? WHERE id = ? AND status = 'running'",
                     arguments: [nowMs, message.id])
                 guard db.changesCount == 1 else { return false }
                 try db.execute(

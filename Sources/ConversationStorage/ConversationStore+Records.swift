@@ -20,7 +20,8 @@ extension ConversationStore {
     public func saveToolCall(_ call: ToolCallRecord) throws(ConversationStoreError) {
         try write("save tool call") { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO tool_calls (\(Self.toolCallColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT OR REPLACE INTO tool_calls (\(Self.toolCallColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
                     call.id, call.conversationID, call.messageID, call.index, call.callID, call.name, call.toolID,
                     call.arguments.jsonText, call.runID, call.status, Self.text(call.result), call.createdAtMs,
@@ -34,7 +35,8 @@ extension ConversationStore {
         try read("read tool calls") { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT \(Self.toolCallColumns) FROM tool_calls WHERE conversation_id = ? ORDER BY created_at, idx",
+                sql:
+                    "SELECT \(Self.toolCallColumns) FROM tool_calls WHERE conversation_id = ? ORDER BY created_at, idx",
                 arguments: [conversationID]
             ).map(Self.toolCall)
         }
@@ -114,7 +116,8 @@ extension ConversationStore {
     public func saveCredentialAsk(_ ask: CredentialAsk) throws(ConversationStoreError) {
         try write("save credential request") { db in
             try db.execute(
-                sql: "INSERT INTO credential_requests (\(Self.credentialColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO credential_requests (\(Self.credentialColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
                     ask.id, ask.conversationID, ask.messageID, ask.runID, ask.toolID, ask.missing.jsonText,
                     ask.status.rawValue, ask.createdAtMs, ask.resolvedAtMs, ask.resolvedBy,
@@ -127,7 +130,8 @@ extension ConversationStore {
         try read("read credential requests") { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT \(Self.credentialColumns) FROM credential_requests WHERE conversation_id = ? ORDER BY created_at, id",
+                sql:
+                    "SELECT \(Self.credentialColumns) FROM credential_requests WHERE conversation_id = ? ORDER BY created_at, id",
                 arguments: [conversationID]
             ).map(Self.credentialAsk)
         }

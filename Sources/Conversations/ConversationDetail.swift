@@ -101,7 +101,9 @@ public struct ConversationDetail: Sendable {
         for message in messages {
             let who = message.role == .user ? "User (\(Self.inline(message.author)))" : "Assistant"
             text += "## \(who)\n\n"
-            if message.role == .assistant, message.status != .complete { text += "_Status: \(message.status.rawValue)_\n\n" }
+            if message.role == .assistant, message.status != .complete {
+                text += "_Status: \(message.status.rawValue)_\n\n"
+            }
             // The words are quoted as text: a message cannot forge headings, links or HTML in the export.
             if !message.content.isEmpty { text += Self.fenced(message.content, language: "text") }
             for call in calls[message.id] ?? [] {

@@ -61,8 +61,10 @@ public struct ConversationEventStream: AsyncSequence, Sendable {
                     let state = try? stream.store.conversation(id: stream.conversationID)?.state
                     if state != .running {
                         // Anything appended before the state changed is read now, or the stream ends.
-                        buffer = (try? stream.store.events(
-                                conversationID: stream.conversationID, after: last, limit: ConversationEventStream.batch))
+                        buffer =
+                            (try? stream.store.events(
+                                conversationID: stream.conversationID, after: last, limit: ConversationEventStream.batch
+                            ))
                             ?? []
                         if buffer.isEmpty { finished = true }
                         continue

@@ -23,7 +23,8 @@ extension ConversationService {
     static let tools: [ChatTool] = [
         ChatTool(
             name: "registry_search",
-            description: "Search the tool registry by what a tool does. Returns tools with id, description, input schema, and which keys they need.",
+            description:
+                "Search the tool registry by what a tool does. Returns tools with id, description, input schema, and which keys they need.",
             inputSchema: [
                 "type": "object",
                 "properties": [
@@ -82,8 +83,10 @@ extension ConversationService {
                 exchange.state.paused = nil
                 let outcome = await service.resume(
                     runID: paused.runID, approvedBy: exchange.approvedBy, user: exchange.conversation.owner,
-                    keepApproval: false, observer: relay(conversationID, messageID, paused.recordID, paused.call, running))
-                if try await conclude(&exchange, paused.call, recordID: paused.recordID, index: paused.index,
+                    keepApproval: false,
+                    observer: relay(conversationID, messageID, paused.recordID, paused.call, running))
+                if try await conclude(
+                    &exchange, paused.call, recordID: paused.recordID, index: paused.index,
                     toolID: paused.toolID, outcome: outcome, running: running)
                 {
                     return
@@ -136,14 +139,16 @@ extension ConversationService {
         let messageID = exchange.message.id
         var credential: String?
         if let name = modelConfiguration.keyVariable {
-            credential = try? CredentialService(home: service.home).value(name, scope: .user(exchange.conversation.owner)) ?? nil
+            credential =
+                try? CredentialService(home: service.home).value(name, scope: .user(exchange.conversation.owner)) ?? nil
             guard credential != nil else {
                 throw OmegaError(
                     .missingEnvVars, "the model needs \(name) in the vault of \(exchange.conversation.owner)",
                     details: [
                         "missingVars": [["name": .string(name), "description": "API key of the configured model"]],
                         "hint": .string(
-                            "Store it with `omega-exec credentials set \(name) --scope user:\(exchange.conversation.owner)`"),
+                            "Store it with `omega-exec credentials set \(name) --scope user:\(exchange.conversation.owner)`"
+                        ),
                     ])
             }
             observer?.modelKeyRead(conversationID: conversationID, owner: exchange.conversation.owner, name: name)
@@ -199,20 +204,23 @@ extension ConversationService {
             } catch {
                 try emit(conversationID, messageID, "tool.started", .object(started))
                 var failure = error.json
-                failure = await withAlternatives(failure, toolID: toolID, code: error.code, owner: exchange.conversation.owner)
+                failure = await withAlternatives(
+                    failure, toolID: toolID, code: error.code, owner: exchange.conversation.owner)
                 return try await complete(
                     &exchange, call, record: &record, result: failure, isError: true, runID: nil, status: "failed")
             }
             let request = ExecutionRequest(tool: reference, input: input, env: [:], user: exchange.conversation.owner)
             let startedEvent = started
-            let outcome = await service.run(request, observer: relay(conversationID, messageID, record.id, call, running, started: startedEvent))
+            let outcome = await service.run(
+                request, observer: relay(conversationID, messageID, record.id, call, running, started: startedEvent))
             return try await conclude(
                 &exchange, call, recordID: record.id, index: index, toolID: toolID, outcome: outcome, running: running,
                 record: record)
         default:
             try emit(conversationID, messageID, "tool.started", .object(started))
             let error = OmegaError(
-                .toolNotFound, "unknown tool \(Self.quoted(call.name)); the tools are registry_search and registry_execute",
+                .toolNotFound,
+                "unknown tool \(Self.quoted(call.name)); the tools are registry_search and registry_execute",
                 details: ["field": "name"])
             return try await complete(
                 &exchange, call, record: &record, result: error.json, isError: true, runID: nil, status: "failed")
@@ -229,11 +237,15 @@ extension ConversationService {
             switch event.type {
             case .runCreated:
                 running.runID.withLock { $0 = event.runID }
-                if running.cancelled.load(ordering: .sequentiallyConsistent) { _ = try? self.service.cancel(runID: event.runID) }
+                if running.cancelled.load(ordering: .sequentiallyConsistent) {
+                    _ = try? self.service.cancel(runID: event.runID)
+                }
                 if var started {
                     started["runId"] = .string(event.runID)
                     _ = try? self.emit(conversationID, messageID, "tool.started", .object(started))
-                    if var record = try? self.store.toolCalls(conversationID: conversationID).first(where: { $0.id == recordID }) {
+                    if var record = try? self.store.toolCalls(conversationID: conversationID).first(where: {
+                        $0.id == recordID
+                    }) {
                         record.runID = event.runID
                         record.updatedAtMs = Self.nowMs()
                         self.saveCall(record)
@@ -295,10 +307,12 @@ extension ConversationService {
                 pause["credentialRequestId"] = .string(ask.id)
                 pause["missingVars"] = ask.missing
                 pause["provideWith"] = .string(
-                    "POST /api/omega/conversations/\(conversationID)/credentials {\"credentialRequestId\": \"\(ask.id)\", \"values\": {…}}")
+                    "POST /api/omega/conversations/\(conversationID)/credentials {\"credentialRequestId\": \"\(ask.id)\", \"values\": {…}}"
+                )
             } else {
                 pause["provideWith"] = .string(
-                    "POST /api/omega/conversations/\(conversationID)/approvals {\"runId\": \"\(outcome.runID)\", \"decision\": \"approve\"}")
+                    "POST /api/omega/conversations/\(conversationID)/approvals {\"runId\": \"\(outcome.runID)\", \"decision\": \"approve\"}"
+                )
             }
             exchange.message.status = .paused
             exchange.message.updatedAtMs = Self.nowMs()
@@ -311,7 +325,8 @@ extension ConversationService {
                 throw Self.storeFailure(error)
             }
             try emit(conversationID, messageID, "pause", .object(pause))
-            try emit(conversationID, messageID, "message.paused", ["messageId": .string(messageID), "kind": .string(kind)])
+            try emit(
+                conversationID, messageID, "message.paused", ["messageId": .string(messageID), "kind": .string(kind)])
             return true
         }
         var result = outcome.json
@@ -389,7 +404,8 @@ extension ConversationService {
     }
 
     /// A failure object with `alternatives` beside its details (flow D).
-    func withAlternatives(_ failure: JSONValue, toolID: String, code: OmegaError.Code, owner: String) async -> JSONValue {
+    func withAlternatives(_ failure: JSONValue, toolID: String, code: OmegaError.Code, owner: String) async -> JSONValue
+    {
         guard case .object(var members) = failure else { return failure }
         do {
             let found = try await planner.alternatives(
@@ -418,9 +434,11 @@ extension ConversationService {
 
     /// Closes a paused call that will not resume (the message was cancelled).
     func finishCall(
-        _ paused: ExchangeState.PausedCall, conversationID: String, messageID: String, status: String, result: JSONValue?
+        _ paused: ExchangeState.PausedCall, conversationID: String, messageID: String, status: String,
+        result: JSONValue?
     ) {
-        guard var record = try? store.toolCalls(conversationID: conversationID).first(where: { $0.id == paused.recordID })
+        guard
+            var record = try? store.toolCalls(conversationID: conversationID).first(where: { $0.id == paused.recordID })
         else { return }
         record.status = status
         if let result { record.result = result }
@@ -443,7 +461,8 @@ extension ConversationService {
         do {
             try store.saveToolCall(record)
         } catch {
-            logger.error("cannot save a tool call", metadata: ["toolCall": "\(record.id)", "error": "\(error.message)"])
+            logger.error(
+                "cannot save a tool call", metadata: ["toolCall": "\(record.id)", "error": "\(error.message)"])
         }
     }
 
@@ -454,7 +473,8 @@ extension ConversationService {
         do {
             try store.updateMessage(exchange.message)
         } catch {
-            logger.error("cannot save a message", metadata: ["message": "\(exchange.message.id)", "error": "\(error.message)"])
+            logger.error(
+                "cannot save a message", metadata: ["message": "\(exchange.message.id)", "error": "\(error.message)"])
         }
     }
 
@@ -486,7 +506,8 @@ extension ConversationService {
                 conversationID: conversationID, state: .idle, title: title, inputTokens: exchange.message.inputTokens,
                 outputTokens: exchange.message.outputTokens, nowMs: Self.nowMs())
         } catch {
-            logger.error("cannot finish an exchange", metadata: ["message": "\(messageID)", "error": "\(error.message)"])
+            logger.error(
+                "cannot finish an exchange", metadata: ["message": "\(messageID)", "error": "\(error.message)"])
         }
         let message = ConversationDetail.json(exchange.message, sequence: exchange.message.sequence)
         switch status {

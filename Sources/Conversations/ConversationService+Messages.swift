@@ -88,7 +88,8 @@ extension ConversationService {
         case .full:
             throw OmegaError(
                 .invalidState,
-                "this conversation holds \(ConversationStore.maximumMessages) messages, the most it may; start a new one")
+                "this conversation holds \(ConversationStore.maximumMessages) messages, the most it may; start a new one"
+            )
         case .notFound:
             throw OmegaError(.notFound, "no conversation \(conversationID)", details: ["field": "id"])
         case .busy(let running):
@@ -153,7 +154,8 @@ extension ConversationService {
             case "registry_search":
                 let query = step["query"]?.stringValue ?? step["purpose"]?.stringValue ?? ""
                 calls.append(
-                    ChatToolCall(id: "plan_step_\(number)", name: "registry_search", arguments: ["query": .string(query)]))
+                    ChatToolCall(
+                        id: "plan_step_\(number)", name: "registry_search", arguments: ["query": .string(query)]))
             default: continue
             }
         }
@@ -224,15 +226,19 @@ extension ConversationService {
         let asked = ask.names
         if let unknown = values.keys.sorted().first(where: { !asked.contains($0) }) {
             throw OmegaError(
-                .invalidInput, "values.\(Self.quoted(unknown)) was not asked for (asked: \(asked.joined(separator: ", ")))",
+                .invalidInput,
+                "values.\(Self.quoted(unknown)) was not asked for (asked: \(asked.joined(separator: ", ")))",
                 details: ["field": .string("values." + String(unknown.prefix(64)))])
         }
         for name in asked {
             guard let value = values[name], !value.isEmpty else {
-                throw OmegaError(.invalidInput, "values.\(name): expected a non-empty string", details: ["field": .string("values." + name)])
+                throw OmegaError(
+                    .invalidInput, "values.\(name): expected a non-empty string",
+                    details: ["field": .string("values." + name)])
             }
             if let problem = EnvValue.problem(with: value, secret: true) {
-                throw OmegaError(.invalidInput, "values.\(name) \(problem)", details: ["field": .string("values." + name)])
+                throw OmegaError(
+                    .invalidInput, "values.\(name) \(problem)", details: ["field": .string("values." + name)])
             }
         }
         // Claim first (one transaction): of concurrent posts exactly one goes on, and only its values are
@@ -249,7 +255,8 @@ extension ConversationService {
         guard claimed, let message = try? store.message(id: ask.messageID),
             let saved = message.transcript.flatMap(ExchangeState.init(json:))
         else {
-            throw OmegaError(.invalidState, "the message waiting for these credentials was resumed or cancelled already")
+            throw OmegaError(
+                .invalidState, "the message waiting for these credentials was resumed or cancelled already")
         }
         let credentials = CredentialService(home: service.home)
         do throws(OmegaError) {
@@ -267,7 +274,10 @@ extension ConversationService {
             conversationID: conversationID, caller: caller.user, owner: conversation.owner, names: asked)
         let resumed = try emit(
             conversationID, message.id, "message.resumed",
-            ["messageId": .string(message.id), "credentialRequestId": .string(ask.id), "names": .array(asked.map(JSONValue.string))])
+            [
+                "messageId": .string(message.id), "credentialRequestId": .string(ask.id),
+                "names": .array(asked.map(JSONValue.string)),
+            ])
         start(
             Exchange(
                 conversation: conversation, message: message, state: saved, caller: caller,
@@ -300,7 +310,9 @@ extension ConversationService {
         }
         guard let target else {
             if let messageID, !messages.contains(where: { $0.id == messageID }) {
-                throw OmegaError(.notFound, "no message \(Self.quoted(messageID)) in this conversation", details: ["field": "messageId"])
+                throw OmegaError(
+                    .notFound, "no message \(Self.quoted(messageID)) in this conversation",
+                    details: ["field": "messageId"])
             }
             throw OmegaError(.invalidState, "no message of this conversation is running or waiting")
         }
@@ -327,7 +339,9 @@ extension ConversationService {
             _ = try? service.cancel(runID: paused.runID)
             finishCall(paused, conversationID: conversationID, messageID: target.id, status: "cancelled", result: nil)
         }
-        _ = try? emit(conversationID, target.id, "message.cancelled", ["messageId": .string(target.id), "by": .string(caller.user)])
+        _ = try? emit(
+            conversationID, target.id, "message.cancelled",
+            ["messageId": .string(target.id), "by": .string(caller.user)])
         return target.id
     }
 
@@ -395,7 +409,8 @@ extension ConversationService {
         let conversation = try conversation(id: conversationID)
         guard caller.user == conversation.owner else {
             throw OmegaError(
-                .policyDenied, "only the conversation's owner approves its tool calls (they run with the owner's credentials)",
+                .policyDenied,
+                "only the conversation's owner approves its tool calls (they run with the owner's credentials)",
                 details: ["field": "decision"])
         }
         let messages: [MessageRecord]
@@ -410,7 +425,8 @@ extension ConversationService {
             paused.kind == "approval", runID == nil || runID == paused.runID
         else {
             throw OmegaError(
-                .invalidState, "no tool call of this conversation waits for an approval\(runID.map { " (run \(Self.quoted($0)))" } ?? "")",
+                .invalidState,
+                "no tool call of this conversation waits for an approval\(runID.map { " (run \(Self.quoted($0)))" } ?? "")",
                 details: ["field": "runId"])
         }
         let now = Self.nowMs()
@@ -442,7 +458,9 @@ extension ConversationService {
 
     /// The user's words a message answers (its title source), or its own content when they are gone.
     func requestText(of message: MessageRecord) -> String {
-        guard let replyTo = message.replyTo, let request = try? store.message(id: replyTo) else { return message.content }
+        guard let replyTo = message.replyTo, let request = try? store.message(id: replyTo) else {
+            return message.content
+        }
         return request.content
     }
 }

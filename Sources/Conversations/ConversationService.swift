@@ -194,7 +194,8 @@ public final class ConversationService: Sendable {
             response = try planner.planNow(PlanRequest(text: content, user: conversation.owner, maxPlans: maxPlans))
         } catch {
             if error.code == .invalidInput, error.details["field"]?.stringValue == "request" {
-                throw OmegaError(.invalidInput, error.message.replacingOccurrences(of: "request", with: "content"),
+                throw OmegaError(
+                    .invalidInput, error.message.replacingOccurrences(of: "request", with: "content"),
                     details: ["field": "content"])
             }
             throw error

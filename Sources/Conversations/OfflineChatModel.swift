@@ -82,7 +82,8 @@ public struct OfflineChatModel: ChatModel {
         var text = "\(toolID) could do this (\(step.purpose))."
         if !step.missingInputs.isEmpty {
             let names = step.missingInputs.map(\.json).compactMap { $0["name"]?.stringValue ?? $0["path"]?.stringValue }
-            text += " It needs \(names.isEmpty ? "more input" : names.joined(separator: ", ")), which your message does not give; say it and I will run it."
+            text +=
+                " It needs \(names.isEmpty ? "more input" : names.joined(separator: ", ")), which your message does not give; say it and I will run it."
         } else if step.inputValid == false {
             text += " The input I could read from your message does not fit its schema; say it more exactly."
         }
@@ -103,7 +104,9 @@ public struct OfflineChatModel: ChatModel {
             if !result.isError {
                 if call?.name == "registry_search" {
                     let found = parsed?["results"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
-                    lines.append(found.isEmpty ? "The search found no tool." : "The search found: \(found.joined(separator: ", ")).")
+                    lines.append(
+                        found.isEmpty
+                            ? "The search found no tool." : "The search found: \(found.joined(separator: ", ")).")
                     continue
                 }
                 let output = parsed?["output"] ?? parsed ?? .string(result.content)

@@ -58,7 +58,8 @@ enum APIBody {
         case nil, .null?: return .success(nil)
         case .string(let text)?: return .success(text)
         default:
-            return .failure(OmegaError(.invalidInput, "\(field): expected a string", details: ["field": .string(field)]))
+            return .failure(
+                OmegaError(.invalidInput, "\(field): expected a string", details: ["field": .string(field)]))
         }
     }
 
@@ -83,7 +84,8 @@ enum APIBody {
         guard let value = members[field], value != .null else { return .success([:]) }
         guard case .object(let object) = value else {
             return .failure(
-                OmegaError(.invalidInput, "\(field): expected an object of strings", details: ["field": .string(field)]))
+                OmegaError(.invalidInput, "\(field): expected an object of strings", details: ["field": .string(field)])
+            )
         }
         var result: [String: String] = [:]
         for (name, item) in object {
@@ -91,7 +93,8 @@ enum APIBody {
                 let shown = String(name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(64))
                 return .failure(
                     OmegaError(
-                        .invalidInput, "\(field).\(shown): expected a string", details: ["field": .string("\(field).\(shown)")]))
+                        .invalidInput, "\(field).\(shown): expected a string",
+                        details: ["field": .string("\(field).\(shown)")]))
             }
             result[name] = text
         }

@@ -48,7 +48,8 @@ struct APIGate: Sendable {
             return state.pending
         }
         if let count = due {
-            logger.info("refused requests without a valid API key", metadata: ["count": "\(count)", "route": "\(route)"])
+            logger.info(
+                "refused requests without a valid API key", metadata: ["count": "\(count)", "route": "\(route)"])
             services.audit.record(
                 .keyRefused, actor: AuditActor(user: "anonymous"),
                 fields: [

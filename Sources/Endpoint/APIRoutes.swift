@@ -8,7 +8,8 @@ import ToolRuntime
 /// `OmegaError` becomes the DESIGN §5 object with its status; every response is counted and timed
 /// by route (``EndpointMetrics``).
 struct APIRoutes: Sendable {
-    typealias Handler = @Sendable (Request, BasicRequestContext, APIKey, APIServices) async throws(OmegaError) -> Response
+    typealias Handler =
+        @Sendable (Request, BasicRequestContext, APIKey, APIServices) async throws(OmegaError) -> Response
 
     let binding: Eventual<EndpointBinding>
     let logger: Logger

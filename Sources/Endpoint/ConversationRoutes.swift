@@ -1,6 +1,6 @@
 import Access
-import Conversations
 import ConversationStorage
+import Conversations
 import Hummingbird
 import JSON
 import ToolRuntime
@@ -31,7 +31,8 @@ enum ConversationRoutes {
         api.add(router, .get, base) { request, _, key, services throws(OmegaError) in
             let limit = try query(request, "limit").map { text throws(OmegaError) -> Int in
                 guard let value = Int(text), (1...200).contains(value) else {
-                    throw OmegaError(.invalidInput, "limit: expected an integer from 1 to 200", details: ["field": "limit"])
+                    throw OmegaError(
+                        .invalidInput, "limit: expected an integer from 1 to 200", details: ["field": "limit"])
                 }
                 return value
             }
@@ -50,11 +51,13 @@ enum ConversationRoutes {
                 }
                 input = members
             }
-            return try streaming(request, conversationID: id(context), key: key, services: services) { () throws(OmegaError) in
+            return try streaming(request, conversationID: id(context), key: key, services: services) {
+                () throws(OmegaError) in
                 try services.conversations.send(
-                conversationID: id(context), caller: caller(key), content: try APIBody.string(body, "content").get(),
-                planID: try APIBody.string(body, "planId").get(),
-                choice: try APIBody.integer(body, "choice", in: 1...3).get(), input: input)
+                    conversationID: id(context), caller: caller(key),
+                    content: try APIBody.string(body, "content").get(),
+                    planID: try APIBody.string(body, "planId").get(),
+                    choice: try APIBody.integer(body, "choice", in: 1...3).get(), input: input)
             }
         }
         api.add(router, .get, base + "/:id/events") { request, context, key, services throws(OmegaError) in
@@ -66,11 +69,13 @@ enum ConversationRoutes {
         api.add(router, .post, base + "/:id/credentials") { request, context, key, services throws(OmegaError) in
             let body = try await APIBody.object(request, allowed: ["credentialRequestId", "values"]).get()
             guard body["values"].map({ $0 != .null }) == true else {
-                throw OmegaError(.invalidInput, "values: expected an object of the names asked for", details: ["field": "values"])
+                throw OmegaError(
+                    .invalidInput, "values: expected an object of the names asked for", details: ["field": "values"])
             }
             let requestID = try APIBody.string(body, "credentialRequestId").get()
             let values = try APIBody.strings(body, "values").get()
-            return try streaming(request, conversationID: id(context), key: key, services: services) { () throws(OmegaError) in
+            return try streaming(request, conversationID: id(context), key: key, services: services) {
+                () throws(OmegaError) in
                 try services.conversations.provideCredentials(
                     conversationID: id(context), caller: caller(key), requestID: requestID, values: values)
             }
@@ -82,7 +87,8 @@ enum ConversationRoutes {
                 throw OmegaError(.invalidInput, "decision: expected approve or decline", details: ["field": "decision"])
             }
             let runID = try APIBody.string(body, "runId").get()
-            return try streaming(request, conversationID: id(context), key: key, services: services) { () throws(OmegaError) in
+            return try streaming(request, conversationID: id(context), key: key, services: services) {
+                () throws(OmegaError) in
                 try services.conversations.answerApproval(
                     conversationID: id(context), caller: caller(key), runID: runID, approve: decision == "approve")
             }
@@ -120,7 +126,8 @@ enum ConversationRoutes {
         api.add(router, .post, base + "/:id/cancel") { request, context, key, services throws(OmegaError) in
             let body = try await APIBody.object(request, allowed: ["messageId"]).get()
             let cancelled = try services.conversations.cancel(
-                conversationID: id(context), messageID: try APIBody.string(body, "messageId").get(), caller: caller(key))
+                conversationID: id(context), messageID: try APIBody.string(body, "messageId").get(), caller: caller(key)
+            )
             return .json(["cancelled": true, "messageId": .string(cancelled)], status: 200)
         }
     }

@@ -123,7 +123,8 @@ public struct EndpointServer: Sendable {
         router.get("/metrics") { _, _ -> Response in
             guard let services = binding.current?.api else { return Self.unavailable }
             return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: services.metrics.text())))
         }
         router.get("/openapi.json") { _, _ -> Response in

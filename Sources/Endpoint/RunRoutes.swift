@@ -26,7 +26,8 @@ enum RunRoutes {
             var limit = 10
             if let text = try ConversationRoutes.query(request, "limit") {
                 guard let value = Int(text), (1...100).contains(value) else {
-                    throw OmegaError(.invalidInput, "limit: expected an integer from 1 to 100", details: ["field": "limit"])
+                    throw OmegaError(
+                        .invalidInput, "limit: expected an integer from 1 to 100", details: ["field": "limit"])
                 }
                 limit = value
             }
@@ -57,7 +58,8 @@ enum RunRoutes {
                 audit.record(
                     .toolCall, actor: AuditActor(user: key.user, keyID: key.id),
                     fields: [
-                        "runId": .string(outcome.runID), "toolId": .string(outcome.toolID.isEmpty ? toolID : outcome.toolID),
+                        "runId": .string(outcome.runID),
+                        "toolId": .string(outcome.toolID.isEmpty ? toolID : outcome.toolID),
                         "version": .string(outcome.toolVersion), "status": .string(outcome.status.rawValue),
                         "envNames": .array(env.keys.sorted().map(JSONValue.string)), "via": "api",
                     ])
@@ -120,7 +122,8 @@ enum RunRoutes {
     {
         let id = context.parameters.get("id") ?? ""
         let notFound = OmegaError(.notFound, "no run \(quoted(id))", details: ["field": "id"])
-        guard id.utf8.count <= 64, id.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) })
+        guard id.utf8.count <= 64,
+            id.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) })
         else { throw notFound }
         let detail: RunDetail
         do throws(OmegaError) {

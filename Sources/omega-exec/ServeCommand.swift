@@ -1,12 +1,12 @@
 import Access
 import AgentHost
-import Conversations
-import ModelAdapters
 import ArgumentParser
+import Conversations
 import Endpoint
 import Foundation
 import JSON
 import Logging
+import ModelAdapters
 import Service
 import ToolRuntime
 
@@ -38,7 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests a key may make at once before the per-minute rate applies.")
     var rateBurst = 120
     @Option(
-        help: "A JSON file choosing the chat model ({\"provider\": \"offline\"|\"openai\"|\"anthropic\", \"model\", \"baseURL\", \"keyVariable\", …}); default: <home>/model.json, else the offline planner."
+        help:
+            "A JSON file choosing the chat model ({\"provider\": \"offline\"|\"openai\"|\"anthropic\", \"model\", \"baseURL\", \"keyVariable\", …}); default: <home>/model.json, else the offline planner."
     )
     var modelConfig: String?
 
@@ -107,7 +108,8 @@ extension ServeCommand {
         let file = path ?? (OmegaHome().root + "/model.json")
         guard FileManager.default.fileExists(atPath: file) else {
             if path != nil {
-                throw OmegaError(.invalidInput, "--model-config: no file at \(file)", details: ["field": "--model-config"])
+                throw OmegaError(
+                    .invalidInput, "--model-config: no file at \(file)", details: ["field": "--model-config"])
             }
             return .offline
         }
@@ -120,7 +122,8 @@ extension ServeCommand {
             json = try JSONParser().parse(text)
         } catch {
             throw OmegaError(
-                .invalidInput, "--model-config: \(file) is not JSON: \(error.description)", details: ["field": "--model-config"])
+                .invalidInput, "--model-config: \(file) is not JSON: \(error.description)",
+                details: ["field": "--model-config"])
         }
         return try ModelConfiguration(json: json)
     }

@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import ModelAdapters
 import Service
+import Synchronization
 import Testing
 import ToolRuntime
 
@@ -22,7 +23,8 @@ struct ConversationFlowTests {
         let start = try home.conversations.send(
             conversationID: conversation.id, caller: alice,
             content: "Count the words in: the quick brown fox jumps over the lazy dog")
-        let events = try await home.events(conversation.id, after: start.afterSequence, message: start.assistantMessage.id)
+        let events = try await home.events(
+            conversation.id, after: start.afterSequence, message: start.assistantMessage.id)
         let types = events.map(\.type)
         #expect(types.first == "message.created")
         #expect(types.contains("plan") && types.contains("token"))
@@ -46,7 +48,9 @@ struct ConversationFlowTests {
         #expect(run.record.status == .completed && run.record.user == "alice")
     }
 
-    @Test("A tool that needs a key and an approval pauses; only the owner's answers resume it from the same step (flow B)")
+    @Test(
+        "A tool that needs a key and an approval pauses; only the owner's answers resume it from the same step (flow B)"
+    )
     func missingCredentialsPauseAndResume() async throws {
         let home = try ConversationHome()
         defer { home.remove() }
@@ -83,7 +87,8 @@ struct ConversationFlowTests {
                 // Bob may post to the conversation, but never store alice's credentials.
                 #expect(throws: OmegaError.self) {
                     try home.conversations.provideCredentials(
-                        conversationID: conversation.id, caller: bob, requestID: nil, values: ["WEBHOOK_SECRET": secret])
+                        conversationID: conversation.id, caller: bob, requestID: nil, values: ["WEBHOOK_SECRET": secret]
+                    )
                 }
                 do {
                     _ = try home.conversations.provideCredentials(
@@ -116,7 +121,9 @@ struct ConversationFlowTests {
         let detail = try home.conversations.detail(id: conversation.id)
         let texts = all.map(\.data.jsonText) + [detail.json.jsonText, detail.markdown]
         #expect(!texts.contains { $0.contains(secret) })
-        #expect(detail.credentialRequests.first?.status == .provided && detail.credentialRequests.first?.resolvedBy == "alice")
+        #expect(
+            detail.credentialRequests.first?.status == .provided
+                && detail.credentialRequests.first?.resolvedBy == "alice")
         #expect(detail.plans.first?.chosen == 1 && detail.plans.first?.messageID == messageID)
     }
 
@@ -143,7 +150,8 @@ struct ConversationFlowTests {
         let cancelled = try home.conversations.cancel(conversationID: conversation.id, caller: bob)
         #expect(cancelled == start.assistantMessage.id)
         gate.open()
-        let events = try await home.events(conversation.id, after: start.afterSequence, message: start.assistantMessage.id)
+        let events = try await home.events(
+            conversation.id, after: start.afterSequence, message: start.assistantMessage.id)
         #expect(events.last?.type == "message.cancelled")
         let detail = try home.conversations.detail(id: conversation.id)
         #expect(detail.messages.last?.status == .cancelled && detail.conversation.state == .idle)
@@ -157,7 +165,8 @@ struct ConversationFlowTests {
     func toolCallBudgetIsEnforced() async throws {
         let model = ScriptedChatModel { turn, _ throws(OmegaError) in
             ChatTurnResult(
-                text: "", toolCalls: [ChatToolCall(id: "c\(turn)", name: "registry_search", arguments: ["query": "count words"])],
+                text: "",
+                toolCalls: [ChatToolCall(id: "c\(turn)", name: "registry_search", arguments: ["query": "count words"])],
                 stopReason: .toolCalls)
         }
         let home = try ConversationHome(model: model)
@@ -287,5 +296,3 @@ final class Gate: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 }
-
-import Synchronization

@@ -65,7 +65,11 @@ struct ScriptedChatModel: ChatModel {
 
     final class Counter: Sendable {
         let value = Mutex(0)
-        func next() -> Int { value.withLock { $0 += 1; return $0 - 1 } }
+        func next() -> Int {
+            value.withLock {
+                $0 += 1; return $0 - 1
+            }
+        }
     }
 
     var identity: ModelIdentity { ModelIdentity(provider: "test", model: "scripted", version: "1") }

@@ -81,7 +81,8 @@ import ToolRuntime
             // Another key is not affected.
             let bob = try await session.request("/api/status", method: .get, headers: Self.auth(other.secret))
             #expect(bob.status == .ok)
-            #expect(try services.audit.recent(limit: 100).contains { $0.kind == .rateLimited && $0.actor.keyID == key.id })
+            #expect(
+                try services.audit.recent(limit: 100).contains { $0.kind == .rateLimited && $0.actor.keyID == key.id })
             #expect(services.metrics.text().contains("omega_rate_limited_total 3"))
             #expect(try services.audit.verify().problem == nil)
         }
@@ -95,20 +96,23 @@ import ToolRuntime
         try await harness.serveAPI { session, _ in
             let json = Self.auth(key.secret, ["Content-Type": "application/json"])
             let big = "{\"title\": \"" + String(repeating: "a", count: (1 << 20) + 10) + "\"}"
-            let tooLarge = try await session.request("/api/omega/conversations", method: .post, headers: json, body: big)
+            let tooLarge = try await session.request(
+                "/api/omega/conversations", method: .post, headers: json, body: big)
             #expect(tooLarge.status == .contentTooLarge)
             #expect(try H.json(tooLarge)["details"]?["code"] == "PAYLOAD_TOO_LARGE")
             let malformed = try await session.request(
                 "/api/omega/conversations", method: .post, headers: json, body: "{\"title\": ")
             #expect(try malformed.status == .badRequest && H.json(malformed)["details"]?["field"] == "body")
             let unknown = try await session.request(
-                "/api/omega/conversations", method: .post, headers: json, body: "{\"title\": \"x\", \"owner\": \"bob\"}")
+                "/api/omega/conversations", method: .post, headers: json, body: "{\"title\": \"x\", \"owner\": \"bob\"}"
+            )
             #expect(try unknown.status == .badRequest && H.json(unknown)["details"]?["field"] == "owner")
             let wrongType = try await session.request(
                 "/api/omega/conversations", method: .post, headers: json, body: "{\"title\": 7}")
             #expect(try wrongType.status == .badRequest && H.json(wrongType)["details"]?["field"] == "title")
             // Still serving.
-            let created = try await session.request("/api/omega/conversations", method: .post, headers: json, body: "{}")
+            let created = try await session.request(
+                "/api/omega/conversations", method: .post, headers: json, body: "{}")
             #expect(created.status == .created)
         }
     }
@@ -144,7 +148,8 @@ import ToolRuntime
         let bob = try harness.key("bob", user: "bob")
         try await harness.serveAPI { session, services in
             let json = Self.auth(alice.secret, ["Content-Type": "application/json"])
-            let created = try await session.request("/api/omega/conversations", method: .post, headers: json, body: "{}")
+            let created = try await session.request(
+                "/api/omega/conversations", method: .post, headers: json, body: "{}")
             let id = try #require(try H.json(created)["id"]?.stringValue)
             #expect(created.headers[.location] == "/api/omega/conversations/\(id)")
             let reply = try await session.request(
@@ -152,7 +157,9 @@ import ToolRuntime
                 headers: Self.auth(bob.secret, ["Content-Type": "application/json", "Accept": "text/event-stream"]),
                 body: "{\"content\": \"Count the words in: one two three\"}")
             #expect(reply.status == .ok && reply.headers[.contentType] == "text/event-stream")
-            let ids = reply.text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
+            let ids = reply.text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap {
+                Int64($0.dropFirst(4))
+            }
             #expect(ids.first == 1 && zip(ids, ids.dropFirst()).allSatisfy { $1 == $0 + 1 })
             #expect(reply.text.contains("event: tool.finished") && reply.text.hasSuffix("\n\n"))
             #expect(reply.text.contains("event: message.completed"))
@@ -162,7 +169,9 @@ import ToolRuntime
             // Bob sees the conversation's run; the events resume after an id.
             let events = try await session.request(
                 "/api/runs/\(runID)/events", method: .get, headers: Self.auth(bob.secret, ["Last-Event-ID": "2"]))
-            let runIDs = events.text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
+            let runIDs = events.text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap {
+                Int64($0.dropFirst(4))
+            }
             #expect(runIDs.first == 3)
             let exported = try await session.request(
                 "/api/omega/conversations/\(id)/export?format=pdf", method: .get, headers: Self.auth(bob.secret))
