@@ -109,21 +109,35 @@ struct ModelTransport: Sendable {
         let prepared = request
         let secret = credential.flatMap { $0.isEmpty ? nil : $0 }
         let timeout = self.timeout
-        do {
-            return try await withThrowingTaskGroup(of: ChatTurnResult?.self) { group in
-                group.addTask { try await self.attempts(prepared, secret: secret, reader: reader, onEvent: onEvent) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else {
-                    throw OmegaError(
+        // The turn runs in a task of its own, raced against the deadline and the caller's cancellation:
+        // whichever comes first answers at once, and the turn's task is cancelled behind it (an HTTP
+        // body that waits for bytes notices only when the connection closes).
+        let first = FirstOutcome<ChatTurnResult>()
+        let work = Task {
+            do {
+                first.settle(.success(try await self.attempts(prepared, secret: secret, reader: reader, onEvent: onEvent)))
+            } catch {
+                first.settle(.failure(error))
+            }
+        }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            first.settle(
+                .failure(
+                    OmegaError(
                         .internalError,
                         "the model's server (\(server.hostAndPort)) did not finish the turn within \(Self.seconds(timeout)) seconds"
-                    )
-                }
-                return result
+                    )))
+        }
+        defer {
+            work.cancel()
+            timer.cancel()
+        }
+        do {
+            return try await withTaskCancellationHandler {
+                try await first.value()
+            } onCancel: {
+                first.settle(.failure(CancellationError()))
             }
         } catch {
             throw classify(error, secret: secret)
