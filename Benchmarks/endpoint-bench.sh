@@ -4,7 +4,7 @@
 #
 #   Benchmarks/endpoint-bench.sh [--seconds S] [--conversations N] [--messages-per-conversation N]
 #                                [--verify-sample N] [--calls N] [--concurrency C] [--throughput-seconds S]
-#                                [--quick] [--work DIR] [--scratch-path DIR]
+#                                [--ramp-seconds S] [--quick] [--work DIR] [--scratch-path DIR]
 #
 # 1. Builds endpoint-bench, omega-exec-suite, omega-exec and omega-jail-init (release, --scratch-path,
 #    default .build).
@@ -17,7 +17,8 @@
 #          quick brown fox" to its conversation and reading the SSE stream to message.completed; every
 #          stream checked (consecutive ids, message.created first, message.completed last), then a
 #          sample of conversations' stored events against the received ones (lost events); time to
-#          first event (target: p99 <= 50 ms) and to completion, events/s, where the time goes
+#          first event (target: p99 <= 50 ms; also apart for each client's first message, as all start
+#          at once unless --ramp-seconds spreads them) and to completion, events/s, where the time goes
 #    runs: --calls (default 100) sequential calls, interleaved: OmegaService.run in-process (own home),
 #          POST /api/tools/text.stats/runs, GET /healthz, the /api gate alone; as many
 #          `omega-exec try Manifests/text_stats --input …` processes; the HTTP layer's added time
@@ -39,6 +40,7 @@ VERIFY_SAMPLE=20
 CALLS=100
 CONCURRENCY=8
 THROUGHPUT_SECONDS=20
+RAMP=0
 WORK=/tmp/endpoint-bench
 SCRATCH=.build
 while [ $# -gt 0 ]; do
@@ -50,10 +52,11 @@ while [ $# -gt 0 ]; do
         --calls) CALLS="$2"; shift 2 ;;
         --concurrency) CONCURRENCY="$2"; shift 2 ;;
         --throughput-seconds) THROUGHPUT_SECONDS="$2"; shift 2 ;;
+        --ramp-seconds) RAMP="$2"; shift 2 ;;
         --quick) DURATION=5; CONVERSATIONS=10; CALLS=10; THROUGHPUT_SECONDS=3; shift ;;
         --work) WORK="$2"; shift 2 ;;
         --scratch-path) SCRATCH="$2"; shift 2 ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -61,9 +64,9 @@ for value in "$DURATION" "$CONVERSATIONS" "$CALLS" "$CONCURRENCY" "$THROUGHPUT_S
     [[ "$value" =~ ^[1-9][0-9]*$ ]] \
         || { echo "--seconds, --conversations, --calls, --concurrency and --throughput-seconds take a positive integer, not $value" >&2; exit 2; }
 done
-for value in "$PER_CONVERSATION" "$VERIFY_SAMPLE"; do
+for value in "$PER_CONVERSATION" "$VERIFY_SAMPLE" "$RAMP"; do
     [[ "$value" =~ ^[0-9]+$ ]] \
-        || { echo "--messages-per-conversation and --verify-sample take an integer >= 0, not $value" >&2; exit 2; }
+        || { echo "--messages-per-conversation, --verify-sample and --ramp-seconds take an integer >= 0, not $value" >&2; exit 2; }
 done
 KEYS=$(( (CONVERSATIONS + 49) / 50 ))
 [ "$KEYS" -ge 2 ] || KEYS=2
@@ -124,6 +127,7 @@ BENCH_RC=0
 "$BIN/endpoint-bench" --url "$URL" --keys-file "$WORK/keys" --seconds "$DURATION" --conversations "$CONVERSATIONS" \
     --messages-per-conversation "$PER_CONVERSATION" --verify-sample "$VERIFY_SAMPLE" --calls "$CALLS" \
     --concurrency "$CONCURRENCY" --throughput-seconds "$THROUGHPUT_SECONDS" --omega "$OMEGA" \
+    $( [ "$RAMP" -gt 0 ] && echo --ramp-seconds "$RAMP" ) \
     --manifests "$ROOT/Manifests" --user bench --server-pid "$SERVE_PID" | tee "$WORK/bench.out" || BENCH_RC=$?
 
 SERVE_RC=0
@@ -153,6 +157,10 @@ if load:
     print(f"  time to first event p50 {f(first['p50Ms'], 2)} ms, p99 {f(first['p99Ms'], 2)} ms "
           f"(target p99 <= 50 ms: {'met' if load['firstEventTargetMet'] else 'NOT MET'}); "
           f"time to completion p50 {f(done['p50Ms'])} ms, p99 {f(done['p99Ms'])} ms")
+    first_burst, later = load["firstEventFirstMessages"], load["firstEventLaterMessages"]
+    print(f"  time to first event of each client's first message p99 {f(first_burst['p99Ms'], 2)} ms "
+          f"({first_burst['count']}), of the later ones p50 {f(later['p50Ms'], 2)} ms, p99 {f(later['p99Ms'], 2)} ms "
+          f"({later['count']})")
 if runs:
     api, inproc, tried, tp = runs["api"], runs["inProcess"], runs["try"], runs["throughput"]
     print(f"runs: API p50 {f(api['p50Ms'], 2)} / p99 {f(api['p99Ms'], 2)} ms, in-process p50 {f(inproc['p50Ms'], 2)} / "

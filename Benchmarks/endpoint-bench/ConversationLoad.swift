@@ -26,6 +26,8 @@ struct MessageResult: Sendable {
     var toServerMs: Double?
     var serverToHeadMs: Double?
     var headToFirstMs: Double?
+    /// The client's first message (all clients start at once: the start burst).
+    var isFirstOfClient = false
 }
 
 /// Posts `content` to conversation `id` and reads its stream to its end, checking it: HTTP 200 and
@@ -97,7 +99,9 @@ func postMessage(_ api: API, key: String, conversation id: String, content: Stri
                 }
             }
         }
-        guard let terminal else { return failed("stream ended before a terminal event", "after \(result.ids.count) events") }
+        guard let terminal else {
+            return failed("stream ended before a terminal event", "after \(result.ids.count) events")
+        }
         guard terminal == "message.completed" else { return failed("ended with \(terminal)") }
         return result
     } catch {
@@ -144,9 +148,10 @@ struct LoadResult: Sendable {
 
 /// `clients` clients, each looping for `seconds`: (a new conversation every `perConversation` messages,
 /// 0: one for the whole run) post `content`, read the stream to its end. Messages started before the
-/// deadline are read to their end.
+/// deadline are read to their end. With `ramp` > 0, client i starts `i × ramp / clients` seconds in.
 func runLoad(
-    _ api: API, keys: [String], clients: Int, seconds: Double, perConversation: Int, content: String, errors: Tally
+    _ api: API, keys: [String], clients: Int, seconds: Double, perConversation: Int, content: String, ramp: Double,
+    errors: Tally
 ) async -> LoadResult {
     let started = now()
     let deadline = started + seconds
@@ -158,6 +163,7 @@ func runLoad(
             group.addTask {
                 var mine = LoadResult()
                 var current: ConversationTrace?
+                if ramp > 0 { try? await Task.sleep(for: .seconds(ramp * Double(index) / Double(clients))) }
                 while now() < deadline {
                     if current == nil || (perConversation > 0 && current!.messages >= perConversation)
                         || current!.errors > 0
@@ -175,7 +181,9 @@ func runLoad(
                             continue
                         }
                     }
-                    let message = await postMessage(api, key: key, conversation: current!.id, content: content, timeout: 300)
+                    var message = await postMessage(
+                        api, key: key, conversation: current!.id, content: content, timeout: 300)
+                    message.isFirstOfClient = mine.messages.isEmpty
                     current!.messages += 1
                     current!.received += message.ids
                     if let error = message.error {

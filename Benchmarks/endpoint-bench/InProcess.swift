@@ -19,7 +19,8 @@ struct InProcess: Sendable {
     static func open(home: String) throws(OmegaError) -> InProcess {
         let logger = Logger(label: "omega.endpoint-bench")
         let host = try MCPHost.open(
-            configuration: RuntimeConfiguration(home: OmegaHome(root: home)), host: MCPHostConfiguration(), logger: logger)
+            configuration: RuntimeConfiguration(home: OmegaHome(root: home)), host: MCPHostConfiguration(),
+            logger: logger)
         let conversations = try ConversationService(
             service: host.service, registry: host.registry,
             store: try ConversationService.openStore(home: host.service.home), logger: logger)

@@ -18,13 +18,52 @@ struct SequentialRuns: Sendable {
     /// `GET /api/runs/NOT-A-RUN` (404 before any store read): the round trip plus the `/api` gate (key
     /// check, rate limiter, metrics).
     var gate: [Double] = []
+    /// Where (a)'s and (b)'s time goes, against the run's stored event times (wall clock, 1 ms).
+    var inProcessPhases = Phases()
+    var apiPhases = Phases()
 }
 
-/// One POST of the run route; its status.
+/// A call split at its run's `run.created` and `run.completed` events (their stored wall-clock times,
+/// whole milliseconds: compare means over many calls): before the run exists (HTTP, the gate, the route,
+/// resolving and copying the package), the run, and after it ended (the route's audit record, the
+/// response).
+struct Phases: Sendable {
+    var beforeCreated: [Double] = []
+    var run: [Double] = []
+    var afterCompleted: [Double] = []
+
+    mutating func add(start: Double, end: Double, events: [(type: String, atMs: Int64)]) {
+        guard let created = events.first(where: { $0.type == "run.created" })?.atMs,
+            let completed = events.last(where: { $0.type == "run.completed" })?.atMs
+        else { return }
+        beforeCreated.append(Double(created) - start)
+        run.append(Double(completed - created))
+        afterCompleted.append(end - Double(completed))
+    }
+}
+
+/// The stored events of run `id` (`GET /api/runs/{id}`): type and time.
+func runEvents(_ api: API, key: String, id: String) async -> [(type: String, atMs: Int64)] {
+    guard let (status, text) = try? await api.call("GET", "/api/runs/\(id)", key: key), status == 200,
+        let events = (try? JSONParser().parse(text))?["events"]?.arrayValue
+    else { return [] }
+    return events.compactMap { event in
+        guard let type = event["type"]?.stringValue, case .integer(let at)? = event["timestamp"] else { return nil }
+        return (type, at)
+    }
+}
+
+/// Collects a run's events as the pipeline stores them.
+final class EventLog: Sendable {
+    let events = Mutex<[(type: String, atMs: Int64)]>([])
+}
+
+/// One POST of the run route; its status and (on success) the run's id.
 func postRun(_ api: API, key: String, input: JSONValue) async -> (status: Int, detail: String) {
     do {
         let (status, text) = try await api.call("POST", "/api/tools/text.stats/runs", key: key, body: ["input": input])
-        return (status, status == 200 ? "" : text)
+        guard status == 200 else { return (status, text) }
+        return (status, (try? JSONParser().parse(text))?["runId"]?.stringValue ?? "")
     } catch {
         return (-1, "\(error)")
     }
@@ -54,24 +93,36 @@ func sequentialRuns(
 ) async -> SequentialRuns {
     let request = ExecutionRequest(tool: folder, input: input, user: user)
     var result = SequentialRuns()
+    var inProcessPhases = Phases()
+    var apiPhases = Phases()
     func direct() async -> Double? {
+        let log = EventLog()
+        let wallStart = wallMs()
         let start = now()
-        let outcome = await service.run(request)
+        let outcome = await service.run(request) { event in
+            log.events.withLock { $0.append((event.type.rawValue, event.timestampMs)) }
+        }
         let elapsed = (now() - start) * 1000
+        let wallEnd = wallMs()
         guard outcome.succeeded else {
             errors.add("in-process service.run failed", example: outcome.json.jsonText)
             return nil
         }
+        inProcessPhases.add(start: wallStart, end: wallEnd, events: log.events.withLock { $0 })
         return elapsed
     }
     func overHTTP() async -> Double? {
+        let wallStart = wallMs()
         let start = now()
         let (status, detail) = await postRun(api, key: key, input: input)
         let elapsed = (now() - start) * 1000
+        let wallEnd = wallMs()
         guard status == 200 else {
             errors.add("POST /api/tools/text.stats/runs: http \(status)", example: detail)
             return nil
         }
+        // The run's stored event times, read after the timing.
+        apiPhases.add(start: wallStart, end: wallEnd, events: await runEvents(api, key: key, id: detail))
         return elapsed
     }
     func healthz() async -> Double? {
@@ -87,6 +138,8 @@ func sequentialRuns(
         _ = await healthz()
         _ = await gate()
     }
+    inProcessPhases = Phases()
+    apiPhases = Phases()
     for i in 0..<calls {
         if i % 2 == 0 {
             if let v = await direct() { result.inProcess.append(v) }
@@ -100,11 +153,15 @@ func sequentialRuns(
             if let v = await direct() { result.inProcess.append(v) }
         }
     }
+    result.inProcessPhases = inProcessPhases
+    result.apiPhases = apiPhases
     return result
 }
 
 /// `omega-exec try <folder> --input <text>` as a process, `calls` times one after the other (ms each).
-func sequentialTries(omega: String, folder: String, inputText: String, calls: Int, warmup: Int, errors: Tally) -> [Double] {
+func sequentialTries(omega: String, folder: String, inputText: String, calls: Int, warmup: Int, errors: Tally)
+    -> [Double]
+{
     let log = NSTemporaryDirectory() + "endpoint-bench-try-\(getpid()).err"
     defer { unlink(log) }
     var values: [Double] = []

@@ -124,7 +124,9 @@ struct API: Sendable {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    func request(_ method: String, _ path: String, key: String?, body: JSONValue? = nil, accept: String = "application/json")
+    func request(
+        _ method: String, _ path: String, key: String?, body: JSONValue? = nil, accept: String = "application/json"
+    )
         -> HTTPClientRequest
     {
         var request = HTTPClientRequest(url: base + path)

@@ -5,7 +5,7 @@
 //                  [--messages-per-conversation 0] [--verify-sample 20] [--message TEXT]
 //                  [--calls 100] [--warmup 10] [--concurrency 8] [--throughput-seconds 20] [--try-calls N]
 //                  [--message-calls 20] [--omega PATH] [--manifests DIR] [--user NAME] [--server-pid PID]
-//                  [--skip-load] [--skip-runs]
+//                  [--ramp-seconds S] [--in-process-home DIR] [--skip-load] [--skip-runs]
 //
 // The server must run the default offline model with the starter tools (Manifests) and a rate limit
 // that does not bite; FILE holds API keys' secrets, one a line (a key holds at most 64 streams: give
@@ -15,14 +15,16 @@
 //    (default "Count the words in: the quick brown fox", which the offline model answers by running
 //    text.stats), reading its SSE stream to `message.completed`. Each stream is checked (HTTP 200, ids
 //    consecutive, one data line each, first message.created, last message.completed, nothing after);
-//    anything else is an error, counted by kind. Then for a sample of the conversations GET …/events
+//    anything else is an error, counted by kind. All clients start at once (the start burst; its first
+//    messages are also shown apart from the later ones) unless --ramp-seconds spreads their starts. Then for a sample of the conversations GET …/events
 //    from 0: every stored event must have been received (else: lost). Prints messages completed,
 //    errors, lost events, time to first event (POST sent → first complete event) and to
 //    message.completed at p50/p99, events per second; where the first event's time goes (wall clock:
 //    the user message's createdAt marks the start of the server's `send`) and when each event type
 //    arrives; CPU used by the server and by the machine.
 // 2. Runs: --calls sequential calls each way, interleaved after --warmup: (a) OmegaService.run in this
-//    process on its own home (the pipeline alone), (b) POST /api/tools/text.stats/runs (keep-alive),
+//    process on its own home (the pipeline alone; --in-process-home: on DIR, e.g. the server's, so that
+//    both paths' runs are in one run store with their timestamps), (b) POST /api/tools/text.stats/runs (keep-alive),
 //    GET /healthz (the HTTP round trip) and GET /api/runs/NOT-A-RUN (round trip + the /api gate: key
 //    check, rate limiter); then --try-calls runs of `omega-exec try Manifests/text_stats --input …`, a
 //    process each. What HTTP adds, (b) − (a), at p50 (target <= 2 ms) and p99; then --concurrency
@@ -60,6 +62,8 @@ var user = "bench"
 var serverPID: Int32?
 var skipLoad = false
 var skipRuns = false
+var ramp = 0.0
+var inProcessHome: String?
 
 func usage(_ problem: String) -> Never {
     note("endpoint-bench: \(problem)")
@@ -67,7 +71,8 @@ func usage(_ problem: String) -> Never {
         "usage: endpoint-bench --url URL --keys-file FILE [--seconds S] [--conversations N] "
             + "[--messages-per-conversation N] [--verify-sample N] [--message TEXT] [--calls N] [--warmup N] "
             + "[--concurrency N] [--throughput-seconds S] [--try-calls N] [--message-calls N] [--omega PATH] "
-            + "[--manifests DIR] [--user NAME] [--server-pid PID] [--skip-load] [--skip-runs]")
+            + "[--manifests DIR] [--user NAME] [--server-pid PID] [--ramp-seconds S] [--in-process-home DIR] "
+            + "[--skip-load] [--skip-runs]")
     exit(64)
 }
 
@@ -104,6 +109,8 @@ while let arg = args.first {
     case "--warmup": warmup = intValue(0)
     case "--concurrency": concurrency = intValue(1)
     case "--throughput-seconds": throughputSeconds = secondsValue()
+    case "--ramp-seconds": ramp = secondsValue()
+    case "--in-process-home": inProcessHome = value
     case "--try-calls": tryCalls = intValue(0)
     case "--message-calls": messageCalls = intValue(0)
     case "--omega": omegaPath = value
@@ -209,7 +216,9 @@ let api = API(base: url, connections: conversationClients + concurrency + 8)
 // The server answers at all, with these keys.
 for key in keys {
     guard let (status, text) = try? await api.call("GET", "/api/runs/NOT-A-RUN", key: key), status == 404 else {
-        note("endpoint-bench: the server at \(url) does not accept a key of \(keysFile) (expected 404 from /api/runs/NOT-A-RUN)")
+        note(
+            "endpoint-bench: the server at \(url) does not accept a key of \(keysFile) (expected 404 from /api/runs/NOT-A-RUN)"
+        )
         if let (status, text) = try? await api.call("GET", "/api/runs/NOT-A-RUN", key: key) {
             note("  got HTTP \(status): \(text.prefix(300))")
         }
@@ -235,8 +244,9 @@ if !skipLoad {
     }
     print(
         "== 1. \(conversationClients) concurrent SSE conversations for \(Int(seconds)) s"
-            + " (\(perConversation == 0 ? "one conversation per client" : "a new conversation every \(perConversation) messages"));"
-            + " message: \"\(messageText)\"")
+            + " (\(perConversation == 0 ? "one conversation per client" : "a new conversation every \(perConversation) messages")"
+            + "\(ramp > 0 ? ", starts spread over \(ramp) s" : "")); "
+            + "message: \"\(messageText)\"")
     // Warm-up: one message through a conversation of its own (registry sync, first-use costs).
     note("warm-up: 3 messages")
     if case .success(let id) = await createConversation(api, key: keys[0]) {
@@ -252,7 +262,7 @@ if !skipLoad {
     let loadErrors = Tally()
     let load = await runLoad(
         api, keys: keys, clients: conversationClients, seconds: seconds, perConversation: perConversation,
-        content: messageText, errors: loadErrors)
+        content: messageText, ramp: ramp, errors: loadErrors)
     let serverAfter = serverPID.flatMap(processCPU)
     let machineAfter = machineCPU()
     let selfUsed = selfCPU() - selfBefore
@@ -279,7 +289,8 @@ if !skipLoad {
         "messages completed: \(completed.count) of \(load.messages.count) posted"
             + " (\(String(format: "%.1f", Double(completed.count) / load.wallSeconds)) messages/s; wall \(String(format: "%.1f", load.wallSeconds)) s,"
             + " \(all.count) conversations)")
-    print("errors: \(loadErrorCount) messages\(otherErrors > 0 ? ", \(otherErrors) other (creates, verification)" : "")")
+    print(
+        "errors: \(loadErrorCount) messages\(otherErrors > 0 ? ", \(otherErrors) other (creates, verification)" : "")")
     loadErrors.print(indent: "  ")
     print(
         "lost events: \(checked.lost) (sample of \(checked.conversations) conversations: \(checked.stored) stored,"
@@ -290,6 +301,10 @@ if !skipLoad {
         line(
             "time to first event", firsts,
             target: p99First <= 50 ? "  (target p99 <= 50 ms: met)" : "  (target p99 <= 50 ms: NOT MET)"))
+    let burst = load.messages.filter(\.isFirstOfClient).compactMap(\.firstEventMs)
+    let steady = load.messages.filter { !$0.isFirstOfClient }.compactMap(\.firstEventMs)
+    print(line("  each client's first message (\(ramp > 0 ? "ramped" : "start burst"))", burst))
+    print(line("  later messages (steady state)", steady))
     print(line("time to message.completed", completions))
     print(
         "events received: \(eventsReceived), \(String(format: "%.1f", eventsPerSecond)) events/s"
@@ -299,7 +314,9 @@ if !skipLoad {
     print(line("  send() began -> response head received", load.messages.compactMap(\.serverToHeadMs)))
     print(line("  response head -> first event received", load.messages.compactMap(\.headToFirstMs)))
     print("when each event type first arrives (ms after the POST):")
-    let types = ["message.created", "plan", "token", "tool.started", "tool.output", "tool.finished", "message.completed"]
+    let types = [
+        "message.created", "plan", "token", "tool.started", "tool.output", "tool.finished", "message.completed",
+    ]
     for type in types {
         let values = completed.compactMap { $0.arrivals[type] }
         if !values.isEmpty { print(line("  \(type)", values)) }
@@ -321,7 +338,9 @@ if !skipLoad {
     if let machineBefore, let machineAfter, machineAfter.total > machineBefore.total {
         let busy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)
         cpu["machineBusy"] = number(busy)
-        print("machine busy: \(String(format: "%.0f", busy * 100))% of \(ProcessInfo.processInfo.activeProcessorCount) CPUs")
+        print(
+            "machine busy: \(String(format: "%.0f", busy * 100))% of \(ProcessInfo.processInfo.activeProcessorCount) CPUs"
+        )
     }
     print()
     report["load"] = [
@@ -332,14 +351,16 @@ if !skipLoad {
         "lostEvents": .integer(Int64(checked.lost)), "verifiedConversations": .integer(Int64(checked.conversations)),
         "storedEvents": .integer(Int64(checked.stored)), "unexpectedEvents": .integer(Int64(checked.unexpected)),
         "storedGaps": .integer(Int64(checked.storedGaps)),
-        "firstEvent": summary(firsts), "completed": summary(completions),
+        "firstEvent": summary(firsts), "firstEventFirstMessages": summary(burst),
+        "firstEventLaterMessages": summary(steady), "rampSeconds": number(ramp), "completed": summary(completions),
         "eventsReceived": .integer(Int64(eventsReceived)), "eventsPerSecond": number(eventsPerSecond),
         "toServer": summary(load.messages.compactMap(\.toServerMs)),
         "serverToHead": summary(load.messages.compactMap(\.serverToHeadMs)),
         "headToFirst": summary(load.messages.compactMap(\.headToFirstMs)),
         "arrivals": .object(
             Dictionary(
-                uniqueKeysWithValues: types.map { type in (type, summary(completed.compactMap { $0.arrivals[type] })) })),
+                uniqueKeysWithValues: types.map { type in (type, summary(completed.compactMap { $0.arrivals[type] })) })
+        ),
         "cpu": .object(cpu), "firstEventTargetMet": .bool(p99First <= 50),
     ]
     if loadErrors.total > 0 || checked.lost > 0 || checked.unexpected > 0 || checked.storedGaps > 0 {
@@ -355,7 +376,7 @@ if !skipRuns {
     let inProcess: InProcess
     do {
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        inProcess = try InProcess.open(home: base + "/home")
+        inProcess = try InProcess.open(home: inProcessHome ?? base + "/home")
     } catch let error as OmegaError {
         note("endpoint-bench: cannot open the in-process service: \(error.message)")
         exit(1)
@@ -373,7 +394,9 @@ if !skipRuns {
     let runErrors = Tally()
     let key = keys[0]
 
-    print("== 2. POST /api/tools/text.stats/runs vs omega-exec try (\(calls) sequential calls after \(warmup) warm-up, interleaved)")
+    print(
+        "== 2. POST /api/tools/text.stats/runs vs omega-exec try (\(calls) sequential calls after \(warmup) warm-up, interleaved)"
+    )
     note("runs: \(calls) sequential calls each way (in-process, API, /healthz, gate)")
     let sequential = await sequentialRuns(
         api, key: key, service: inProcess.host.service, folder: inProcess.folder, user: user, input: input,
@@ -381,7 +404,8 @@ if !skipRuns {
     let triesCount = tryCalls ?? calls
     note("runs: \(triesCount) omega-exec try processes")
     let tries = sequentialTries(
-        omega: omega, folder: textStats, inputText: inputText, calls: triesCount, warmup: min(3, triesCount), errors: runErrors)
+        omega: omega, folder: textStats, inputText: inputText, calls: triesCount, warmup: min(3, triesCount),
+        errors: runErrors)
     let rows: [(String, [Double])] = [
         ("(a) in-process OmegaService.run (own home)", sequential.inProcess),
         ("(b) POST /api/tools/text.stats/runs", sequential.api),
@@ -406,10 +430,29 @@ if !skipRuns {
         String(
             format: "  paired (b_i - a_i): p50 %+.3f ms, mean %+.3f +- %.3f ms (95%% CI)", percentile(paired, 0.5),
             mean(paired), ci95(paired)))
+    print("  where (a) and (b) go, against the runs' stored event times (wall clock, whole ms: means, then p50):")
+    let phases: [(String, [Double], [Double])] = [
+        ("call -> run.created", sequential.inProcessPhases.beforeCreated, sequential.apiPhases.beforeCreated),
+        ("run.created -> run.completed", sequential.inProcessPhases.run, sequential.apiPhases.run),
+        (
+            "run.completed -> returned / response", sequential.inProcessPhases.afterCompleted,
+            sequential.apiPhases.afterCompleted
+        ),
+    ]
+    for (name, a, b) in phases {
+        print(
+            pad("    " + name, 42)
+                + String(
+                    format: "(a) %7.2f / %7.2f   (b) %7.2f / %7.2f   (b) - (a) %+6.2f ms (mean)", mean(a),
+                    percentile(a, 0.5),
+                    mean(b), percentile(b, 0.5), mean(b) - mean(a)))
+    }
     print(
         String(
-            format: "  round trip alone (/healthz) p50 %.3f ms; the /api gate adds %+.3f ms at p50 (NOT-A-RUN - healthz)",
-            percentile(sequential.healthz, 0.5), percentile(sequential.gate, 0.5) - percentile(sequential.healthz, 0.5)))
+            format:
+                "  round trip alone (/healthz) p50 %.3f ms; the /api gate adds %+.3f ms at p50 (NOT-A-RUN - healthz)",
+            percentile(sequential.healthz, 0.5), percentile(sequential.gate, 0.5) - percentile(sequential.healthz, 0.5))
+    )
     print(
         String(
             format: "API / try: %.3fx at p50, %.3fx at p99 (try - API: %.1f ms at p50)", c50 > 0 ? b50 / c50 : 0,
@@ -428,9 +471,13 @@ if !skipRuns {
             pad("  " + name, 34)
                 + String(
                     format: " %7.1f runs/s  (%d runs, %d errors; p50 %.1f ms, p99 %.1f ms)", rate.perSecond,
-                    rate.latencies.count, rate.errors, percentile(rate.latencies, 0.5), percentile(rate.latencies, 0.99)))
+                    rate.latencies.count, rate.errors, percentile(rate.latencies, 0.5), percentile(rate.latencies, 0.99)
+                ))
     }
-    print(String(format: "  API / try: %.2fx the runs per second", tryRate.perSecond > 0 ? apiRate.perSecond / tryRate.perSecond : 0))
+    print(
+        String(
+            format: "  API / try: %.2fx the runs per second",
+            tryRate.perSecond > 0 ? apiRate.perSecond / tryRate.perSecond : 0))
     print()
 
     print("== 3. the server's pieces alone, in this process (no load; 200 each)")
@@ -459,7 +506,9 @@ if !skipRuns {
                 if !order {
                     let message = await postMessage(
                         api, key: key, conversation: remoteConversation, content: messageText, timeout: 300)
-                    if let error = message.error { runErrors.add("sequential message: " + error, example: message.errorDetail) }
+                    if let error = message.error {
+                        runErrors.add("sequential message: " + error, example: message.errorDetail)
+                    }
                     if i >= 2, message.error == nil { remote.append(message) }
                 }
                 let inproc = try await inProcessMessage(
@@ -468,7 +517,9 @@ if !skipRuns {
                 if order {
                     let message = await postMessage(
                         api, key: key, conversation: remoteConversation, content: messageText, timeout: 300)
-                    if let error = message.error { runErrors.add("sequential message: " + error, example: message.errorDetail) }
+                    if let error = message.error {
+                        runErrors.add("sequential message: " + error, example: message.errorDetail)
+                    }
                     if i >= 2, message.error == nil { remote.append(message) }
                 }
             }
@@ -504,10 +555,16 @@ if !skipRuns {
         "pairedAddedMeanMs": number(mean(paired)), "pairedAddedCI95Ms": number(ci95(paired)),
         "apiOverTryP50": number(c50 > 0 ? b50 / c50 : 0), "apiOverTryP99": number(c99 > 0 ? b99 / c99 : 0),
         "httpTargetMet": .bool(added50 <= 2),
+        "phasesMeanMs": .object(
+            Dictionary(
+                uniqueKeysWithValues: phases.map { name, a, b in
+                    (name, ["inProcess": number(mean(a)), "api": number(mean(b))] as JSONValue)
+                })),
         "throughput": [
             "concurrency": .integer(Int64(concurrency)), "seconds": number(throughputSeconds),
             "apiRunsPerSecond": number(apiRate.perSecond), "apiErrors": .integer(Int64(apiRate.errors)),
-            "apiP50Ms": number(percentile(apiRate.latencies, 0.5)), "apiP99Ms": number(percentile(apiRate.latencies, 0.99)),
+            "apiP50Ms": number(percentile(apiRate.latencies, 0.5)),
+            "apiP99Ms": number(percentile(apiRate.latencies, 0.99)),
             "tryRunsPerSecond": number(tryRate.perSecond), "tryErrors": .integer(Int64(tryRate.errors)),
         ],
         "parts": .object(partsJSON), "messages": messagesJSON, "errors": runErrors.json,
