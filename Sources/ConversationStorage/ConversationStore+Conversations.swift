@@ -80,6 +80,23 @@ extension ConversationStore {
         }
     }
 
+    /// The last `limit` messages before `sequence` as (role, content), oldest first: what a model is shown
+    /// of earlier exchanges (no transcript is read or parsed).
+    public func exchangeTexts(conversationID: String, before sequence: Int64, limit: Int)
+        throws(ConversationStoreError) -> [(role: MessageRecord.Role, content: String)]
+    {
+        try read("read history") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT role, content FROM messages WHERE conversation_id = ? AND seq < ?
+                    ORDER BY seq DESC LIMIT ?
+                    """,
+                arguments: [conversationID, sequence, limit]
+            ).reversed().map { (MessageRecord.Role(rawValue: $0["role"]) ?? .user, $0["content"] as String) }
+        }
+    }
+
     /// The message `id`, nil when there is none.
     public func message(id: String) throws(ConversationStoreError) -> MessageRecord? {
         try read("read message") { db in

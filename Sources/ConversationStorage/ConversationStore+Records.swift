@@ -42,6 +42,14 @@ extension ConversationStore {
         }
     }
 
+    /// The tool call `id`, nil when there is none.
+    public func toolCall(id: String) throws(ConversationStoreError) -> ToolCallRecord? {
+        try read("read tool call") { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.toolCallColumns) FROM tool_calls WHERE id = ?", arguments: [id])
+                .map(Self.toolCall)
+        }
+    }
+
     /// The tool call that is run `runID`, nil when no conversation made it.
     public func toolCall(runID: String) throws(ConversationStoreError) -> ToolCallRecord? {
         try read("read tool call") { db in

@@ -67,7 +67,7 @@ extension ConversationService {
                 exchange.state.paused = nil
                 _ = try? service.cancel(runID: paused.runID)
                 var record =
-                    (try? store.toolCalls(conversationID: conversationID).first(where: { $0.id == paused.recordID }))
+                    (try? store.toolCall(id: paused.recordID))
                     ?? ToolCallRecord(
                         id: paused.recordID, conversationID: conversationID, messageID: messageID, index: paused.index,
                         callID: paused.call.id, name: paused.call.name, toolID: paused.toolID,
@@ -243,9 +243,7 @@ extension ConversationService {
                 if var started {
                     started["runId"] = .string(event.runID)
                     _ = try? self.emit(conversationID, messageID, "tool.started", .object(started))
-                    if var record = try? self.store.toolCalls(conversationID: conversationID).first(where: {
-                        $0.id == recordID
-                    }) {
+                    if var record = (try? self.store.toolCall(id: recordID)) ?? nil {
                         record.runID = event.runID
                         record.updatedAtMs = Self.nowMs()
                         self.saveCall(record)
@@ -273,7 +271,7 @@ extension ConversationService {
         let messageID = exchange.message.id
         var stored =
             record
-            ?? (try? store.toolCalls(conversationID: conversationID).first(where: { $0.id == recordID }))
+            ?? (try? store.toolCall(id: recordID))
             ?? ToolCallRecord(
                 id: recordID, conversationID: conversationID, messageID: messageID, index: index, callID: call.id,
                 name: call.name, toolID: toolID, arguments: call.arguments, status: "running",
@@ -438,7 +436,7 @@ extension ConversationService {
         result: JSONValue?
     ) {
         guard
-            var record = try? store.toolCalls(conversationID: conversationID).first(where: { $0.id == paused.recordID })
+            var record = try? store.toolCall(id: paused.recordID)
         else { return }
         record.status = status
         if let result { record.result = result }

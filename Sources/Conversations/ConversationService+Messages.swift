@@ -164,22 +164,19 @@ extension ConversationService {
 
     /// The earlier exchanges as the model sees them: each user message and the assistant's final text.
     func historyTurns(conversationID: String, before sequence: Int64) throws(OmegaError) -> [ChatTurn] {
-        let messages: [MessageRecord]
+        // The last 40 messages: a long conversation must not outgrow the model's context.
+        let texts: [(role: MessageRecord.Role, content: String)]
         do {
-            messages = try store.messages(conversationID: conversationID)
+            texts = try store.exchangeTexts(conversationID: conversationID, before: sequence, limit: 40)
         } catch {
             throw Self.storeFailure(error)
         }
-        var turns: [ChatTurn] = []
-        for message in messages where message.sequence < sequence {
-            switch message.role {
-            case .user: turns.append(.user(message.content))
-            case .assistant:
-                if !message.content.isEmpty { turns.append(.assistant(text: message.content, toolCalls: [])) }
+        return texts.compactMap { text in
+            switch text.role {
+            case .user: return .user(text.content)
+            case .assistant: return text.content.isEmpty ? nil : .assistant(text: text.content, toolCalls: [])
             }
         }
-        // Keep the last 40 turns: a long conversation must not outgrow the model's context.
-        return Array(turns.suffix(40))
     }
 
     // MARK: Credentials

@@ -50,7 +50,7 @@ struct APIGate: Sendable {
         if let count = due {
             logger.info(
                 "refused requests without a valid API key", metadata: ["count": "\(count)", "route": "\(route)"])
-            services.audit.record(
+            services.auditQueue.submit(
                 .keyRefused, actor: AuditActor(user: "anonymous"),
                 fields: [
                     "route": .string(route), "method": .string(request.method.rawValue),
@@ -68,7 +68,7 @@ struct APIGate: Sendable {
             logger.notice(
                 "rate limit reached",
                 metadata: ["key": "\(key.id)", "route": "\(route)", "retryAfter": "\(decision.retryAfterSeconds)"])
-            services.audit.record(
+            services.auditQueue.submit(
                 .rateLimited, actor: AuditActor(user: key.user, keyID: key.id),
                 fields: [
                     "route": .string(route), "method": .string(request.method.rawValue),
@@ -87,7 +87,7 @@ struct APIGate: Sendable {
             return true
         }
         if due {
-            services.audit.record(
+            services.auditQueue.submit(
                 .keyUse, actor: AuditActor(user: key.user, keyID: key.id),
                 fields: ["route": .string(route), "method": .string(request.method.rawValue)])
         }

@@ -13,7 +13,10 @@ public final class APIServices: Sendable {
     public let conversations: ConversationService
     public let keys: KeyService
     public let limiter: RateLimiter
-    public let audit: AuditService
+    /// Where the routes' audit records go (written off the request path, in order).
+    public let auditQueue: AuditQueue
+    /// The audit log.
+    public var audit: AuditService { auditQueue.service }
     public let metrics: EndpointMetrics
     /// Open event streams per key (a key holds at most ``maximumStreamsPerKey`` at once).
     let streams = Mutex<[String: Int]>([:])
@@ -29,13 +32,13 @@ public final class APIServices: Sendable {
     static let maximumStreamsPerKey = 64
 
     public init(
-        conversations: ConversationService, keys: KeyService, limiter: RateLimiter, audit: AuditService,
+        conversations: ConversationService, keys: KeyService, limiter: RateLimiter, auditQueue: AuditQueue,
         metrics: EndpointMetrics
     ) {
         self.conversations = conversations
         self.keys = keys
         self.limiter = limiter
-        self.audit = audit
+        self.auditQueue = auditQueue
         self.metrics = metrics
     }
 

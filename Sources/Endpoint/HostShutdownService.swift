@@ -18,6 +18,7 @@ struct HostShutdownService: Service {
         // Ends at graceful shutdown (or cancellation); a failure to open the host ends the group.
         for await error in failures.cancelOnGracefulShutdown() { throw error }
         await binding.current?.api?.conversations.cancelAll()
+        binding.current?.api?.auditQueue.flush()
         await binding.current?.host.shutdown()
     }
 }

@@ -51,11 +51,11 @@ enum RunRoutes {
             }
             let reference = try services.registry.executionReference(toolID)
             let request = ExecutionRequest(tool: reference, input: input, env: env, user: key.user)
-            let audit = services.audit
+            let audit = services.auditQueue
             let metrics = services.metrics
             let record: @Sendable (ExecutionOutcome) -> Void = { outcome in
                 metrics.runEnded(status: outcome.status, toolID: outcome.toolID.isEmpty ? toolID : outcome.toolID)
-                audit.record(
+                audit.submit(
                     .toolCall, actor: AuditActor(user: key.user, keyID: key.id),
                     fields: [
                         "runId": .string(outcome.runID),

@@ -77,14 +77,14 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.serverVersion = OmegaExec.version
             let host = try MCPHost.open(host: configuration, logger: Logger(label: "omega.mcp"))
             let home = host.service.home
-            let audit = try AuditService(home: home)
+            let audit = AuditQueue(service: try AuditService(home: home))
             let metrics = EndpointMetrics()
             let conversations = try ConversationService(
                 service: host.service, registry: host.registry, store: try ConversationService.openStore(home: home),
                 model: model, observer: ConversationAudit(audit: audit, metrics: metrics),
                 logger: Logger(label: "omega.conversations"))
             let api = APIServices(
-                conversations: conversations, keys: host.access, limiter: RateLimiter(limit: rateLimit), audit: audit,
+                conversations: conversations, keys: host.access, limiter: RateLimiter(limit: rateLimit), auditQueue: audit,
                 metrics: metrics)
             return (host, api)
         }

@@ -50,6 +50,7 @@ import ToolRuntime
             #expect(bodies.count == 1, "a wrong and a revoked key get the same answer: \(bodies)")
             let ok = try await session.request("/api/status", method: .get, headers: Self.auth(key.secret))
             #expect(try ok.status == .ok && H.json(ok)["status"] == "ok")
+            services.auditQueue.flush()
             let records = try services.audit.recent(limit: 100)
             #expect(records.contains { $0.kind == .keyRefused })
             #expect(records.contains { $0.kind == .keyUse && $0.actor.keyID == key.id })

@@ -79,7 +79,7 @@ struct EndpointHarness: Sendable {
             logger: logger
         ) { (url: String) throws(OmegaError) -> (MCPHost, APIServices?) in
             let host = try MCPHost.open(configuration: runtime, host: MCPHostConfiguration(credentialPageBaseURL: url))
-            let audit = try AuditService(home: runtime.home)
+            let audit = AuditQueue(service: try AuditService(home: runtime.home))
             let metrics = EndpointMetrics()
             let conversations = try ConversationService(
                 service: host.service, registry: host.registry,
@@ -88,7 +88,7 @@ struct EndpointHarness: Sendable {
             return (
                 host,
                 APIServices(
-                    conversations: conversations, keys: host.access, limiter: RateLimiter(limit: limit), audit: audit,
+                    conversations: conversations, keys: host.access, limiter: RateLimiter(limit: limit), auditQueue: audit,
                     metrics: metrics)
             )
         }
