@@ -95,7 +95,9 @@ import ToolRuntime
             let cancelled = ContinuousClock.now
             turn.cancel()
             let outcome = await turn.result
-            #expect(ContinuousClock.now - cancelled < .seconds(2), "cancellation is prompt")
+            // The stream hangs forever: anything under 10 s shows the cancel did not wait for it (the bound
+            // leaves room for a machine running the whole suite in parallel on 2 cores).
+            #expect(ContinuousClock.now - cancelled < .seconds(10), "cancellation is prompt")
             guard case .failure(let error) = outcome else {
                 Issue.record("a cancelled turn must fail")
                 return
@@ -110,7 +112,8 @@ import ToolRuntime
             let started = ContinuousClock.now
             let error = try #require(await failure(of: try openAIModel(server, timeout: .seconds(1)), simpleRequest()))
             #expect(error.code == .internalError && error.message.contains("within 1 seconds"))
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // The stream hangs forever; the 1 s deadline answers (with room for a loaded machine).
+            #expect(ContinuousClock.now - started < .seconds(10))
         }
     }
 
