@@ -95,6 +95,8 @@ extension ConversationService {
                 case .success(let plans) = offline.plans(for: exchange.request)
             {
                 try emit(conversationID, messageID, "plan", plans.json)
+                // The first turn answers this same request: it uses these plans instead of planning again.
+                exchange.model = offline.reusing(plans, for: exchange.request)
             }
             while true {
                 if running.cancelled.load(ordering: .sequentiallyConsistent) || Task.isCancelled {

@@ -219,8 +219,7 @@ public final class ConversationService: Sendable {
 
     /// `text` shortened and quoted for an error message (never more than 64 characters of it).
     static func quoted(_ text: String) -> String {
-        let cleaned = String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(64))
-        return "\"\(cleaned)\""
+        "\"\(OmegaError.shown(text))\""
     }
 
     /// Refuses an empty or blank text, one over ``maximumMessageBytes``, or one with control characters

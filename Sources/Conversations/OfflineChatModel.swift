@@ -17,16 +17,30 @@ public struct OfflineChatModel: ChatModel {
     public let planner: OfflinePlanner
     /// Whose pins and vault count.
     public let user: String
+    /// Plans already made for one request text (the host shows them before the first turn), used
+    /// instead of planning that text again.
+    let planned: (text: String, response: PlanResponse)?
 
     public init(planner: OfflinePlanner, user: String) {
+        self.init(planner: planner, user: user, planned: nil)
+    }
+
+    init(planner: OfflinePlanner, user: String, planned: (text: String, response: PlanResponse)?) {
         self.planner = planner
         self.user = user
+        self.planned = planned
+    }
+
+    /// This model, answering `text` with `response` instead of planning it again.
+    func reusing(_ response: PlanResponse, for text: String) -> OfflineChatModel {
+        OfflineChatModel(planner: planner, user: user, planned: (text, response))
     }
 
     public var identity: ModelIdentity { OfflinePlanner.identity }
 
     /// The plans for `text`, or the planner's refusal.
     public func plans(for text: String) -> Result<PlanResponse, OmegaError> {
+        if let planned, planned.text == text { return .success(planned.response) }
         do throws(OmegaError) {
             return .success(try planner.planNow(PlanRequest(text: text, user: user)))
         } catch {

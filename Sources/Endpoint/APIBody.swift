@@ -42,7 +42,7 @@ enum APIBody {
             return .failure(OmegaError(.invalidInput, "the body must be a JSON object", details: ["field": "body"]))
         }
         if let unknown = members.keys.sorted().first(where: { !allowed.contains($0) }) {
-            let shown = String(unknown.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(64))
+            let shown = OmegaError.shown(unknown)
             return .failure(
                 OmegaError(
                     .invalidInput,
@@ -90,7 +90,7 @@ enum APIBody {
         var result: [String: String] = [:]
         for (name, item) in object {
             guard case .string(let text) = item else {
-                let shown = String(name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(64))
+                let shown = OmegaError.shown(name)
                 return .failure(
                     OmegaError(
                         .invalidInput, "\(field).\(shown): expected a string",

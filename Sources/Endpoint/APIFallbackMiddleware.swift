@@ -13,7 +13,7 @@ struct APIFallbackMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
             let path = request.uri.path
             guard path == "/api" || path.hasPrefix("/api/") else { throw error }
-            let shown = String(path.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(128))
+            let shown = OmegaError.shown(path, limit: 128)
             return .error(
                 OmegaError(
                     .notFound, "no route \(request.method.rawValue) \(shown) (the routes are in /openapi.json)",

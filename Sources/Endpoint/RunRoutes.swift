@@ -121,7 +121,7 @@ enum RunRoutes {
         -> RunDetail
     {
         let id = context.parameters.get("id") ?? ""
-        let notFound = OmegaError(.notFound, "no run \(quoted(id))", details: ["field": "id"])
+        let notFound = OmegaError(.notFound, "no run \"\(OmegaError.shown(id))\"", details: ["field": "id"])
         guard id.utf8.count <= 64,
             id.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) })
         else { throw notFound }
@@ -135,11 +135,6 @@ enum RunRoutes {
         if detail.record.user ?? "local" == key.user { return detail }
         if (try? services.conversations.store.toolCall(runID: id)) ?? nil != nil { return detail }
         throw notFound
-    }
-
-    /// `text` cleaned of control characters, at most 64 characters, quoted (for error messages).
-    static func quoted(_ text: String) -> String {
-        "\"" + String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(64)) + "\""
     }
 
     /// Registry and executor health: `ok` when both answer, `degraded` otherwise, with the reason.
