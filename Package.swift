@@ -133,11 +133,13 @@ let package = Package(
             name: "Endpoint",
             dependencies: [
                 "AgentHost", "Conversations", "ConversationStorage", "Access", "Audit", "Service", "ToolRuntime",
-                "RunStorage", "JSON", logging,
+                "RunStorage", "Console", "JSON", logging,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // The web console's files (Sources/Console/Web, embedded by scripts/console-embed.sh).
+        .target(name: "Console", dependencies: [crypto], exclude: ["Web"]),
         // The jail's command-line glue, shared by the two executables below.
         .target(name: "JailCLI", dependencies: ["Jail", "JSON"]),
         // `omega-exec`: runs `jail` itself (lean: no dependency of any other command) and executes
@@ -232,7 +234,7 @@ let package = Package(
         .testTarget(
             name: "EndpointTests",
             dependencies: [
-                "Endpoint", "AgentHost", "Conversations", "Access", "Audit", "Service", "ToolRuntime", "Credentials",
+                "Endpoint", "AgentHost", "Conversations", "Access", "Audit", "Service", "ToolRuntime", "Credentials", "Console",
                 "JSON", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(

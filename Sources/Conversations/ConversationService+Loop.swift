@@ -81,8 +81,10 @@ extension ConversationService {
                     status: "cancelled")
             } else if let paused = exchange.state.paused {
                 exchange.state.paused = nil
+                let env = exchange.resumeEnv
+                exchange.resumeEnv = [:]
                 let outcome = await service.resume(
-                    runID: paused.runID, approvedBy: exchange.approvedBy, user: exchange.conversation.owner,
+                    runID: paused.runID, env: env, approvedBy: exchange.approvedBy, user: exchange.conversation.owner,
                     keepApproval: false,
                     observer: relay(conversationID, messageID, paused.recordID, paused.call, running))
                 if try await conclude(

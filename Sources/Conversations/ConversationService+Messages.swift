@@ -187,11 +187,14 @@ extension ConversationService {
     /// - Parameters:
     ///   - requestID: The credential request (nil: the conversation's one pending request).
     ///   - values: Exactly the names asked for, each a non-empty value.
+    ///   - save: False: the values are given to the paused run only (as its `env`, held in memory until
+    ///     it resumes) and never stored; a later call that needs them asks again.
     /// - Throws: `NOT_FOUND`; `POLICY_DENIED` when `caller` is not the owner (another user's key may
     ///   post messages, never store the owner's credentials); `INVALID_STATE` when nothing waits for
     ///   credentials; `INVALID_INPUT` naming the variable (not asked, missing, unacceptable value).
     public func provideCredentials(
-        conversationID: String, caller: ConversationCaller, requestID: String?, values: [String: String]
+        conversationID: String, caller: ConversationCaller, requestID: String?, values: [String: String],
+        save: Bool = true
     ) throws(OmegaError) -> MessageStart {
         let conversation = try conversation(id: conversationID)
         guard caller.user == conversation.owner else {
@@ -257,7 +260,7 @@ extension ConversationService {
         }
         let credentials = CredentialService(home: service.home)
         do throws(OmegaError) {
-            for name in asked {
+            for name in asked where save {
                 try credentials.set(name, value: values[name]!, scope: .user(conversation.owner))
             }
         } catch {
@@ -268,18 +271,19 @@ extension ConversationService {
             throw error
         }
         observer?.credentialsStored(
-            conversationID: conversationID, caller: caller.user, owner: conversation.owner, names: asked)
+            conversationID: conversationID, caller: caller.user, owner: conversation.owner, names: asked, saved: save)
         let resumed = try emit(
             conversationID, message.id, "message.resumed",
             [
                 "messageId": .string(message.id), "credentialRequestId": .string(ask.id),
-                "names": .array(asked.map(JSONValue.string)),
+                "names": .array(asked.map(JSONValue.string)), "saved": .bool(save),
             ])
-        start(
-            Exchange(
-                conversation: conversation, message: message, state: saved, caller: caller,
-                model: makeModel(conversation.owner), isFirst: message.sequence == 2,
-                request: requestText(of: message), planChosen: false))
+        var exchange = Exchange(
+            conversation: conversation, message: message, state: saved, caller: caller,
+            model: makeModel(conversation.owner), isFirst: message.sequence == 2,
+            request: requestText(of: message), planChosen: false)
+        if !save { exchange.resumeEnv = asked.reduce(into: [:]) { $0[$1] = values[$1] } }
+        start(exchange)
         return MessageStart(userMessage: nil, assistantMessage: message, afterSequence: resumed.sequence - 1)
     }
 

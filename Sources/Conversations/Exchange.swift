@@ -19,4 +19,7 @@ struct Exchange: Sendable {
     var approvedBy: String? = nil
     /// Whether the paused call's approval was declined (the call ends `POLICY_DENIED`).
     var declined = false
+    /// Credentials given for the paused run only (`save: false`): passed to it as `env` when it
+    /// resumes, then dropped; never stored, never in the transcript.
+    var resumeEnv: [String: String] = [:]
 }

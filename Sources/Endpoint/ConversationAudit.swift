@@ -25,12 +25,12 @@ public struct ConversationAudit: ConversationObserver {
         }
     }
 
-    public func credentialsStored(conversationID: String, caller: String, owner: String, names: [String]) {
+    public func credentialsStored(conversationID: String, caller: String, owner: String, names: [String], saved: Bool) {
         audit.submit(
             .credentialStore, actor: AuditActor(user: caller),
             fields: [
                 "conversationId": .string(conversationID), "scope": .string("user:" + owner),
-                "names": .array(names.map(JSONValue.string)),
+                "names": .array(names.map(JSONValue.string)), "saved": .bool(saved),
             ])
     }
 

@@ -13,8 +13,9 @@ import ToolRuntime
 ///   202 JSON with the ids for a client that accepts only JSON. 409 while another message runs.
 /// - `GET /api/omega/conversations/{id}`: the history. `GET …/events`: the stream, resumable with
 ///   `Last-Event-ID`.
-/// - `POST …/credentials` (`{"credentialRequestId"?, "values"}`): stored in the owner's vault, the
-///   paused message resumes from the step that paused (SSE like messages).
+/// - `POST …/credentials` (`{"credentialRequestId"?, "values", "save"?}`): stored in the owner's vault
+///   (`save` false: used by the paused run only, never stored), the paused message resumes from the
+///   step that paused (SSE like messages).
 /// - `POST …/approvals` (`{"runId"?, "decision": "approve"|"decline"}`): the owner answers a paused
 ///   call's approval; the message goes on (SSE like messages).
 /// - `POST …/plan` (`{"content", "maxPlans"?}`): plans without running anything.
@@ -67,17 +68,25 @@ enum ConversationRoutes {
             return sse(events, key: key, services: services)
         }
         api.add(router, .post, base + "/:id/credentials") { request, context, key, services throws(OmegaError) in
-            let body = try await APIBody.object(request, allowed: ["credentialRequestId", "values"]).get()
+            let body = try await APIBody.object(request, allowed: ["credentialRequestId", "values", "save"]).get()
             guard body["values"].map({ $0 != .null }) == true else {
                 throw OmegaError(
                     .invalidInput, "values: expected an object of the names asked for", details: ["field": "values"])
             }
             let requestID = try APIBody.string(body, "credentialRequestId").get()
             let values = try APIBody.strings(body, "values").get()
+            var save = true
+            if let given = body["save"], given != .null {
+                guard let flag = given.boolValue else {
+                    throw OmegaError(.invalidInput, "save: expected a boolean", details: ["field": "save"])
+                }
+                save = flag
+            }
             return try streaming(request, conversationID: id(context), key: key, services: services) {
                 () throws(OmegaError) in
                 try services.conversations.provideCredentials(
-                    conversationID: id(context), caller: caller(key), requestID: requestID, values: values)
+                    conversationID: id(context), caller: caller(key), requestID: requestID, values: values,
+                    save: save)
             }
         }
         api.add(router, .post, base + "/:id/approvals") { request, context, key, services throws(OmegaError) in

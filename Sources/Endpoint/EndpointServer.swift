@@ -1,4 +1,5 @@
 import AgentHost
+import Console
 import Hummingbird
 import JSON
 import Logging
@@ -12,6 +13,7 @@ import ToolRuntime
 ///   standalone stream, no session deletion).
 /// - `GET`/`POST /credentials/{ticket}`: the credential page (``CredentialRoute``).
 /// - `GET /healthz`: `{"status":"ok"}`, for scripts waiting for the server.
+/// - `GET /`, `/c/{id}`, `/runs`, `/runs/{id}`, `/console/{file}`: the web console (``ConsoleRoutes``).
 ///
 /// Every request passes the `Origin` check first (``OriginPolicy``). SIGTERM and SIGINT shut it down
 /// gracefully: running tools are cancelled and their runs recorded as cancelled, open responses end,
@@ -120,6 +122,11 @@ public struct EndpointServer: Sendable {
         let api = APIRoutes(binding: binding, logger: logger)
         ConversationRoutes.register(router, api)
         RunRoutes.register(router, api)
+        let console = ConsoleAssets.fromEnvironment()
+        if case .directory(let folder) = console.source {
+            logger.warning("serving the console from a folder (development)", metadata: ["folder": "\(folder)"])
+        }
+        ConsoleRoutes.register(router, assets: console)
         router.get("/metrics") { _, _ -> Response in
             guard let services = binding.current?.api else { return Self.unavailable }
             return Response(

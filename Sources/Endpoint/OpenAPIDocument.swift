@@ -9,7 +9,7 @@ enum OpenAPIDocument {
   "openapi": "3.1.0",
   "info": {
     "title": "Omega Exec",
-    "version": "0.12.0",
+    "version": "0.13.0",
     "summary": "Run untrusted AI tool packages in a jail, through conversations, tools and runs.",
     "description": "The HTTP endpoint of an Omega Exec appliance (`omega-exec serve`, DESIGN §10): the conversations API of the Omega PRD, tools and runs as resources, status, metrics and this contract.\n\n**Authentication.** Every `/api` operation needs an API key: `Authorization: Bearer omx_…` (create one with `omega-exec keys create --name NAME --user USER`; the secret is shown once and stored hashed). Each key has a rate limit (429 `RATE_LIMITED` with `Retry-After`) and holds at most 64 event streams open.\n\n**Errors** are the DESIGN §5 object `{\"success\": false, \"error\": \"…\", \"details\": {\"code\": \"…\", …}}`, each code with one HTTP status. Request bodies are JSON objects of at most 1 MiB (`Content-Type: application/json`), whose fields must all be known to the operation (an unknown one is 400 `INVALID_INPUT` naming it); `null` is the same as absent.\n\n**Conversations.** Ids are UUIDs: anyone holding a conversation's id and a valid key may read and post to it, but tools run only with the owner's credentials, and only the owner's keys store credentials or approve calls. Answers stream as Server-Sent Events (`text/event-stream`); a client that accepts only JSON gets 202 with the ids and reads the stream later, resuming with `Last-Event-ID`.\n\n**Not described here:** `POST /mcp` (MCP Streamable HTTP, JSON-RPC 2.0, the same API keys; DESIGN §9) and `GET`/`POST /credentials/{ticket}` (the credential page a human opens from an MCP elicitation link).\n\n**Every route** refuses a browser request whose `Origin` is not the server's own or allowed with `--allow-origin` (403: `POLICY_DENIED` under `/api`, a JSON-RPC error object elsewhere). Under `/api`, a path or a method that no operation here takes is 404 `NOT_FOUND`. A server whose stores cannot be opened answers 503 (a JSON-RPC error object) until it exits.\n"
   },
@@ -1132,6 +1132,90 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/runs": {
+      "get": {
+        "operationId": "listRuns",
+        "tags": [
+          "runs"
+        ],
+        "summary": "The key's user's runs",
+        "description": "The runs that ran with the key's user's credentials, newest first, a page at a time (the console's runs view).",
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "status",
+            "in": "query",
+            "required": false,
+            "description": "Only runs with this status. Anything else is 400 `INVALID_INPUT`.",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "created",
+                "running",
+                "paused",
+                "completed",
+                "failed",
+                "cancelled",
+                "interrupted"
+              ]
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "How many (default 50).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "before",
+            "in": "query",
+            "required": false,
+            "description": "The `next` of the previous page: only runs after it in the order. A malformed cursor is 400 `INVALID_INPUT`.",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]+\\.[a-z0-9_-]{1,64}$"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of runs.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RunPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/OriginRefused"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          }
+        }
+      }
+    },
     "/api/runs/{id}": {
       "parameters": [
         {
@@ -1254,6 +1338,75 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/runs/{id}/artifact": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "description": "The run's id. A run the key may not see (another user's run that belongs to no conversation), an unknown run and a malformed id are all answered 404 `NOT_FOUND`, so ids cannot be probed.",
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "getRunArtifact",
+        "tags": [
+          "runs"
+        ],
+        "summary": "Download a file the run's tool left",
+        "description": "One of the files the tool wrote to `/work/out`, as its run's result lists them (`result.artifacts[].path`), for saving, never for display: `application/octet-stream`, `Content-Disposition: attachment`, a sandboxing Content-Security-Policy. A path the result does not list (including any `..`, absolute or link path) is 404 `NOT_FOUND` naming `path`.",
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "path",
+            "in": "query",
+            "required": true,
+            "description": "The artifact's path, exactly as the run's result lists it.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The file's bytes.",
+            "content": {
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "contentMediaType": "application/octet-stream"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/OriginRefused"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          }
+        }
+      }
+    },
     "/api/runs/{id}/cancel": {
       "parameters": [
         {
@@ -1329,6 +1482,45 @@ enum OpenAPIDocument {
           },
           "413": {
             "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "500": {
+            "$ref": "#/components/responses/InternalError"
+          }
+        }
+      }
+    },
+    "/api/me": {
+      "get": {
+        "operationId": "getMe",
+        "tags": [
+          "status"
+        ],
+        "summary": "Who the key acts for",
+        "description": "The key's user and the key's id and name (what the web console signs in with).",
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The key's user.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Me"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/OriginRefused"
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
@@ -1905,10 +2097,17 @@ enum OpenAPIDocument {
           },
           "values": {
             "type": "object",
-            "description": "Each variable asked for, with a non-empty value (stored in the owner's vault, never shown again).",
+            "description": "Each variable asked for, with a non-empty value (never shown again).",
             "additionalProperties": {
               "type": "string"
             }
+          },
+          "save": {
+            "type": [
+              "boolean",
+              "null"
+            ],
+            "description": "`true` (the default): the values are stored in the owner's vault for later calls. `false`: they are given to the paused run only and never stored (a later call that needs them asks again)."
           }
         }
       },
@@ -3347,6 +3546,10 @@ enum OpenAPIDocument {
                     },
                     "by": {
                       "type": "string"
+                    },
+                    "saved": {
+                      "type": "boolean",
+                      "description": "After credentials: whether they were stored in the owner's vault (false: given to the run only)."
                     }
                   }
                 }
@@ -3599,6 +3802,121 @@ enum OpenAPIDocument {
             }
           }
         ]
+      },
+      "RunSummary": {
+        "type": "object",
+        "description": "A run without its input, result and timeline (a row of `GET /api/runs`).",
+        "required": [
+          "id",
+          "toolId",
+          "toolVersion",
+          "status",
+          "step",
+          "createdAt",
+          "updatedAt",
+          "replayOf",
+          "user"
+        ],
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "toolId": {
+            "type": "string"
+          },
+          "toolVersion": {
+            "type": "string"
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "created",
+              "running",
+              "paused",
+              "completed",
+              "failed",
+              "cancelled",
+              "interrupted"
+            ]
+          },
+          "step": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The pipeline step reached."
+          },
+          "createdAt": {
+            "type": "integer",
+            "description": "Milliseconds since the Unix epoch."
+          },
+          "updatedAt": {
+            "type": "integer",
+            "description": "Milliseconds since the Unix epoch."
+          },
+          "replayOf": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "user": {
+            "type": "string",
+            "description": "The user whose credentials the run used."
+          }
+        }
+      },
+      "RunPage": {
+        "type": "object",
+        "required": [
+          "runs",
+          "next"
+        ],
+        "properties": {
+          "runs": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/RunSummary"
+            },
+            "description": "Newest first."
+          },
+          "next": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "Pass as `before` for the next page; null on the last page."
+          }
+        }
+      },
+      "Me": {
+        "type": "object",
+        "required": [
+          "user",
+          "key"
+        ],
+        "properties": {
+          "user": {
+            "type": "string",
+            "description": "The user the key acts for."
+          },
+          "key": {
+            "type": "object",
+            "required": [
+              "id",
+              "name"
+            ],
+            "properties": {
+              "id": {
+                "type": "string"
+              },
+              "name": {
+                "type": "string"
+              }
+            },
+            "description": "The key (never its secret)."
+          }
+        }
       }
     }
   }

@@ -48,6 +48,38 @@ extension Response {
     }
 }
 
+extension Response {
+    /// A file to save, never to render: `application/octet-stream`, `Content-Disposition: attachment`
+    /// with the last component of `name` (ASCII letters, digits, `.`, `-`, `_` kept, others `_`; the
+    /// exact name in `filename*`), a sandboxing CSP and `nosniff`, never cached.
+    static func attachment(_ bytes: [UInt8], name: String) -> Response {
+        let base = String(name.split(separator: "/").last ?? "artifact")
+        let plain = String(
+            base.unicodeScalars.map { scalar -> Character in
+                scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || ".-_".unicodeScalars.contains(scalar))
+                    ? Character(scalar) : "_"
+            })
+        var exact = ""
+        for byte in base.utf8 {
+            let keep = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2E || byte == 0x2D || byte == 0x5F
+            exact += keep ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
+        }
+        let headers: HTTPFields = [
+            .contentType: "application/octet-stream",
+            .contentDisposition: "attachment; filename=\"\(plain)\"; filename*=UTF-8''\(exact)",
+            .contentSecurityPolicy: "default-src 'none'; sandbox", .xContentTypeOptions: "nosniff",
+            .cacheControl: "no-store",
+        ]
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+extension String {
+    /// The text with `0`s in front up to `width` characters.
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
+
 /// A header name (`HTTPTypes.HTTPField.Name`, reached through Hummingbird's `HTTPFields`).
 typealias HeaderName = HTTPFields.Element.Name
 

@@ -16,6 +16,9 @@ import ToolRuntime
 /// - `GET /api/runs/{id}`, `GET /api/runs/{id}/events` (SSE, resumable with `Last-Event-ID`),
 ///   `POST /api/runs/{id}/cancel`. A key sees the runs of its user and the runs of conversations (their
 ///   ids are unguessable, like the conversations'); any other run is `NOT_FOUND`.
+/// - `GET /api/runs?status=&limit=&before=`: the key's user's runs, newest first, a page at a time;
+///   `GET /api/runs/{id}/artifact?path=`: a file the run's tool left (one its result lists).
+/// - `GET /api/me`: the key's user and the key's id and name (what the console signs in with).
 /// - `GET /api/status`: registry and executor health for the status banner.
 enum RunRoutes {
     static func register(_ router: Router<BasicRequestContext>, _ api: APIRoutes) {
@@ -87,6 +90,42 @@ enum RunRoutes {
                 ["runId": .string(runID), "status": "created", "events": .string("/api/runs/\(runID)/events")],
                 status: 202, headers: [.location: "/api/runs/\(runID)"])
         }
+        api.add(router, .get, "/api/runs") { request, _, key, services throws(OmegaError) in
+            var query = RunQuery(user: key.user, limit: 50)
+            if let text = try ConversationRoutes.query(request, "status") {
+                guard let status = RunStatus(rawValue: text) else {
+                    let names = RunStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw OmegaError(
+                        .invalidInput, "status: expected one of \(names)", details: ["field": "status"])
+                }
+                query.status = status
+            }
+            if let text = try ConversationRoutes.query(request, "limit") {
+                guard let value = Int(text), (1...200).contains(value) else {
+                    throw OmegaError(
+                        .invalidInput, "limit: expected an integer from 1 to 200", details: ["field": "limit"])
+                }
+                query.limit = value
+            }
+            if let text = try ConversationRoutes.query(request, "before") {
+                guard let cursor = RunCursor(parsing: text) else {
+                    throw OmegaError(
+                        .invalidInput, "before: expected the `next` of a previous page", details: ["field": "before"])
+                }
+                query.before = cursor
+            }
+            // One more than asked: whether there is a next page.
+            var page = query
+            page.limit = query.limit + 1
+            var runs = try services.service.runs(page)
+            let more = runs.count > query.limit
+            if more { runs.removeLast() }
+            return .json(
+                [
+                    "runs": .array(runs.map(\.summaryJSON)),
+                    "next": more ? .string(RunCursor(after: runs[runs.count - 1]).description) : .null,
+                ], status: 200)
+        }
         api.add(router, .get, "/api/runs/:id") { _, context, key, services throws(OmegaError) in
             .json(try visibleRun(context, key, services).json, status: 200)
         }
@@ -104,11 +143,23 @@ enum RunRoutes {
                 services.metrics.streamClosed()
             }
         }
+        api.add(router, .get, "/api/runs/:id/artifact") { request, context, key, services throws(OmegaError) in
+            let detail = try visibleRun(context, key, services)
+            guard let path = try ConversationRoutes.query(request, "path"), !path.isEmpty else {
+                throw OmegaError(
+                    .invalidInput, "path: expected the path of one of the run's artifacts", details: ["field": "path"])
+            }
+            let bytes = try services.service.artifact(runID: detail.record.id, path: path)
+            return Response.attachment(bytes, name: path)
+        }
         api.add(router, .post, "/api/runs/:id/cancel") { request, context, key, services throws(OmegaError) in
             _ = try await APIBody.object(request, allowed: []).get()
             let detail = try visibleRun(context, key, services)
             let cancelled = try services.service.cancel(runID: detail.record.id)
             return .json(["runId": .string(detail.record.id), "cancelled": .bool(cancelled)], status: 200)
+        }
+        api.add(router, .get, "/api/me") { _, _, key, _ throws(OmegaError) in
+            .json(["user": .string(key.user), "key": ["id": .string(key.id), "name": .string(key.name)]], status: 200)
         }
         api.add(router, .get, "/api/status") { _, _, _, services throws(OmegaError) in
             .json(status(services), status: 200)

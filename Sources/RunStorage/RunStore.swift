@@ -19,8 +19,8 @@ public protocol RunStore: ApprovalStore, Sendable {
         throws(RunStoreError) -> RunEvent
     /// The run, or nil.
     func run(id: String) throws(RunStoreError) -> RunRecord?
-    /// Runs, newest first, optionally only those with `status`.
-    func runs(status: RunStatus?, limit: Int) throws(RunStoreError) -> [RunRecord]
+    /// Runs matching `query`, newest first (creation time, then id, both descending).
+    func runs(_ query: RunQuery) throws(RunStoreError) -> [RunRecord]
     /// The run's events after `sequence`, in order.
     func events(runID: String, after sequence: Int64) throws(RunStoreError) -> [RunEvent]
     /// At start-up: every run left `created` or `running` (or `paused`, when `includePaused`) whose
@@ -75,6 +75,11 @@ extension RunStore {
 
     /// Runs, newest first (at most 100).
     public func runs() throws(RunStoreError) -> [RunRecord] { try runs(status: nil, limit: 100) }
+
+    /// Runs, newest first, optionally only those with `status`.
+    public func runs(status: RunStatus?, limit: Int) throws(RunStoreError) -> [RunRecord] {
+        try runs(RunQuery(status: status, limit: limit))
+    }
 
     /// At start-up: marks every unfinished run interrupted (for a store only this process uses).
     public func markInterrupted(atMs: Int64, includePaused: Bool = false) throws(RunStoreError) -> [String] {

@@ -154,6 +154,10 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
         migrator.registerMigration("v4") { db in
             try db.execute(sql: "ALTER TABLE approvals ADD COLUMN user TEXT NOT NULL DEFAULT ''")
         }
+        // A user's runs, newest first (the endpoint's runs view).
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: "CREATE INDEX runs_by_user ON runs(user, created_at)")
+        }
         return migrator
     }
 
@@ -331,20 +335,27 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
     }
 
     /// The SQLite implementation of this ``RunStore`` requirement (see the protocol for the contract).
-    public func runs(status: RunStatus? = nil, limit: Int = 100) throws(RunStoreError) -> [RunRecord] {
+    public func runs(_ query: RunQuery) throws(RunStoreError) -> [RunRecord] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let status = query.status {
+            conditions.append("status = ?")
+            arguments += [status.rawValue]
+        }
+        if let user = query.user {
+            // A run stored without a user is the local operator's.
+            conditions.append(user == "local" ? "(user = ? OR user IS NULL)" : "user = ?")
+            arguments += [user]
+        }
+        if let before = query.before {
+            conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            arguments += [before.createdAtMs, before.createdAtMs, before.id]
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments += [query.limit]
+        let sql = "SELECT * FROM runs \(filter) ORDER BY created_at DESC, id DESC LIMIT ?"
         do {
-            return try pool.read { db in
-                let rows: [Row]
-                if let status {
-                    rows = try Row.fetchAll(
-                        db, sql: "SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id LIMIT ?",
-                        arguments: [status.rawValue, limit])
-                } else {
-                    rows = try Row.fetchAll(
-                        db, sql: "SELECT * FROM runs ORDER BY created_at DESC, id LIMIT ?", arguments: [limit])
-                }
-                return try rows.map(Self.record)
-            }
+            return try pool.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.record) }
         } catch {
             throw failure("list runs", error)
         }

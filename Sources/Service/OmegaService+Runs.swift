@@ -8,8 +8,15 @@ extension OmegaService {
     ///
     /// - Throws: `INTERNAL_ERROR` when the store fails.
     public func runs(status: RunStatus? = nil, limit: Int = 50) throws(OmegaError) -> [RunRecord] {
+        try runs(RunQuery(status: status, limit: limit))
+    }
+
+    /// Runs matching `query`, newest first (a page; the next starts after the last one's cursor).
+    ///
+    /// - Throws: `INTERNAL_ERROR` when the store fails.
+    public func runs(_ query: RunQuery) throws(OmegaError) -> [RunRecord] {
         do {
-            return try store.runs(status: status, limit: limit)
+            return try store.runs(query)
         } catch {
             throw OmegaError(.internalError, "cannot list runs: \(error)")
         }

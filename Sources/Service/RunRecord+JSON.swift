@@ -13,6 +13,16 @@ extension RunRecord {
             "replayOf": replayOf.map { .string($0) } ?? .null, "user": .string(user ?? "local"),
         ]
     }
+
+    /// The run without its input and result (a row of a runs list; `GET /api/runs`).
+    public var summaryJSON: JSONValue {
+        [
+            "id": .string(id), "toolId": .string(toolID), "toolVersion": .string(toolVersion),
+            "status": .string(status.rawValue), "step": step.map { .string($0) } ?? .null,
+            "createdAt": .integer(createdAtMs), "updatedAt": .integer(updatedAtMs),
+            "replayOf": replayOf.map { .string($0) } ?? .null, "user": .string(user ?? "local"),
+        ]
+    }
 }
 
 extension RunEvent {

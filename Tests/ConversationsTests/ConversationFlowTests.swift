@@ -49,9 +49,10 @@ struct ConversationFlowTests {
     }
 
     @Test(
-        "A tool that needs a key and an approval pauses; only the owner's answers resume it from the same step (flow B)"
+        "A tool that needs a key and an approval pauses once for each; only the owner's answers resume it from the same step (flow B)",
+        arguments: [true, false]
     )
-    func missingCredentialsPauseAndResume() async throws {
+    func missingCredentialsPauseAndResume(save: Bool) async throws {
         let home = try ConversationHome()
         defer { home.remove() }
         let conversation = try home.conversations.create(caller: alice)
@@ -76,10 +77,12 @@ struct ConversationFlowTests {
         let messageID = start.assistantMessage.id
         var runIDs: Set<String> = []
         var all: [ConversationEvent] = []
+        var pauses: [String] = []
         for _ in 0..<4 {
             let events = try await home.events(conversation.id, after: start.afterSequence, message: messageID)
             all += events
             guard let pause = events.first(where: { $0.type == "pause" }) else { break }
+            pauses.append(pause.data["kind"]?.stringValue ?? "?")
             runIDs.insert(try #require(pause.data["runId"]?.stringValue))
             #expect(try home.conversations.detail(id: conversation.id).conversation.state == .paused)
             if pause.data["kind"] == "credentials" {
@@ -99,7 +102,8 @@ struct ConversationFlowTests {
                 }
                 start = try home.conversations.provideCredentials(
                     conversationID: conversation.id, caller: alice,
-                    requestID: pause.data["credentialRequestId"]?.stringValue, values: ["WEBHOOK_SECRET": secret])
+                    requestID: pause.data["credentialRequestId"]?.stringValue, values: ["WEBHOOK_SECRET": secret],
+                    save: save)
             } else {
                 #expect(pause.data["kind"] == "approval")
                 #expect(throws: OmegaError.self) {
@@ -111,7 +115,13 @@ struct ConversationFlowTests {
             }
         }
         #expect(all.last?.type == "message.completed")
+        // The approval, granted for this run only, still covers it when it resumes after the credentials.
+        #expect(pauses == ["approval", "credentials"])
         #expect(runIDs.count == 1, "every pause and the end are the same run: \(runIDs)")
+        let stored = try CredentialService(home: home.service.home).value("WEBHOOK_SECRET", scope: .user("alice"))
+        #expect(stored == (save ? secret : nil), "save \(save): the vault holds \(stored == nil ? "nothing" : "a value")")
+        let resumed = try #require(all.first { $0.type == "message.resumed" && $0.data["names"] != nil })
+        #expect(resumed.data["saved"]?.boolValue == save)
         let finished = try #require(all.last { $0.type == "tool.finished" })
         #expect(finished.data["status"] == "completed" && finished.data["runId"]?.stringValue == runIDs.first)
         let run = try home.service.run(id: try #require(runIDs.first))

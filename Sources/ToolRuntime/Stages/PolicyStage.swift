@@ -46,6 +46,11 @@ struct PolicyStage: PipelineStage {
                     approvedBy: approver, inputDigest: request.inputDigest, packageDigest: request.packageDigest,
                     kept: context.keepsApproval, reason: reason, expiresAt: approval.expiresAt?.secondsSinceEpoch))
             decision = engine.evaluate(request, approvals: [approval], now: now)
+        } else if case .needsApproval = decision, let earlier = runApproval(context, request, engine, runner) {
+            // Approved earlier in this same run for this run only (a conversation's single-use
+            // approval): a later pause of the run (for credentials) does not ask again. The policy is still
+            // evaluated afresh: a deny added since, or the approval's expiry, wins.
+            decision = engine.evaluate(request, approvals: [earlier], now: now)
         }
         switch decision {
         case .allow(let explanation):
@@ -74,6 +79,26 @@ struct PolicyStage: PipelineStage {
                 .approvalRequired, "\(manifest.id)@\(manifest.version) needs a human's approval: \(reason)",
                 details: details.merging(["hint": "Approve this exact call, then resume the run"]) { a, _ in a })
         }
+    }
+
+    /// The approval granted earlier in this run (an `approval.granted` event not kept in the store) for
+    /// exactly this input and package, dated when it was granted; nil when there is none.
+    func runApproval(_ context: RunContext, _ request: PolicyRequest, _ engine: PolicyEngine, _ runner: ToolRunner)
+        -> Approval?
+    {
+        // Only for the user the run was approved for: a resume with another user's credentials asks again.
+        guard let record = try? runner.store.run(id: context.runID), (record.user ?? "local") == request.user,
+            let events = try? runner.store.events(runID: context.runID, after: 0)
+        else { return nil }
+        guard
+            let granted = events.last(where: { event in
+                event.type == .approvalGranted && event.data["kept"]?.boolValue == false
+                    && event.data["inputDigest"]?.stringValue == request.inputDigest
+                    && event.data["packageDigest"]?.stringValue == request.packageDigest
+            }), let approver = granted.data["approvedBy"]?.stringValue
+        else { return nil }
+        return engine.approval(
+            for: request, approvedBy: approver, at: PolicyTimestamp(secondsSinceEpoch: granted.timestampMs / 1000))
     }
 
     /// The policy question for this call; approvals are bound to its input and package digests.

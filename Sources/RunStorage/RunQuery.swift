@@ -1,0 +1,47 @@
+/// Which runs to list, newest first: a page of at most `limit`, after `before` when given.
+public struct RunQuery: Sendable, Equatable {
+    /// Only runs with this status; nil: any.
+    public var status: RunStatus?
+    /// Only runs that belong to this user (a run stored without a user belongs to `local`); nil: anyone's.
+    public var user: String?
+    /// Only runs older than this position in the order (the last run of the previous page).
+    public var before: RunCursor?
+    /// At most this many (1…1000).
+    public var limit: Int
+
+    public init(status: RunStatus? = nil, user: String? = nil, before: RunCursor? = nil, limit: Int = 50) {
+        self.status = status
+        self.user = user
+        self.before = before
+        self.limit = min(max(limit, 1), 1000)
+    }
+}
+
+/// A position in the newest-first order of runs (creation time, then id, both descending), written as
+/// `<milliseconds>.<run id>` for a client to hand back.
+public struct RunCursor: Sendable, Equatable, CustomStringConvertible {
+    /// The run's creation time in milliseconds since the epoch.
+    public var createdAtMs: Int64
+    /// The run's id.
+    public var id: String
+
+    public init(createdAtMs: Int64, id: String) {
+        self.createdAtMs = createdAtMs
+        self.id = id
+    }
+
+    /// The cursor just after `record`.
+    public init(after record: RunRecord) { self.init(createdAtMs: record.createdAtMs, id: record.id) }
+
+    /// Parses `<milliseconds>.<run id>`; nil for anything else (the id: 1–64 of `a-z 0-9 - _`).
+    public init?(parsing text: String) {
+        guard let dot = text.firstIndex(of: "."), let ms = Int64(text[..<dot]), ms >= 0 else { return nil }
+        let id = String(text[text.index(after: dot)...])
+        guard (1...64).contains(id.utf8.count),
+            id.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) })
+        else { return nil }
+        self.init(createdAtMs: ms, id: id)
+    }
+
+    public var description: String { "\(createdAtMs).\(id)" }
+}
