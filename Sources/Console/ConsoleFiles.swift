@@ -4,8 +4,3149 @@
 /// The web console's files, byte for byte: each name with its text.
 enum ConsoleFiles {
     static let all: [(name: String, text: String)] = [
+        ("api.js", #"""
+// The API client: the key (sessionStorage only), JSON calls, SSE over fetch, authenticated downloads.
+
+const KEY_SLOT = 'omega.apiKey';
+const listeners = new Set();
+
+export function getKey() {
+  try { return sessionStorage.getItem(KEY_SLOT); } catch { return null; }
+}
+export function setKey(key) {
+  try { sessionStorage.setItem(KEY_SLOT, key); } catch { /* private mode: the session ends with the tab */ }
+}
+export function clearKey() {
+  try { sessionStorage.removeItem(KEY_SLOT); } catch { /* nothing stored */ }
+}
+
+/** Called with no argument when the server refuses the key (401) on any call. */
+export function onUnauthorized(fn) { listeners.add(fn); }
+
+export class ApiError extends Error {
+  constructor(status, message, code, details) {
+    super(message || `Request failed (${status})`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code || (status ? `HTTP_${status}` : 'NETWORK_ERROR');
+    this.details = details || {};
+  }
+}
+
+function headers(extra, key) {
+  const out = new Headers(extra || {});
+  const k = key ?? getKey();
+  if (k) out.set('Authorization', `Bearer ${k}`);
+  return out;
+}
+
+async function errorFrom(response) {
+  let body = null;
+  try { body = await response.json(); } catch { body = null; }
+  if (body && typeof body === 'object' && typeof body.error === 'string') {
+    const details = body.details && typeof body.details === 'object' ? body.details : {};
+    return new ApiError(response.status, body.error, details.code, details);
+  }
+  return new ApiError(response.status, `${response.status} ${response.statusText || 'error'}`);
+}
+
+function refused(error, key) {
+  // A 401 on a call made with the stored key signs out; the sign-in check itself reports inline.
+  if (error.status === 401 && key === undefined) for (const fn of listeners) fn(error);
+}
+
+/**
+ * A JSON call. `body` (an object) is sent as JSON. Returns the parsed body (null for 204).
+ * Throws ApiError with the §5 message and code.
+ */
+export async function api(path, { method = 'GET', body, signal, key, accept = 'application/json' } = {}) {
+  const init = { method, headers: headers({ Accept: accept }, key), signal, cache: 'no-store' };
+  if (body !== undefined) {
+    init.headers.set('Content-Type', 'application/json');
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'The appliance cannot be reached.', 'NETWORK_ERROR');
+  }
+  if (!response.ok) {
+    const error = await errorFrom(response);
+    refused(error, key);
+    throw error;
+  }
+  if (response.status === 204) return null;
+  const type = response.headers.get('Content-Type') || '';
+  if (type.includes('json')) return response.json();
+  return response.text();
+}
+
+/**
+ * Parses a text/event-stream body. Calls onEvent({event, data, id}) per event (data as text).
+ */
+export async function readEvents(body, onEvent, signal) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let event = '';
+  let data = [];
+  let id = null;
+  let sawData = false;
+  const dispatch = () => {
+    if (sawData) onEvent({ event: event || 'message', data: data.join('\n'), id });
+    event = '';
+    data = [];
+    id = null;
+    sawData = false;
+  };
+  const line = (text) => {
+    if (text === '') { dispatch(); return; }
+    if (text.startsWith(':')) return;
+    const colon = text.indexOf(':');
+    const field = colon < 0 ? text : text.slice(0, colon);
+    let value = colon < 0 ? '' : text.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') event = value;
+    else if (field === 'data') { data.push(value); sawData = true; }
+    else if (field === 'id') { if (!value.includes('\0')) id = value; }
+  };
+  try {
+    for (;;) {
+      if (signal && signal.aborted) break;
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let start = 0;
+      for (let i = 0; i < buffer.length; i++) {
+        const c = buffer.charCodeAt(i);
+        if (c === 10 || c === 13) {
+          // A CR at the very end may be half of CRLF: wait for the next chunk.
+          if (c === 13 && i === buffer.length - 1) break;
+          line(buffer.slice(start, i));
+          if (c === 13 && buffer.charCodeAt(i + 1) === 10) i++;
+          start = i + 1;
+        }
+      }
+      buffer = buffer.slice(start);
+    }
+    buffer += decoder.decode();
+    if (buffer) line(buffer);
+  } finally {
+    try { reader.releaseLock(); } catch { /* already released */ }
+  }
+}
+
+/**
+ * Opens an SSE response (POST or GET). Resolves when the stream ends. onEvent gets
+ * {event, data (parsed JSON when it is JSON), id (number or null)}. A JSON (non-SSE) answer is
+ * returned as {json}. Errors throw ApiError.
+ */
+export async function stream(path, { method = 'GET', body, lastEventId, signal, onEvent, onOpen } = {}) {
+  const h = headers({ Accept: 'text/event-stream' });
+  if (lastEventId !== undefined && lastEventId !== null) h.set('Last-Event-ID', String(lastEventId));
+  const init = { method, headers: h, signal, cache: 'no-store' };
+  if (body !== undefined) {
+    h.set('Content-Type', 'application/json');
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'The appliance cannot be reached.', 'NETWORK_ERROR');
+  }
+  if (!response.ok) {
+    const error = await errorFrom(response);
+    refused(error);
+    throw error;
+  }
+  if (onOpen) onOpen(response);
+  const type = response.headers.get('Content-Type') || '';
+  if (!type.includes('text/event-stream')) {
+    let json = null;
+    try { json = await response.json(); } catch { json = null; }
+    return { json };
+  }
+  if (!response.body) return { json: null };
+  await readEvents(response.body, (raw) => {
+    let data = raw.data;
+    try { data = JSON.parse(raw.data); } catch { /* keep the text */ }
+    const id = raw.id !== null && /^[0-9]+$/.test(raw.id) ? Number(raw.id) : null;
+    onEvent({ event: raw.event, data, id });
+  }, signal);
+  return { ended: true };
+}
+
+/** Fetches a file with the key and saves it through a blob: URL and <a download>. */
+export async function download(path, fallbackName) {
+  let response;
+  try {
+    response = await fetch(path, { headers: headers(), cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, 'The appliance cannot be reached.', 'NETWORK_ERROR');
+  }
+  if (!response.ok) {
+    const error = await errorFrom(response);
+    refused(error);
+    throw error;
+  }
+  const blob = await response.blob();
+  let name = fallbackName;
+  const disposition = response.headers.get('Content-Disposition') || '';
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+  if (match) {
+    try { name = decodeURIComponent(match[1]); } catch { name = match[1]; }
+  }
+  name = String(name || 'download').replace(/[\/\\\0]/g, '_').slice(0, 200);
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.className = 'offscreen';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 30000);
+  return { name, bytes: blob.size };
+}
+
+"""#),
+        ("console.css", #"""
+/* Omega Exec console. System fonts, two themes, calm colours, clear statuses. */
+
+:root {
+  --font: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  --mono: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace;
+  --radius: 10px;
+  --radius-s: 6px;
+  --sidebar: 272px;
+  --activity: 420px;
+}
+
+html[data-theme="light"] {
+  color-scheme: light;
+  --bg: #f6f7f9;
+  --surface: #ffffff;
+  --surface-2: #f1f3f6;
+  --surface-3: #e8ebf0;
+  --border: #dfe3ea;
+  --border-strong: #c9cfd9;
+  --text: #1b1f27;
+  --muted: #5f6877;
+  --accent: #4257d6;
+  --accent-strong: #3446b8;
+  --accent-soft: #e9ecfd;
+  --on-accent: #ffffff;
+  --ok: #1d7f4e;      --ok-soft: #e3f5ec;
+  --warn: #9a5b00;    --warn-soft: #fdf1dc;
+  --bad: #c0362c;     --bad-soft: #fde8e6;
+  --run: #2463c8;     --run-soft: #e3edfc;
+  --idle: #6b7280;    --idle-soft: #eceef2;
+  --add-bg: #e6f6ea;  --add-fg: #145c2e;
+  --del-bg: #fdeaea;  --del-fg: #9b1c1c;
+  --hunk-fg: #6246c2;
+  --shadow: 0 1px 2px rgba(16, 24, 40, .06), 0 1px 3px rgba(16, 24, 40, .08);
+  --shadow-l: 0 8px 24px rgba(16, 24, 40, .10);
+}
+
+html[data-theme="dark"] {
+  color-scheme: dark;
+  --bg: #0f1217;
+  --surface: #161a21;
+  --surface-2: #1c212a;
+  --surface-3: #252b36;
+  --border: #2a313d;
+  --border-strong: #3a4250;
+  --text: #e6e9ef;
+  --muted: #9aa3b2;
+  --accent: #8b9cff;
+  --accent-strong: #a9b6ff;
+  --accent-soft: #232a4d;
+  --on-accent: #0f1217;
+  --ok: #4cc38a;      --ok-soft: #15302a;
+  --warn: #e9b44c;    --warn-soft: #352a12;
+  --bad: #f07167;     --bad-soft: #3a1c1b;
+  --run: #6ea8ff;     --run-soft: #182a45;
+  --idle: #9aa3b2;    --idle-soft: #242a33;
+  --add-bg: #12301f;  --add-fg: #7ee2a8;
+  --del-bg: #3a1818;  --del-fg: #ff9e9e;
+  --hunk-fg: #b9a4ff;
+  --shadow: 0 1px 2px rgba(0, 0, 0, .4);
+  --shadow-l: 0 8px 24px rgba(0, 0, 0, .45);
+}
+
+* { box-sizing: border-box; }
+html, body { height: 100%; }
+body {
+  margin: 0;
+  font: 15px/1.5 var(--font);
+  color: var(--text);
+  background: var(--bg);
+  -webkit-font-smoothing: antialiased;
+}
+[hidden] { display: none !important; }
+h1, h2, h3, h4 { margin: 0; line-height: 1.25; font-weight: 650; }
+h2 { font-size: 1.2rem; }
+h3 { font-size: 1rem; }
+h4 { font-size: .78rem; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); font-weight: 600; margin-bottom: 4px; }
+p { margin: 0; }
+a { color: var(--accent); text-decoration: none; }
+a:hover { text-decoration: underline; }
+.mono { font-family: var(--mono); font-size: .92em; }
+.muted { color: var(--muted); }
+.small { font-size: .84rem; }
+.strong { font-weight: 600; }
+.offscreen { position: fixed; left: -9999px; top: 0; width: 1px; height: 1px; opacity: 0; }
+.skip { position: absolute; left: -9999px; }
+.skip:focus { left: 12px; top: 12px; z-index: 100; background: var(--surface); padding: 8px 12px; border-radius: var(--radius-s); }
+
+:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-radius: 4px; }
+
+/* ---------- controls */
+.btn {
+  display: inline-flex; align-items: center; justify-content: center; gap: 6px;
+  font: inherit; font-size: .9rem; font-weight: 550;
+  padding: 7px 14px; border-radius: var(--radius-s);
+  border: 1px solid var(--border-strong); background: var(--surface); color: var(--text);
+  cursor: pointer; white-space: nowrap; transition: background .12s, border-color .12s, color .12s;
+}
+.btn:hover { background: var(--surface-2); }
+.btn:disabled { opacity: .55; cursor: not-allowed; }
+.btn.primary { background: var(--accent); border-color: var(--accent); color: var(--on-accent); }
+.btn.primary:hover:not(:disabled) { background: var(--accent-strong); border-color: var(--accent-strong); }
+.btn.danger { background: var(--bad); border-color: var(--bad); color: #fff; }
+.btn.danger-ghost { color: var(--bad); border-color: var(--border-strong); }
+.btn.danger-ghost:hover { background: var(--bad-soft); }
+.btn.ghost { background: transparent; border-color: transparent; color: var(--muted); }
+.btn.ghost:hover { background: var(--surface-2); color: var(--text); }
+.btn.small { padding: 3px 9px; font-size: .82rem; }
+.btn.wide { width: 100%; }
+.link { font: inherit; background: none; border: 0; padding: 0; color: var(--accent); cursor: pointer; }
+.link:hover { text-decoration: underline; }
+.link.small { font-size: .82rem; }
+.icon-btn {
+  display: inline-flex; align-items: center; justify-content: center;
+  width: 32px; height: 32px; border-radius: 8px; border: 1px solid transparent;
+  background: transparent; color: var(--muted); cursor: pointer; font: inherit;
+}
+.icon-btn:hover { background: var(--surface-2); color: var(--text); }
+.icon-btn.small { width: 24px; height: 24px; font-size: .8rem; }
+
+.input {
+  width: 100%; font: inherit; font-size: .92rem; color: var(--text);
+  background: var(--surface); border: 1px solid var(--border-strong); border-radius: var(--radius-s);
+  padding: 7px 10px;
+}
+.input:focus { outline: none; border-color: var(--accent); box-shadow: 0 0 0 3px var(--accent-soft); }
+.input.invalid { border-color: var(--bad); }
+textarea.input { resize: vertical; }
+select.input { width: auto; }
+.field { display: flex; flex-direction: column; gap: 4px; margin: 10px 0; }
+.field.grow { flex: 1; margin: 0; }
+.field-label { font-size: .85rem; font-weight: 600; }
+.field-help { font-size: .8rem; color: var(--muted); }
+.field-help.warn { color: var(--warn); }
+.field-error { font-size: .8rem; color: var(--bad); }
+.check { display: inline-flex; align-items: center; gap: 6px; font-size: .88rem; cursor: pointer; }
+.check input { width: 16px; height: 16px; accent-color: var(--accent); }
+
+/* ---------- status pills */
+.badge {
+  display: inline-block; font-size: .72rem; font-weight: 650; letter-spacing: .02em;
+  padding: 1px 8px; border-radius: 999px; background: var(--idle-soft); color: var(--idle);
+  text-transform: lowercase; white-space: nowrap; vertical-align: middle;
+}
+.st-running, .st-created { background: var(--run-soft); color: var(--run); }
+.st-paused, .st-needs { background: var(--warn-soft); color: var(--warn); }
+.st-completed, .st-complete, .st-ok, .st-runnable, .st-provided { background: var(--ok-soft); color: var(--ok); }
+.st-failed, .st-interrupted { background: var(--bad-soft); color: var(--bad); }
+.st-cancelled { background: var(--idle-soft); color: var(--idle); }
+.st-best { background: var(--accent-soft); color: var(--accent); }
+.dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 6px; vertical-align: middle; background: var(--idle); }
+.dot.st-running, .dot.st-created { background: var(--run); animation: pulse 1.4s ease-in-out infinite; }
+.dot.st-paused { background: var(--warn); }
+.dot.st-completed, .dot.st-complete { background: var(--ok); }
+.dot.st-failed, .dot.st-interrupted { background: var(--bad); }
+@keyframes pulse { 50% { opacity: .35; } }
+.code-pill {
+  display: inline-block; font-family: var(--mono); font-size: .75rem; font-weight: 600;
+  padding: 1px 7px; border-radius: 4px; background: var(--bad-soft); color: var(--bad); margin-left: 6px;
+}
+.error-line .code-pill { margin-left: 0; }
+.key-chip {
+  display: inline-block; font-family: var(--mono); font-size: .74rem; padding: 1px 7px; margin: 1px 4px 1px 0;
+  border-radius: 4px; background: var(--surface-3); color: var(--text);
+}
+.key-chip.missing { background: var(--warn-soft); color: var(--warn); }
+.key-chip.present { background: var(--ok-soft); color: var(--ok); }
+
+/* ---------- theme toggle */
+.theme-toggle { position: fixed; top: 10px; right: 12px; z-index: 30; background: var(--surface); border-color: var(--border); box-shadow: var(--shadow); }
+.theme-icon { width: 16px; height: 16px; border-radius: 50%; border: 2px solid currentColor; position: relative; overflow: hidden; }
+.theme-icon::after { content: ""; position: absolute; inset: 0 0 0 50%; background: currentColor; }
+
+/* ---------- sign-in */
+.signin { min-height: 100%; display: grid; place-items: center; padding: 24px; }
+.signin-card {
+  width: min(420px, 100%); background: var(--surface); border: 1px solid var(--border);
+  border-radius: 14px; padding: 28px; box-shadow: var(--shadow-l); display: flex; flex-direction: column; gap: 12px;
+}
+.signin-error { color: var(--bad); background: var(--bad-soft); border-radius: var(--radius-s); padding: 8px 10px; font-size: .88rem; }
+.brand { display: inline-flex; align-items: center; gap: 10px; font-weight: 700; color: var(--text); font-size: 1.05rem; }
+.brand:hover { text-decoration: none; }
+.brand-large { font-size: 1.35rem; }
+.brand img { border-radius: 8px; }
+
+/* ---------- shell */
+.shell { display: grid; grid-template-columns: var(--sidebar) 1fr; height: 100vh; }
+.sidebar {
+  display: flex; flex-direction: column; gap: 12px; padding: 14px 12px;
+  background: var(--surface); border-right: 1px solid var(--border); min-height: 0;
+}
+.sidebar-top { display: flex; align-items: center; justify-content: space-between; padding: 2px 4px 6px; }
+.nav { display: flex; flex-direction: column; gap: 2px; }
+.nav-link { padding: 7px 10px; border-radius: var(--radius-s); color: var(--text); font-weight: 550; font-size: .92rem; }
+.nav-link:hover { background: var(--surface-2); text-decoration: none; }
+.nav-link.active { background: var(--accent-soft); color: var(--accent); }
+.sidebar-heading { font-size: .74rem; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); padding: 6px 10px 0; font-weight: 650; }
+.conversation-list { list-style: none; margin: 0; padding: 0; overflow-y: auto; flex: 1; min-height: 0; display: flex; flex-direction: column; gap: 1px; }
+.conversation-list .empty { padding: 6px 10px; }
+.conversation-item { display: flex; flex-direction: column; padding: 7px 10px; border-radius: var(--radius-s); color: var(--text); }
+.conversation-item:hover { background: var(--surface-2); text-decoration: none; }
+.conversation-item.active { background: var(--accent-soft); }
+.conversation-item.untitled .ci-title { color: var(--muted); font-style: italic; }
+.ci-title { font-size: .9rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.ci-meta { font-size: .76rem; }
+.sidebar-foot { display: flex; align-items: center; justify-content: space-between; gap: 8px; border-top: 1px solid var(--border); padding-top: 10px; }
+.whoami { display: flex; align-items: center; gap: 8px; min-width: 0; }
+.whoami-text { display: flex; flex-direction: column; line-height: 1.2; min-width: 0; }
+.whoami-user { font-weight: 600; font-size: .9rem; }
+.avatar, .msg-avatar {
+  flex: none; width: 28px; height: 28px; border-radius: 50%; display: grid; place-items: center;
+  background: var(--accent-soft); color: var(--accent); font-weight: 700; font-size: .82rem;
+}
+
+.main { display: flex; flex-direction: column; min-width: 0; min-height: 0; height: 100vh; outline: none; }
+.view-host { flex: 1; min-height: 0; display: flex; flex-direction: column; }
+.view { flex: 1; min-height: 0; }
+
+/* ---------- status banner and notices */
+.status-banner { display: flex; align-items: center; flex-wrap: wrap; gap: 2px; font-size: .8rem; padding: 6px 60px 6px 18px; border-bottom: 1px solid var(--border); background: var(--surface); color: var(--muted); }
+.status-banner[data-state="degraded"] { background: var(--warn-soft); color: var(--warn); font-size: .88rem; padding: 10px 60px 10px 18px; }
+.status-banner[data-state="unreachable"] { background: var(--bad-soft); color: var(--bad); font-size: .88rem; padding: 10px 60px 10px 18px; }
+.status-banner .problems { flex-basis: 100%; margin: 4px 0 0; padding-left: 20px; }
+.status-banner:empty { display: none; }
+.notices { display: flex; flex-direction: column; gap: 8px; padding: 0 18px; }
+.notices:not(:empty) { padding-top: 10px; }
+.notice {
+  display: flex; align-items: flex-start; gap: 10px; padding: 10px 12px; border-radius: var(--radius);
+  border: 1px solid var(--border); background: var(--surface); box-shadow: var(--shadow); font-size: .9rem;
+}
+.notice.error { border-color: var(--bad); background: var(--bad-soft); }
+.notice.info { border-color: var(--border-strong); }
+.notice-icon { flex: none; width: 20px; height: 20px; border-radius: 50%; display: grid; place-items: center; font-weight: 800; font-size: .75rem; background: var(--bad); color: #fff; }
+.notice.info .notice-icon { background: var(--accent); }
+.notice-text { flex: 1; }
+
+/* ---------- conversation */
+.conv { display: flex; flex-direction: column; }
+.conv-head { display: flex; align-items: center; justify-content: space-between; gap: 12px; padding: 12px 60px 12px 20px; border-bottom: 1px solid var(--border); background: var(--surface); }
+.conv-head-text { display: flex; align-items: center; gap: 10px; min-width: 0; }
+.conv-title { font-size: 1.02rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.conv-actions { display: flex; gap: 2px; flex: none; }
+.conv-head-text { flex: 1; }
+.conv-body { flex: 1; min-height: 0; display: grid; grid-template-columns: minmax(0, 1fr) var(--activity); }
+.conv-main { display: flex; flex-direction: column; min-height: 0; min-width: 0; }
+.timeline { flex: 1; min-height: 0; overflow-y: auto; padding: 20px 24px 8px; scroll-behavior: auto; }
+.messages { display: flex; flex-direction: column; gap: 18px; max-width: 860px; margin: 0 auto; }
+.load-earlier { display: block; margin: 0 auto 14px; }
+
+.msg { display: flex; gap: 12px; align-items: flex-start; }
+.msg-body { flex: 1; min-width: 0; }
+.msg-meta { display: flex; align-items: center; gap: 8px; margin-bottom: 3px; }
+.msg-who { font-weight: 650; font-size: .9rem; }
+.msg-content { white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-word; }
+.msg-user .msg-avatar { background: var(--surface-3); color: var(--text); }
+.msg-user .msg-content { background: var(--surface); border: 1px solid var(--border); border-radius: 4px var(--radius) var(--radius) var(--radius); padding: 9px 13px; display: inline-block; max-width: 100%; }
+.msg-assistant .msg-avatar { background: linear-gradient(135deg, #4f6bed, #7a4fd6); color: #fff; }
+.msg-assistant.is-running .msg-content:empty::after { content: "Thinking…"; color: var(--muted); }
+.msg-assistant.is-running .msg-content:not(:empty)::after { content: "▍"; color: var(--accent); animation: pulse 1s steps(2) infinite; }
+.msg-text { white-space: pre-wrap; font: inherit; margin: 0; }
+.msg-chips { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; }
+.msg-chips:empty, .msg-extras:empty, .msg-pause:empty { display: none; }
+.chip {
+  font: inherit; font-size: .8rem; display: inline-flex; align-items: center; gap: 2px; padding: 3px 10px;
+  border-radius: 999px; border: 1px solid var(--border); background: var(--surface); color: var(--muted); cursor: pointer;
+}
+.chip:hover { border-color: var(--accent); color: var(--text); }
+.msg-error { margin-top: 6px; font-size: .88rem; color: var(--bad); }
+.msg-error .code-pill { margin-left: 0; }
+.msg-extras { margin-bottom: 6px; }
+.msg-pause { margin-top: 10px; display: flex; flex-direction: column; gap: 10px; }
+.resolved { margin-top: 4px; color: var(--ok); }
+
+.msg-plan { border: 1px solid var(--border); border-radius: var(--radius-s); background: var(--surface); padding: 4px 10px; font-size: .86rem; }
+.msg-plan summary { cursor: pointer; display: flex; align-items: center; gap: 6px; flex-wrap: wrap; list-style: none; }
+.msg-plan summary::-webkit-details-marker { display: none; }
+.msg-plan summary::before { content: "▸"; color: var(--muted); font-size: .8rem; }
+.msg-plan[open] summary::before { content: "▾"; }
+.plan-tag { font-weight: 650; color: var(--accent); }
+.ro-plan { border-top: 1px dashed var(--border); margin-top: 8px; padding-top: 8px; }
+.ro-plan.chosen > div:first-child::after { content: " · chosen"; color: var(--ok); }
+
+/* landing */
+.landing { max-width: 860px; margin: 12px auto 24px; text-align: center; }
+.landing-mark { width: 52px; height: 52px; margin: 0 auto 12px; border-radius: 14px; display: grid; place-items: center; font-size: 28px; font-weight: 700; color: #fff; background: linear-gradient(135deg, #4f6bed, #7a4fd6); box-shadow: var(--shadow-l); }
+.landing h3 { font-size: 1.35rem; margin-bottom: 8px; }
+.landing-lead { color: var(--muted); max-width: 620px; margin: 0 auto 12px; }
+.landing-points { list-style: none; padding: 0; margin: 0 auto 20px; display: flex; flex-wrap: wrap; justify-content: center; gap: 6px 18px; font-size: .86rem; color: var(--muted); }
+.landing-points strong { color: var(--text); }
+.samples { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 10px; text-align: left; }
+.sample {
+  font: inherit; text-align: left; display: flex; flex-direction: column; gap: 4px; padding: 12px 14px;
+  border: 1px solid var(--border); border-radius: var(--radius); background: var(--surface); color: var(--text);
+  cursor: pointer; box-shadow: var(--shadow); transition: border-color .12s, transform .12s;
+}
+.sample:hover { border-color: var(--accent); transform: translateY(-1px); }
+.sample-title { font-weight: 650; font-size: .92rem; display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
+.sample-tag { font-size: .7rem; font-weight: 600; color: var(--warn); background: var(--warn-soft); border-radius: 999px; padding: 0 7px; }
+.sample-prompt { font-size: .84rem; color: var(--muted); }
+.sample-tool { font-size: .74rem; color: var(--accent); }
+
+/* composer */
+.composer { border-top: 1px solid var(--border); background: var(--surface); padding: 12px 20px 14px; }
+.composer-input {
+  display: block; width: 100%; max-width: 860px; margin: 0 auto; resize: none; min-height: 64px; max-height: 260px;
+  font: inherit; color: var(--text); background: var(--bg); border: 1px solid var(--border-strong); border-radius: var(--radius); padding: 10px 12px;
+}
+.composer-input:focus { outline: none; border-color: var(--accent); box-shadow: 0 0 0 3px var(--accent-soft); }
+.composer-bar { display: flex; align-items: center; justify-content: space-between; gap: 10px; max-width: 860px; margin: 8px auto 0; }
+.composer-buttons { display: flex; gap: 8px; }
+
+/* plan panel */
+.plan-slot:empty { display: none; }
+.plan-slot { max-height: 55vh; overflow-y: auto; border-top: 1px solid var(--border); background: var(--surface-2); padding: 12px 20px; }
+.plan-loading { max-width: 860px; margin: 0 auto; }
+.plan-panel { max-width: 860px; margin: 0 auto; display: flex; flex-direction: column; gap: 10px; }
+.plan-panel-head { display: flex; align-items: center; gap: 10px; }
+.plan-panel-head h3 { flex: none; }
+.plan-panel-head .icon-btn { margin-left: auto; }
+.plan-option { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); padding: 12px 14px; box-shadow: var(--shadow); }
+.plan-option.highlight { border-color: var(--accent); box-shadow: 0 0 0 3px var(--accent-soft); }
+.plan-option-head { display: flex; align-items: center; gap: 8px; margin-bottom: 6px; }
+.plan-option-head .meter { margin-left: auto; }
+.plan-reasoning { font-size: .86rem; color: var(--muted); margin-bottom: 6px; }
+.plan-steps { margin: 0; padding-left: 0; list-style: none; display: flex; flex-direction: column; gap: 6px; }
+.plan-step { border-left: 3px solid var(--accent-soft); padding: 2px 0 2px 10px; }
+.plan-step-head { display: flex; align-items: center; gap: 6px; flex-wrap: wrap; }
+.step-no { width: 20px; height: 20px; border-radius: 50%; display: inline-grid; place-items: center; background: var(--accent-soft); color: var(--accent); font-size: .74rem; font-weight: 700; }
+.plan-purpose { font-size: .88rem; }
+.plan-input { color: var(--muted); overflow-wrap: anywhere; }
+.plan-fields { margin-top: 8px; border-top: 1px dashed var(--border); padding-top: 6px; }
+.plan-actions { display: flex; justify-content: flex-end; margin-top: 8px; }
+.plan-panel-foot { display: flex; align-items: flex-end; gap: 10px; }
+.meter { display: inline-flex; align-items: center; gap: 6px; font-size: .8rem; font-weight: 600; }
+.meter-bar { width: 72px; height: 6px; border-radius: 3px; background: var(--surface-3); overflow: hidden; }
+.meter-fill { display: block; height: 100%; background: var(--accent); border-radius: 3px; }
+.meter.low .meter-fill { background: var(--warn); }
+.meter.high .meter-fill { background: var(--ok); }
+
+/* prompts: credentials and approvals */
+.prompt { border: 1px solid var(--warn); background: var(--surface); border-radius: var(--radius); padding: 12px 14px; box-shadow: var(--shadow); max-width: 560px; }
+.prompt-head { display: flex; gap: 10px; align-items: flex-start; margin-bottom: 4px; }
+.prompt-head h4 { color: var(--text); font-size: .95rem; text-transform: none; letter-spacing: 0; margin: 0 0 2px; }
+.prompt-icon { flex: none; width: 30px; height: 30px; border-radius: 8px; background: var(--warn-soft); position: relative; }
+.prompt-icon.key::after { content: "***"; font-weight: 800; font-size: 13px !important; position: absolute; inset: 0; display: grid; place-items: center; color: var(--warn); font-size: 18px; }
+.prompt-icon.shield::after { content: "!"; position: absolute; inset: 0; display: grid; place-items: center; font-size: 17px; font-weight: 800; color: var(--warn); }
+.prompt-actions { display: flex; align-items: center; justify-content: flex-end; gap: 10px; margin-top: 10px; flex-wrap: wrap; }
+.prompt-actions .check { margin-right: auto; }
+.prompt-actions > .small { margin-right: auto; }
+.approval-kv { margin-top: 8px; }
+.digest { overflow-wrap: anywhere; font-size: .8rem; }
+.risk { font-weight: 600; }
+.risk-high, .risk-critical { color: var(--bad); }
+.risk-medium { color: var(--warn); }
+.risk-low { color: var(--ok); }
+
+/* key-value lists */
+.kv { display: grid; grid-template-columns: max-content 1fr; gap: 3px 12px; margin: 0; font-size: .86rem; }
+.kv dt { color: var(--muted); }
+.kv dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+
+/* ---------- activity panel */
+.activity { border-left: 1px solid var(--border); background: var(--surface-2); overflow-y: auto; min-height: 0; padding: 14px; display: flex; flex-direction: column; gap: 10px; }
+.activity-head { display: flex; align-items: center; justify-content: space-between; }
+.activity-empty { font-size: .86rem; }
+.activity-list { display: flex; flex-direction: column; gap: 14px; }
+.act-group { display: flex; flex-direction: column; gap: 8px; }
+.act-group-head { font-size: .76rem; text-transform: uppercase; letter-spacing: .05em; }
+.call { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); padding: 10px 12px; box-shadow: var(--shadow); min-width: 0; outline: none; border-left: 3px solid var(--idle); }
+.call[data-status="running"] { border-left-color: var(--run); }
+.call[data-status="paused"] { border-left-color: var(--warn); }
+.call[data-status="completed"] { border-left-color: var(--ok); }
+.call[data-status="failed"], .call[data-status="interrupted"] { border-left-color: var(--bad); }
+.call.flash { animation: flash 1.2s ease-out; }
+@keyframes flash { 0% { box-shadow: 0 0 0 4px var(--accent-soft); } 100% { box-shadow: var(--shadow); } }
+.call-head { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
+.call-icon { width: 8px; }
+.call-icon { display: none; }
+.call-tool { font-weight: 650; }
+.call-duration { font-size: .8rem; color: var(--muted); font-variant-numeric: tabular-nums; margin-left: auto; }
+.call-meta .btn { margin-left: auto; }
+.alt-tool { min-width: 0; overflow-wrap: anywhere; }
+.alternatives td:last-child { width: 1%; white-space: nowrap; }
+.alternatives td.keys { min-width: 0; }
+.call-meta { display: flex; align-items: center; gap: 8px; font-size: .78rem; color: var(--muted); margin: 2px 0 6px; flex-wrap: wrap; }
+.call-section { margin-top: 8px; }
+.call-section h4 { margin-bottom: 3px; }
+.call-error { color: var(--text); }
+.error-line { font-size: .88rem; }
+.call-foot { margin-top: 8px; display: flex; justify-content: flex-end; }
+.call-raw { margin-top: 6px; }
+.live-list { margin: 0; padding-left: 18px; max-height: 160px; overflow-y: auto; }
+.alternatives { margin-top: 10px; }
+.artifacts { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
+.artifacts .btn { font-family: var(--mono); font-size: .78rem; }
+
+/* ---------- outputs */
+.output { min-width: 0; }
+.output-label { font-family: var(--mono); font-size: .78rem; color: var(--muted); margin-bottom: 2px; }
+pre, .text { margin: 0; }
+pre.text, pre.diff {
+  font-family: var(--mono); font-size: .8rem; line-height: 1.45; white-space: pre-wrap; overflow-wrap: anywhere;
+  background: var(--surface-2); border: 1px solid var(--border); border-radius: var(--radius-s); padding: 8px 10px;
+  max-height: 420px; overflow: auto;
+}
+pre.text.inline { display: inline-block; max-height: 200px; padding: 4px 6px; vertical-align: top; }
+pre.raw { max-height: 360px; }
+.show-more { display: inline-block; margin-top: 4px; font-size: .82rem; }
+pre.diff { white-space: pre; overflow-x: auto; padding: 6px 0; }
+.dl { display: block; padding: 0 10px; }
+.dl.add { background: var(--add-bg); color: var(--add-fg); }
+.dl.del { background: var(--del-bg); color: var(--del-fg); }
+.dl.hunk { color: var(--hunk-fg); background: var(--accent-soft); }
+.dl.file { font-weight: 700; }
+.dl.note { color: var(--muted); font-style: italic; }
+
+.table-wrap { overflow-x: auto; max-width: 100%; }
+table.data { border-collapse: collapse; width: 100%; font-size: .8rem; }
+table.data th, table.data td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--border); vertical-align: top; }
+table.data th { font-weight: 650; color: var(--muted); background: var(--surface-2); position: sticky; top: 0; white-space: nowrap; }
+table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.data td.keys { min-width: 90px; }
+table.data tr.clickable { cursor: pointer; }
+table.data tr.clickable:hover td { background: var(--surface-2); }
+
+.tree { font-family: var(--mono); font-size: .8rem; line-height: 1.5; overflow-x: auto; }
+.tree details > summary { cursor: pointer; list-style: none; }
+.tree details > summary::-webkit-details-marker { display: none; }
+.tree details > summary::before { content: "▸ "; color: var(--muted); }
+.tree details[open] > summary::before { content: "▾ "; }
+.j-children { list-style: none; margin: 0; padding-left: 16px; border-left: 1px dotted var(--border-strong); }
+.j-key { color: var(--accent); }
+.j-str { color: var(--ok); overflow-wrap: anywhere; }
+.j-num { color: var(--warn); }
+.j-bool, .j-null { color: var(--hunk-fg); }
+.j-preview { color: var(--muted); }
+
+/* ---------- runs */
+.runs, .run-detail { overflow-y: auto; padding: 20px 24px 40px; }
+.view-head { display: flex; align-items: flex-end; justify-content: space-between; gap: 12px; margin-bottom: 14px; padding-right: 40px; flex-wrap: wrap; }
+.view-actions { display: flex; gap: 8px; align-items: center; }
+.card { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); padding: 12px 14px; box-shadow: var(--shadow); }
+.card h3 { margin-bottom: 8px; }
+.card h4 { margin-top: 12px; }
+.runs-table td, .runs-table th { font-size: .84rem; }
+.empty-state { text-align: center; padding: 40px 20px; }
+.back { display: inline-block; margin-bottom: 10px; font-size: .88rem; }
+.run-grid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 20px; align-items: start; }
+.run-grid > div { display: flex; flex-direction: column; gap: 14px; min-width: 0; }
+.run-timeline { list-style: none; margin: 0; padding: 0; position: relative; }
+.run-timeline::before { content: ""; position: absolute; left: 7px; top: 6px; bottom: 6px; width: 2px; background: var(--border); }
+.run-event { position: relative; display: flex; gap: 12px; padding: 6px 0; }
+.ev-dot { flex: none; width: 16px; height: 16px; border-radius: 50%; background: var(--surface); border: 3px solid var(--idle); z-index: 1; margin-top: 2px; }
+.ev-created .ev-dot, .ev-started .ev-dot, .ev-checked .ev-dot, .ev-output .ev-dot { border-color: var(--run); }
+.ev-requested .ev-dot, .ev-paused .ev-dot, .ev-cancel_requested .ev-dot { border-color: var(--warn); }
+.ev-resumed .ev-dot, .ev-granted .ev-dot, .ev-completed .ev-dot, .ev-finished .ev-dot { border-color: var(--ok); }
+.ev-failed .ev-dot, .ev-interrupted .ev-dot { border-color: var(--bad); }
+.ev-body { flex: 1; min-width: 0; }
+.ev-head { display: flex; align-items: baseline; gap: 8px; flex-wrap: wrap; }
+.ev-type { font-weight: 600; }
+.ev-summary { overflow-wrap: anywhere; }
+.event-data { margin-top: 4px; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius-s); padding: 6px 8px; }
+
+/* ---------- responsive */
+@media (max-width: 1180px) {
+  :root { --activity: 360px; }
+}
+@media (max-width: 980px) {
+  .shell { grid-template-columns: 1fr; height: auto; min-height: 100vh; }
+  .sidebar { border-right: 0; border-bottom: 1px solid var(--border); max-height: none; }
+  .conversation-list { max-height: 180px; }
+  .main { height: auto; min-height: 70vh; }
+  .conv-body { grid-template-columns: 1fr; }
+  .activity { border-left: 0; border-top: 1px solid var(--border); }
+  .timeline { max-height: none; }
+  .run-grid { grid-template-columns: 1fr; }
+  .composer-hint { display: none; }
+}
+@media (prefers-reduced-motion: reduce) {
+  *, *::before, *::after { animation: none !important; transition: none !important; }
+}
+
+"""#),
+        ("console.js", #"""
+// Omega Exec console: entry point. Sign-in, theme, routing, sidebar, status banner, notices.
+
+import { h, put, clear, relativeTime, shorten, UUID_RE, RUN_ID_RE } from './dom.js';
+import { api, getKey, setKey, clearKey, onUnauthorized, ApiError } from './api.js';
+import { conversationView } from './conversation.js';
+import { runsView, runDetailView } from './runs.js';
+
+const THEME_SLOT = 'omega.theme';
+const $ = (id) => document.getElementById(id);
+
+const app = {
+  me: null,
+  view: null,
+  statusTimer: 0,
+  conversations: [],
+  listTimer: 0,
+};
+
+// ---------------------------------------------------------------- theme
+function storedTheme() {
+  try { const t = localStorage.getItem(THEME_SLOT); return t === 'light' || t === 'dark' ? t : null; } catch { return null; }
+}
+const media = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+function applyTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  const btn = $('theme-toggle') || document.querySelector('[data-testid="theme-toggle"]');
+  if (btn) {
+    const other = theme === 'dark' ? 'light' : 'dark';
+    btn.setAttribute('aria-label', `Switch to ${other} theme`);
+    btn.title = `Switch to ${other} theme`;
+    btn.dataset.theme = theme;
+  }
+}
+function currentTheme() { return storedTheme() || (media && media.matches ? 'dark' : 'light'); }
+applyTheme(currentTheme());
+if (media && media.addEventListener) media.addEventListener('change', () => { if (!storedTheme()) applyTheme(currentTheme()); });
+
+// ---------------------------------------------------------------- notices
+function notify(error) {
+  const host = $('notices');
+  if (!host) return;
+  let message;
+  let code = null;
+  if (typeof error === 'string') message = error;
+  else if (error instanceof ApiError) { message = error.message; code = error.code; }
+  else if (error && error.message) message = error.message;
+  else message = 'Something went wrong.';
+  if (error instanceof ApiError && error.status === 401) return; // sign-in shows it
+  const isInfo = typeof error === 'string';
+  const notice = h('div', { class: ['notice', isInfo ? 'info' : 'error'], testid: 'notice', role: isInfo ? 'status' : 'alert' },
+    h('span', { class: 'notice-icon', 'aria-hidden': 'true' }, isInfo ? 'i' : '!'),
+    h('div', { class: 'notice-text' },
+      h('span', null, message),
+      code ? h('span', { class: 'code-pill' }, code) : null,
+      error instanceof ApiError && error.details && error.details.field ? h('span', { class: 'muted small' }, ` field: ${error.details.field}`) : null,
+      error instanceof ApiError && typeof error.details.retryAfterSeconds === 'number'
+        ? h('span', { class: 'muted small' }, ` retry in ${error.details.retryAfterSeconds} s`) : null),
+    h('button', { type: 'button', class: 'icon-btn small', 'aria-label': 'Dismiss', title: 'Dismiss',
+      on: { click: () => notice.remove() } }, '✕'));
+  host.appendChild(notice);
+  while (host.children.length > 4) host.firstChild.remove();
+  if (isInfo) setTimeout(() => notice.remove(), 9000);
+}
+
+// ---------------------------------------------------------------- sign-in
+function showSignIn(message) {
+  stopSession();
+  $('shell').hidden = true;
+  $('signin').hidden = false;
+  const err = $('signin-error');
+  err.hidden = !message;
+  err.textContent = message || '';
+  document.title = 'Sign in · Omega Exec';
+  const key = $('signin-key');
+  key.value = '';
+  setTimeout(() => key.focus(), 0);
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const field = $('signin-key');
+  const submit = $('signin-submit');
+  const err = $('signin-error');
+  const key = field.value.trim();
+  err.hidden = true;
+  if (!key) { err.textContent = 'Enter an API key.'; err.hidden = false; return; }
+  submit.disabled = true;
+  submit.textContent = 'Checking…';
+  try {
+    const me = await api('/api/me', { key });
+    setKey(key);
+    field.value = '';
+    startSession(me);
+  } catch (e) {
+    err.textContent = e instanceof ApiError && e.status === 401
+      ? `This key was refused: ${e.message}`
+      : (e && e.message) || 'Sign-in failed.';
+    if (e instanceof ApiError && e.code && e.status) err.textContent += ` (${e.code})`;
+    err.hidden = false;
+    field.select();
+  } finally {
+    submit.disabled = false;
+    submit.textContent = 'Sign in';
+  }
+}
+
+function signOut() {
+  clearKey();
+  app.me = null;
+  if (location.pathname !== '/') history.replaceState(null, '', location.pathname);
+  showSignIn('');
+}
+
+function startSession(me) {
+  app.me = me;
+  $('signin').hidden = true;
+  $('shell').hidden = false;
+  const who = $('whoami');
+  clear(who).append(
+    h('span', { class: 'avatar', 'aria-hidden': 'true' }, String(me.user || '?').slice(0, 1).toUpperCase()),
+    h('span', { class: 'whoami-text' },
+      h('span', { class: 'whoami-user' }, me.user || ''),
+      h('span', { class: 'muted small' }, me.key && me.key.name ? `key ${me.key.name}` : '')));
+  who.title = me.key && me.key.id ? `Key ${me.key.id}` : '';
+  refreshStatus();
+  clearInterval(app.statusTimer);
+  app.statusTimer = setInterval(refreshStatus, 30000);
+  loadConversations();
+  route();
+}
+
+function stopSession() {
+  clearInterval(app.statusTimer);
+  app.statusTimer = 0;
+  if (app.view) { app.view.destroy(); app.view = null; }
+  clear($('view'));
+  clear($('conversation-list'));
+  clear($('notices'));
+}
+
+// ---------------------------------------------------------------- status
+async function refreshStatus() {
+  const banner = $('status-banner');
+  let status;
+  try {
+    status = await api('/api/status');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return;
+    banner.dataset.state = 'unreachable';
+    clear(banner).append(h('span', { class: 'dot st-failed' }),
+      h('strong', null, 'Appliance unreachable'), h('span', { class: 'muted' }, ` · ${e.message || ''} · retrying every 30 s`));
+    return;
+  }
+  const state = status && status.status === 'ok' ? 'ok' : 'degraded';
+  banner.dataset.state = state;
+  clear(banner);
+  const reg = status && status.registry && typeof status.registry === 'object' ? status.registry : {};
+  const ex = status && status.executor && typeof status.executor === 'object' ? status.executor : {};
+  const model = status && status.model && typeof status.model === 'object' ? status.model : null;
+  const facts = [];
+  if (typeof reg.tools === 'number') facts.push(`${reg.tools} tools`);
+  if (reg.error) facts.push(`registry: ${reg.error}`);
+  if (typeof ex.running === 'number') facts.push(`${ex.running} running`);
+  if (typeof ex.paused === 'number' && ex.paused) facts.push(`${ex.paused} paused`);
+  if (ex.store && ex.store !== 'ok') facts.push(`store: ${ex.store}`);
+  if (model && model.provider) facts.push(`model ${model.provider}${model.model ? '/' + model.model : ''}`);
+  if (state === 'ok') {
+    put(banner, h('span', { class: 'dot st-completed' }), h('span', null, 'All systems normal'),
+      facts.length ? h('span', { class: 'muted' }, ` · ${facts.join(' · ')}`) : null);
+  } else {
+    const problems = Array.isArray(status.problems) ? status.problems : [];
+    put(banner, h('span', { class: 'dot st-paused' }), h('strong', null, 'Degraded'),
+      h('span', null, ` · ${facts.join(' · ')}`),
+      problems.length ? h('ul', { class: 'problems' }, problems.slice(0, 10).map((p) => h('li', null, shorten(String(p), 300)))) : null);
+  }
+}
+
+// ---------------------------------------------------------------- conversations list
+async function loadConversations() {
+  clearTimeout(app.listTimer);
+  try {
+    const res = await api('/api/omega/conversations?limit=50');
+    app.conversations = Array.isArray(res.conversations) ? res.conversations : [];
+    renderConversations();
+    // While one runs, keep the list's states fresh.
+    if (app.conversations.some((c) => c.state === 'running')) app.listTimer = setTimeout(loadConversations, 5000);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return;
+    notify(e);
+  }
+}
+
+function renderConversations() {
+  const ul = $('conversation-list');
+  clear(ul);
+  const active = currentConversationId();
+  if (!app.conversations.length) {
+    ul.appendChild(h('li', { class: 'muted small empty' }, 'No conversations yet.'));
+    return;
+  }
+  for (const c of app.conversations) {
+    if (!UUID_RE.test(c.id || '')) continue;
+    const path = `/c/${c.id}`;
+    const title = c.title || 'Untitled conversation';
+    ul.appendChild(h('li', null, h('a', {
+      href: path, class: ['conversation-item', c.id === active ? 'active' : null, c.title ? null : 'untitled'],
+      testid: 'conversation-item', dataset: { id: c.id, state: c.state },
+      'aria-current': c.id === active ? 'page' : null, title,
+      on: { click: (e) => { if (plainClick(e)) { e.preventDefault(); navigate(path); } } },
+    },
+    h('span', { class: 'ci-title' }, shorten(title, 80)),
+    h('span', { class: 'ci-meta muted small' },
+      c.state && c.state !== 'idle' ? h('span', { class: ['dot', `st-${c.state}`] }) : null,
+      c.state && c.state !== 'idle' ? `${c.state} · ` : '',
+      relativeTime(c.updatedAt)))));
+  }
+}
+
+function markActive() {
+  const active = currentConversationId();
+  for (const a of document.querySelectorAll('.conversation-item')) {
+    const on = a.dataset.id === active;
+    a.classList.toggle('active', on);
+    if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+  const runs = location.pathname.startsWith('/runs');
+  $('nav-runs').classList.toggle('active', runs);
+}
+
+function setTitle(id, title) {
+  const c = app.conversations.find((x) => x.id === id);
+  if (c) { c.title = title; renderConversations(); } else loadConversations();
+}
+
+// ---------------------------------------------------------------- routing
+function plainClick(e) { return e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey; }
+
+function currentConversationId() {
+  const m = /^\/c\/([^/]+)$/.exec(location.pathname);
+  return m && UUID_RE.test(m[1]) ? m[1].toLowerCase() : null;
+}
+
+function navigate(path, { keepView = false, replace = false } = {}) {
+  if (path !== location.pathname + location.search) {
+    if (replace) history.replaceState(null, '', path); else history.pushState(null, '', path);
+  }
+  if (keepView) { markActive(); return; }
+  route();
+}
+
+function route() {
+  if (!app.me) return;
+  if (app.view) { app.view.destroy(); app.view = null; }
+  const host = $('view');
+  clear(host);
+  clear($('notices'));
+  const path = location.pathname;
+  let m;
+  if (path === '/' || path === '') {
+    app.view = conversationView(ctx, null);
+  } else if ((m = /^\/c\/([^/]+)$/.exec(path)) && UUID_RE.test(m[1])) {
+    app.view = conversationView(ctx, m[1].toLowerCase());
+  } else if (path === '/runs') {
+    const status = new URLSearchParams(location.search).get('status') || '';
+    app.view = runsView(ctx, status);
+    document.title = 'Runs · Omega Exec';
+  } else if ((m = /^\/runs\/([^/]+)$/.exec(path))) {
+    let id = m[1];
+    try { id = decodeURIComponent(id); } catch { /* keep */ }
+    if (RUN_ID_RE.test(id)) {
+      app.view = runDetailView(ctx, id);
+      document.title = `Run ${shorten(id, 24)} · Omega Exec`;
+    }
+  }
+  if (!app.view) {
+    app.view = { el: h('section', { class: 'view empty-state' }, h('h2', null, 'Not found'),
+      h('p', { class: 'muted' }, 'This page does not exist.'),
+      h('a', { href: '/', on: { click: (e) => { e.preventDefault(); navigate('/'); } } }, 'Start a conversation')), destroy() {} };
+  }
+  host.appendChild(app.view.el);
+  markActive();
+  if (app.view.focus) app.view.focus();
+}
+
+const ctx = {
+  notify,
+  navigate,
+  setTitle,
+  conversationsChanged: () => loadConversations(),
+  get me() { return app.me; },
+};
+
+// ---------------------------------------------------------------- boot
+function boot() {
+  $('signin-form').addEventListener('submit', signIn);
+  $('signout').addEventListener('click', signOut);
+  document.querySelector('[data-testid="theme-toggle"]').addEventListener('click', () => {
+    const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
+    try { localStorage.setItem(THEME_SLOT, next); } catch { /* not persisted */ }
+    applyTheme(next);
+  });
+  $('new-conversation').addEventListener('click', async (e) => {
+    const btn = e.currentTarget;
+    btn.disabled = true;
+    try {
+      const created = await api('/api/omega/conversations', { method: 'POST', body: {} });
+      if (created && UUID_RE.test(created.id || '')) {
+        app.conversations.unshift(created);
+        renderConversations();
+        navigate(`/c/${created.id}`);
+      }
+    } catch (err) {
+      notify(err);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  for (const [id, path] of [['nav-runs', '/runs'], ['brand-link', '/']]) {
+    $(id).addEventListener('click', (e) => { if (plainClick(e)) { e.preventDefault(); navigate(path); } });
+  }
+  window.addEventListener('popstate', () => route());
+  onUnauthorized(() => { clearKey(); app.me = null; showSignIn('Your key is no longer accepted. Sign in again.'); });
+
+  const key = getKey();
+  if (!key) { showSignIn(''); return; }
+  api('/api/me').then(startSession).catch((e) => {
+    if (e instanceof ApiError && e.status === 401) { clearKey(); showSignIn('Your key is no longer accepted. Sign in again.'); return; }
+    // The appliance may be down: keep the key, show the console, and let the banner say so.
+    startSession({ user: '…', key: {} });
+    notify(e);
+  });
+}
+
+boot();
+
+"""#),
+        ("conversation.js", #"""
+// The conversation view: landing, timeline, live stream, tool activity, plans, pauses, export.
+
+import { h, clear, clipped, longText, formatTime, copyText, UUID_RE, TEXT_LIMIT, shorten } from './dom.js';
+import { api, stream, download, ApiError } from './api.js';
+import { ToolCallView, statusBadge } from './toolcall.js';
+import { planPanel, readOnlyPlan } from './plan.js';
+import { isPlainObject } from './render.js';
+
+const BASE = '/api/omega/conversations';
+const PAGE = 20;
+const FINAL = new Set(['complete', 'completed', 'failed', 'cancelled', 'interrupted']);
+const TERMINAL = new Set(['message.completed', 'message.failed', 'message.cancelled', 'message.interrupted', 'message.paused']);
+
+export const SAMPLES = [
+  { title: 'Measure a text', tool: 'text.stats',
+    prompt: 'Count the words in: Omega Exec runs every tool in a jail, records each step as a run, and pauses to ask before anything leaves the box.' },
+  { title: 'Compute with Python', tool: 'compute.python',
+    prompt: 'Evaluate the python code: sum(n * n for n in range(1, 11))' },
+  { title: 'Profile a CSV', tool: 'data.csv_analyze',
+    prompt: 'Analyze this CSV data:\ncity,visitors,rating\nLisbon,1200,4.6\nOslo,830,4.8\nKyoto,2100,4.9\nLima,,4.1' },
+  { title: 'Find emails and dates', tool: 'text.regex_extract',
+    prompt: 'Extract the emails and dates from: Write to ana@example.org before 2027-01-15, or ping ops@example.com on March 3, 2027.' },
+  { title: 'Meeting notes to checklist', tool: 'text.to_checklist',
+    prompt: 'Turn these meeting notes into a checklist:\nTODO: book the venue for the offsite.\nPlease send the agenda to the team by Friday.\nWe must renew the TLS certificate before it expires.' },
+  { title: 'Signed webhook (approval + key)', tool: 'notify.webhook_prepare', plan: true,
+    prompt: 'Prepare a signed webhook delivery of event order.created to https://hooks.example.com/omega' },
+];
+
+function messageIdOf(event, data) {
+  if (!isPlainObject(data)) return null;
+  if (event === 'message.completed' && isPlainObject(data.message)) return data.message.id;
+  return data.messageId || null;
+}
+
+/**
+ * ctx: {notify(err|string), navigate(path, {replace}), conversationsChanged(), setTitle(id, title), me}
+ */
+export function conversationView(ctx, initialId) {
+  const st = {
+    id: initialId || null,
+    detail: null,
+    lastEventId: null,
+    messages: new Map(),
+    order: [],
+    calls: new Map(),
+    groups: new Map(),
+    current: null,
+    active: null,
+    finalized: new Set(),
+    busy: false,
+    destroyed: false,
+    controllers: new Set(),
+    earlier: [],
+    prompts: new Map(),
+  };
+
+  // ---- layout
+  const titleEl = h('h2', { class: 'conv-title' }, 'New conversation');
+  const shareBtn = h('button', { type: 'button', class: 'btn ghost small', testid: 'share-link', on: { click: share } }, 'Copy link');
+  const exportJson = h('button', { type: 'button', class: 'btn ghost small', testid: 'export-json', on: { click: () => exportAs('json') } }, 'Export JSON');
+  const exportMd = h('button', { type: 'button', class: 'btn ghost small', testid: 'export-md', on: { click: () => exportAs('md') } }, 'Export MD');
+  const stateEl = h('span', { class: 'conv-state' });
+  const actions = h('div', { class: 'conv-actions' }, shareBtn, exportJson, exportMd);
+  const head = h('header', { class: 'conv-head' }, h('div', { class: 'conv-head-text' }, titleEl, stateEl), actions);
+
+  const loadEarlierBtn = h('button', { type: 'button', class: 'btn ghost small load-earlier', testid: 'load-earlier', hidden: true,
+    on: { click: loadEarlier } }, 'Load earlier messages');
+  const landing = buildLanding();
+  const list = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite' });
+  const timeline = h('div', { class: 'timeline' }, loadEarlierBtn, landing, list);
+  const planSlot = h('div', { class: 'plan-slot' });
+
+  const input = h('textarea', { class: 'composer-input', testid: 'composer-input', rows: '3', 'aria-label': 'Message',
+    placeholder: 'Ask Omega to do something… (Enter to send, Shift+Enter for a new line)', maxlength: '16384',
+    on: { keydown: onComposerKey } });
+  const sendBtn = h('button', { type: 'submit', class: 'btn primary', testid: 'send' }, 'Send');
+  const planBtn = h('button', { type: 'button', class: 'btn', testid: 'plan-button', on: { click: () => planFirst(input.value) } }, 'Plan first');
+  const cancelBtn = h('button', { type: 'button', class: 'btn danger', testid: 'cancel-message', hidden: true,
+    on: { click: cancelMessage } }, 'Cancel');
+  const composer = h('form', { class: 'composer', on: { submit: (e) => { e.preventDefault(); sendText(); } } },
+    input,
+    h('div', { class: 'composer-bar' },
+      h('span', { class: 'composer-hint muted small' }, 'Enter sends · Shift+Enter new line · Esc cancels'),
+      h('div', { class: 'composer-buttons' }, cancelBtn, planBtn, sendBtn)));
+
+  const activityList = h('div', { class: 'activity-list' });
+  const activityEmpty = h('p', { class: 'activity-empty muted' }, 'Tool calls appear here as the assistant works: inputs, status, duration and outputs.');
+  const activity = h('aside', { class: 'activity', 'aria-label': 'Tool activity' },
+    h('header', { class: 'activity-head' }, h('h3', null, 'Tool activity')), activityEmpty, activityList);
+
+  const convMain = h('div', { class: 'conv-main' }, timeline, planSlot, composer);
+  const el = h('section', { class: 'view conv' }, head, h('div', { class: 'conv-body' }, convMain, activity));
+
+  const keyHandler = (e) => {
+    if (e.key === 'Escape' && st.busy && !e.defaultPrevented) {
+      e.preventDefault();
+      cancelMessage();
+    }
+  };
+  document.addEventListener('keydown', keyHandler);
+
+  updateHeader();
+  if (st.id) load(); else showLanding(true);
+
+  // ---- header, landing
+  function updateHeader() {
+    const has = Boolean(st.id);
+    actions.hidden = !has;
+    const d = st.detail;
+    titleEl.textContent = d && d.title ? d.title : 'New conversation';
+    document.title = `${d && d.title ? shorten(d.title, 60) + ' · ' : ''}Omega Exec`;
+    if (has) shareBtn.dataset.url = `${location.origin}/c/${st.id}`;
+    clear(stateEl);
+    if (d && d.state && d.state !== 'idle') stateEl.appendChild(statusBadge(d.state));
+  }
+
+  function buildLanding() {
+    return h('div', { class: 'landing', testid: 'landing', hidden: true },
+      h('div', { class: 'landing-mark', 'aria-hidden': 'true' }, 'Ω'),
+      h('h3', null, 'What should Omega run for you?'),
+      h('p', { class: 'landing-lead' },
+        'Omega Exec is a tool appliance: it picks a tool from its registry, runs it in a locked-down jail, ',
+        'streams every step here, and pauses to ask you before anything needs a key or leaves the box.'),
+      h('ul', { class: 'landing-points' },
+        h('li', null, h('strong', null, 'Plan first'), ' shows the options and asks for what is missing.'),
+        h('li', null, h('strong', null, 'Approvals and keys'), ' are asked inline; secrets go to your vault, never to the model.'),
+        h('li', null, h('strong', null, 'Every call is a run'), ' with a timeline you can open, export or cancel.')),
+      h('div', { class: 'samples' }, SAMPLES.map((s) =>
+        h('button', { type: 'button', class: 'sample', testid: 'sample-prompt', dataset: { tool: s.tool },
+          on: { click: () => { input.value = s.prompt; input.focus(); autosize(); } } },
+          h('span', { class: 'sample-title' }, s.title, s.plan ? h('span', { class: 'sample-tag' }, 'try Plan first') : null),
+          h('span', { class: 'sample-prompt' }, shorten(s.prompt.replace(/\n/g, ' ⏎ '), 110)),
+          h('span', { class: 'sample-tool mono' }, s.tool)))));
+  }
+
+  function showLanding(show) { landing.hidden = !show; }
+
+  // ---- loading
+  async function load() {
+    const ctrl = new AbortController();
+    st.controllers.add(ctrl);
+    try {
+      const detail = await api(`${BASE}/${st.id}`);
+      if (st.destroyed) return;
+      st.detail = detail;
+      updateHeader();
+      renderHistory(detail);
+      if (detail.state === 'running') {
+        const runningMsg = [...detail.messages].reverse().find((m) => m.role === 'assistant' && m.status === 'running');
+        st.active = runningMsg ? runningMsg.id : null;
+        setBusy(true);
+        follow(null);
+      } else if (detail.state === 'paused') {
+        setBusy(true, true);
+      }
+    } catch (e) {
+      if (e && e.name === 'AbortError') return;
+      if (e instanceof ApiError && e.status === 404) {
+        clear(list).appendChild(h('div', { class: 'empty-state' },
+          h('h3', null, 'Conversation not found'),
+          h('p', { class: 'muted' }, 'It may belong to another user, or the link is mistyped.')));
+        composer.hidden = true;
+        actions.hidden = true;
+      }
+      ctx.notify(e);
+    } finally {
+      st.controllers.delete(ctrl);
+    }
+  }
+
+  function renderHistory(detail) {
+    clear(list);
+    const messages = Array.isArray(detail.messages) ? detail.messages : [];
+    showLanding(messages.length === 0);
+    for (const m of messages) if (m.role === 'assistant' && FINAL.has(m.status)) st.finalized.add(m.id);
+    const start = Math.max(0, messages.length - PAGE);
+    st.earlier = messages.slice(0, start);
+    for (const m of messages.slice(start)) addHistoryMessage(m, false);
+    loadEarlierBtn.hidden = st.earlier.length === 0;
+    attachStoredPlans(detail);
+    attachPendingPrompts(detail);
+    scrollToEnd(true);
+  }
+
+  function loadEarlier() {
+    const batch = st.earlier.splice(Math.max(0, st.earlier.length - PAGE));
+    const anchor = list.firstChild;
+    const before = timeline.scrollHeight;
+    for (const m of batch) addHistoryMessage(m, anchor);
+    loadEarlierBtn.hidden = st.earlier.length === 0;
+    if (st.detail) attachStoredPlans(st.detail);
+    timeline.scrollTop += timeline.scrollHeight - before;
+  }
+
+  function addHistoryMessage(m, before) {
+    const view = ensureMessage(m.id, m.role, { before, message: m });
+    view.text = '';
+    setContent(view, m.content || '', true);
+    setMessageStatus(view, m.status);
+    if (m.error) showMessageError(view, m.error);
+    const calls = Array.isArray(m.toolCalls) ? [...m.toolCalls].sort((a, b) => (a.index || 0) - (b.index || 0)) : [];
+    for (const c of calls) {
+      const call = addCall(view, {
+        toolCallId: c.id, name: c.name, toolId: c.toolId, runId: c.runId, arguments: c.arguments,
+        status: c.status, createdAt: c.createdAt, updatedAt: c.updatedAt, result: c.result,
+      });
+      if (c.status === 'completed' && !call.hasArtifacts) call.loadRun();
+    }
+  }
+
+  function attachStoredPlans(detail) {
+    for (const p of Array.isArray(detail.plans) ? detail.plans : []) {
+      if (!p.messageId) continue;
+      const view = st.messages.get(p.messageId);
+      if (!view || view.planShown) continue;
+      view.planShown = true;
+      view.extras.prepend(readOnlyPlan(p, { chosen: p.chosen }));
+    }
+  }
+
+  async function attachPendingPrompts(detail) {
+    const requests = Array.isArray(detail.credentialRequests) ? detail.credentialRequests : [];
+    const pendingRuns = new Set();
+    for (const r of requests) {
+      if (r.status !== 'pending') continue;
+      pendingRuns.add(r.runId);
+      const view = st.messages.get(r.messageId);
+      if (view) showCredentialPrompt(view, { credentialRequestId: r.id, missingVars: r.missingVars, toolId: r.toolId, runId: r.runId });
+    }
+    // A paused call that waits on no credential request waits on an approval.
+    for (const m of detail.messages || []) {
+      if (m.role !== 'assistant' || m.status !== 'paused') continue;
+      const view = st.messages.get(m.id);
+      if (!view) continue;
+      for (const c of m.toolCalls || []) {
+        if (c.status !== 'paused' || !c.runId || pendingRuns.has(c.runId)) continue;
+        let details = isPlainObject(c.result) && isPlainObject(c.result.details) && c.result.details.code === 'APPROVAL_REQUIRED'
+          ? c.result.details : null;
+        if (!details) details = await approvalDetailsFromRun(c.runId);
+        if (st.destroyed) return;
+        if (details) showApprovalCard(view, { runId: c.runId, toolId: c.toolId, error: { details } });
+      }
+    }
+  }
+
+  async function approvalDetailsFromRun(runId) {
+    try {
+      const run = await api(`/api/runs/${encodeURIComponent(runId)}`);
+      const events = Array.isArray(run.events) ? run.events : [];
+      const asked = [...events].reverse().find((e) => e.type === 'approval.requested');
+      if (!asked) return null;
+      const data = isPlainObject(asked.data) ? asked.data : {};
+      return isPlainObject(data.details) ? data.details : data;
+    } catch {
+      return null;
+    }
+  }
+
+  // ---- messages
+  function ensureMessage(id, role, { before = null, message = null } = {}) {
+    let view = st.messages.get(id);
+    if (view) return view;
+    const content = h('div', { class: 'msg-content', testid: 'message-content' });
+    const textNode = document.createTextNode('');
+    content.appendChild(textNode);
+    const statusEl = h('span', { class: 'msg-status' });
+    const extras = h('div', { class: 'msg-extras' });
+    const chips = h('div', { class: 'msg-chips' });
+    const pause = h('div', { class: 'msg-pause' });
+    const errorEl = h('div', { class: 'msg-error', hidden: true });
+    const who = role === 'user' ? (message && message.author ? message.author : 'You') : 'Omega';
+    const el = h('article', { class: ['msg', `msg-${role}`], testid: 'message', dataset: { role, status: message ? message.status : 'running', messageId: id } },
+      h('div', { class: 'msg-avatar', 'aria-hidden': 'true' }, role === 'user' ? String(who).slice(0, 1).toUpperCase() : 'Ω'),
+      h('div', { class: 'msg-body' },
+        h('div', { class: 'msg-meta' }, h('span', { class: 'msg-who' }, who),
+          h('span', { class: 'muted small' }, formatTime(message ? message.createdAt : Date.now())), statusEl),
+        extras, content, chips, pause, errorEl));
+    view = { id, role, el, content, textNode, text: '', statusEl, extras, chips, pause, errorEl, calls: [], more: null };
+    st.messages.set(id, view);
+    if (before) list.insertBefore(el, before);
+    else list.appendChild(el);
+    const idx = before ? st.order.indexOf(before.dataset.messageId) : -1;
+    if (idx >= 0) st.order.splice(idx, 0, id); else st.order.push(id);
+    showLanding(false);
+    return view;
+  }
+
+  function setContent(view, text, final) {
+    view.text = text;
+    if (view.more) { view.more.remove(); view.more = null; }
+    if (final && text.length > TEXT_LIMIT) {
+      clear(view.content).appendChild(longText(text, { tag: 'div', className: 'msg-text' }));
+      view.textNode = null;
+      return;
+    }
+    if (!view.textNode) { clear(view.content); view.textNode = document.createTextNode(''); view.content.appendChild(view.textNode); }
+    view.textNode.data = clipped(text);
+  }
+
+  function appendToken(view, piece) {
+    const before = view.text.length;
+    view.text += piece;
+    if (!view.textNode) return setContent(view, view.text, false);
+    if (before < TEXT_LIMIT) view.textNode.appendData(piece.slice(0, TEXT_LIMIT - before));
+  }
+
+  function setMessageStatus(view, status) {
+    view.el.dataset.status = status;
+    clear(view.statusEl);
+    if (view.role === 'assistant' && status && status !== 'complete') view.statusEl.appendChild(statusBadge(status));
+    view.el.classList.toggle('is-running', status === 'running');
+  }
+
+  function showMessageError(view, error) {
+    const details = isPlainObject(error) && isPlainObject(error.details) ? error.details : {};
+    clear(view.errorEl).append(h('span', { class: 'code-pill' }, details.code || 'ERROR'), ' ',
+      isPlainObject(error) && error.error ? error.error : 'The message failed.');
+    view.errorEl.hidden = false;
+  }
+
+  // ---- tool calls
+  function groupFor(view) {
+    let group = st.groups.get(view.id);
+    if (group) return group;
+    const n = st.order.indexOf(view.id);
+    group = h('section', { class: 'act-group', dataset: { messageId: view.id } },
+      h('div', { class: 'act-group-head muted small' }, `Reply ${n >= 0 ? Math.ceil((n + 1) / 2) : ''}`.trim(), ' · ', formatTime(Date.now())));
+    // Keep groups in timeline order.
+    let next = null;
+    for (let i = n + 1; i < st.order.length && n >= 0; i++) {
+      const g = st.groups.get(st.order[i]);
+      if (g) { next = g; break; }
+    }
+    activityList.insertBefore(group, next);
+    st.groups.set(view.id, group);
+    activityEmpty.hidden = true;
+    return group;
+  }
+
+  function addCall(view, data) {
+    let call = st.calls.get(data.toolCallId);
+    if (call) { call.update(data); return call; }
+    call = new ToolCallView(data, {
+      notify: ctx.notify, navigate: ctx.navigate,
+      onUseAlternative: (alt) => useAlternative(alt, view),
+    });
+    st.calls.set(data.toolCallId, call);
+    groupFor(view).appendChild(call.el);
+    const chip = h('button', { type: 'button', class: 'chip', title: 'Show this call in the activity panel',
+      on: { click: () => {
+        call.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+        call.el.classList.remove('flash'); void call.el.offsetWidth; call.el.classList.add('flash');
+        call.el.focus({ preventScroll: true });
+      } } });
+    const paint = (status) => {
+      clear(chip).append(h('span', { class: ['dot', `st-${status}`] }), h('span', { class: 'mono' }, call.toolId || call.name), ` · ${status}`);
+    };
+    call.onStatus = paint;
+    paint(call.status);
+    view.chips.appendChild(chip);
+    view.calls.push(call);
+    return call;
+  }
+
+  // ---- events
+  function handle(ev) {
+    if (st.destroyed) return;
+    if (typeof ev.id === 'number') st.lastEventId = ev.id;
+    const d = ev.data;
+    switch (ev.event) {
+      case 'message.created': {
+        const aid = d.assistantMessageId;
+        if (st.finalized.has(aid)) { st.current = null; return; }
+        const um = d.userMessage;
+        if (isPlainObject(um) && um.id && !st.messages.has(um.id)) {
+          const v = ensureMessage(um.id, 'user', { message: um });
+          setContent(v, um.content || '', true);
+          setMessageStatus(v, um.status || 'complete');
+        }
+        const view = ensureMessage(aid, 'assistant');
+        setContent(view, '', false);
+        setMessageStatus(view, 'running');
+        st.current = aid;
+        st.active = aid;
+        setBusy(true);
+        scrollToEnd();
+        return;
+      }
+      case 'message.resumed': {
+        if (st.finalized.has(d.messageId)) { st.current = null; return; }
+        st.current = d.messageId;
+        st.active = d.messageId;
+        const view = st.messages.get(d.messageId);
+        if (view) {
+          setMessageStatus(view, 'running');
+          resolvePrompts(view, d);
+        }
+        setBusy(true);
+        return;
+      }
+      case 'error':
+        ctx.notify(new ApiError(0, d && d.error ? d.error : 'The stream failed.', d && d.details ? d.details.code : 'ERROR', d && d.details));
+        return;
+      default:
+        break;
+    }
+    const view = st.current ? st.messages.get(st.current) : null;
+    const mid = messageIdOf(ev.event, d);
+    if (mid && st.finalized.has(mid) && ev.event !== 'message.completed') return;
+    switch (ev.event) {
+      case 'plan':
+        if (view && !view.planShown && isPlainObject(d)) { view.planShown = true; view.extras.prepend(readOnlyPlan(d)); }
+        return;
+      case 'token':
+        if (view && d && typeof d.text === 'string') { appendToken(view, d.text); scrollToEnd(); }
+        return;
+      case 'tool.started':
+        if (view) { const c = addCall(view, { ...d, status: 'running', createdAt: Date.now() }); if (c.status !== 'running') c.setStatus('running'); }
+        return;
+      case 'tool.output': {
+        const c = st.calls.get(d.toolCallId);
+        if (c && view) c.addLiveOutput(d.data);
+        return;
+      }
+      case 'tool.finished': {
+        if (!view) return;
+        let c = st.calls.get(d.toolCallId);
+        if (!c) c = addCall(view, { ...d, status: 'running' });
+        c.finish(d);
+        return;
+      }
+      case 'pause': {
+        const target = st.messages.get(d.messageId) || view;
+        if (!target) return;
+        const c = st.calls.get(d.toolCallId);
+        if (c) { c.update(d); c.setStatus('paused'); c.showWaiting(d.kind === 'approval' ? 'APPROVAL_REQUIRED' : 'MISSING_ENV_VARS'); }
+        if (d.kind === 'credentials') showCredentialPrompt(target, d);
+        else if (d.kind === 'approval') showApprovalCard(target, d);
+        scrollToEnd();
+        return;
+      }
+      case 'message.paused': {
+        const target = st.messages.get(d.messageId);
+        if (target) setMessageStatus(target, 'paused');
+        if (d.messageId === st.active) setBusy(true, true);
+        return;
+      }
+      case 'message.completed': {
+        const m = d.message;
+        if (!isPlainObject(m)) return;
+        if (st.finalized.has(m.id) && st.active !== m.id) return;
+        const target = st.messages.get(m.id);
+        if (target) {
+          setContent(target, m.content || target.text, true);
+          setMessageStatus(target, m.status || 'complete');
+          for (const c of target.calls) if (c.status === 'running' || c.status === 'paused') c.setStatus('completed');
+        }
+        st.finalized.add(m.id);
+        if (d.title && st.detail) st.detail.title = d.title;
+        if (d.title) { if (!st.detail) st.detail = { title: d.title }; updateHeader(); ctx.setTitle(st.id, d.title); }
+        finishActive(m.id);
+        return;
+      }
+      case 'message.failed':
+      case 'message.cancelled':
+      case 'message.interrupted': {
+        const status = ev.event.slice('message.'.length);
+        const target = st.messages.get(d.messageId);
+        if (target) {
+          setMessageStatus(target, status);
+          setContent(target, target.text, true);
+          if (d.error) showMessageError(target, d.error);
+          if (ev.event === 'message.interrupted' && d.reason) showMessageError(target, { error: d.reason, details: { code: 'INTERRUPTED' } });
+          for (const c of target.calls) if (c.status === 'running' || c.status === 'paused') c.setStatus(status === 'failed' ? 'failed' : status);
+          clear(target.pause);
+        }
+        st.finalized.add(d.messageId);
+        finishActive(d.messageId);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  function finishActive(id) {
+    if (id === st.active) {
+      st.current = null;
+      setBusy(false);
+      ctx.conversationsChanged();
+    }
+  }
+
+  function setBusy(busy, paused = false) {
+    st.busy = busy;
+    st.paused = busy && paused;
+    cancelBtn.hidden = !busy;
+    sendBtn.disabled = busy && !paused;
+    planBtn.disabled = busy && !paused;
+    if (st.detail) st.detail.state = busy ? (paused ? 'paused' : 'running') : 'idle';
+    updateHeader();
+  }
+
+  // ---- streaming
+  /** Runs one SSE request, then follows the conversation's event stream until the active message ends. */
+  async function run(path, body) {
+    const ctrl = new AbortController();
+    st.controllers.add(ctrl);
+    let ended = false;
+    const onEvent = (ev) => {
+      handle(ev);
+      if (ev.event === 'error' || (TERMINAL.has(ev.event) && messageIdOf(ev.event, ev.data) === st.active)) ended = true;
+    };
+    try {
+      const result = await stream(path, { method: 'POST', body, signal: ctrl.signal, onEvent });
+      if (result.json && typeof result.json.afterEventId === 'number') {
+        st.active = result.json.messageId || st.active;
+        st.lastEventId = result.json.afterEventId;
+      }
+    } catch (e) {
+      st.controllers.delete(ctrl);
+      if (e && e.name === 'AbortError') return false;
+      if (e instanceof ApiError && e.status) {
+        ctx.notify(e);
+        return false;
+      }
+      // The connection dropped: the message goes on in the background; follow it.
+    }
+    st.controllers.delete(ctrl);
+    if (!ended && !st.destroyed) await follow(st.lastEventId);
+    return true;
+  }
+
+  /** GET …/events after lastEventId (null: from the start), reconnecting while a message runs. */
+  async function follow(lastEventId) {
+    let attempt = 0;
+    let last = lastEventId;
+    while (!st.destroyed && attempt < 8) {
+      const ctrl = new AbortController();
+      st.controllers.add(ctrl);
+      let ended = false;
+      try {
+        await stream(`${BASE}/${st.id}/events`, {
+          lastEventId: last, signal: ctrl.signal,
+          onEvent: (ev) => {
+            handle(ev);
+            if (ev.event === 'error' || (TERMINAL.has(ev.event) && messageIdOf(ev.event, ev.data) === st.active)) ended = true;
+          },
+        });
+        attempt = 0;
+      } catch (e) {
+        if (e && e.name === 'AbortError') { st.controllers.delete(ctrl); return; }
+        if (e instanceof ApiError && e.status) { ctx.notify(e); st.controllers.delete(ctrl); await refreshState(); return; }
+        attempt++;
+      }
+      st.controllers.delete(ctrl);
+      if (ended || st.destroyed) return;
+      // The stream ended without the message's end: is it still running?
+      const state = await refreshState();
+      if (state !== 'running') return;
+      last = st.lastEventId;
+      await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
+    }
+  }
+
+  async function refreshState() {
+    if (!st.id) return null;
+    try {
+      const detail = await api(`${BASE}/${st.id}`);
+      if (st.destroyed) return null;
+      const state = detail.state;
+      if (state === 'idle') {
+        // Resync the timeline with what the server kept.
+        st.detail = detail;
+        for (const m of detail.messages || []) if (m.role === 'assistant' && FINAL.has(m.status)) st.finalized.add(m.id);
+        for (const m of detail.messages || []) {
+          const v = st.messages.get(m.id);
+          if (v) { setContent(v, m.content || '', true); setMessageStatus(v, m.status); }
+        }
+        setBusy(false);
+      } else {
+        st.detail = { ...(st.detail || {}), ...detail };
+        setBusy(true, state === 'paused');
+      }
+      return state;
+    } catch {
+      return null;
+    }
+  }
+
+  // ---- sending
+  async function ensureConversation() {
+    if (st.id) return st.id;
+    const created = await api(BASE, { method: 'POST', body: {} });
+    if (!created || !UUID_RE.test(created.id || '')) throw new ApiError(0, 'The conversation could not be created.', 'INTERNAL_ERROR');
+    st.id = created.id;
+    st.detail = created;
+    updateHeader();
+    ctx.navigate(`/c/${created.id}`, { keepView: true });
+    ctx.conversationsChanged();
+    return st.id;
+  }
+
+  async function sendText() {
+    const text = input.value;
+    if (!text.trim() || (st.busy && !st.paused)) return;
+    if (st.busy && st.paused) {
+      ctx.notify('A message is waiting for your answer above: answer it, or cancel it first.');
+      return;
+    }
+    closePlan();
+    input.value = '';
+    autosize();
+    await send({ content: text }, text);
+  }
+
+  async function send(body, restoreText) {
+    try {
+      setBusy(true);
+      await ensureConversation();
+    } catch (e) {
+      setBusy(false);
+      if (restoreText !== undefined) input.value = restoreText;
+      ctx.notify(e);
+      return;
+    }
+    st.active = null;
+    const ok = await run(`${BASE}/${st.id}/messages`, body);
+    if (!ok && restoreText !== undefined && !input.value) input.value = restoreText;
+    if (!ok) await refreshState();
+  }
+
+  function onComposerKey(e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      sendText();
+    }
+    requestAnimationFrame(autosize);
+  }
+
+  function autosize() {
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight + 2, 260)}px`;
+  }
+
+  async function cancelMessage() {
+    if (!st.id || !st.busy) return;
+    cancelBtn.disabled = true;
+    try {
+      await api(`${BASE}/${st.id}/cancel`, { method: 'POST', body: {} });
+      if (st.paused) {
+        // No stream is open for a paused message: read the outcome.
+        await follow(st.lastEventId);
+        if (st.busy) await refreshState();
+      }
+    } catch (e) {
+      ctx.notify(e);
+      if (e instanceof ApiError && e.status === 409) await refreshState();
+    } finally {
+      cancelBtn.disabled = false;
+    }
+  }
+
+  // ---- plans
+  let planAbort = null;
+  async function planFirst(text, { highlightTool, autoRun } = {}) {
+    const content = String(text || '').trim() ? text : '';
+    if (!content) { ctx.notify('Write what you want done, then ask for a plan.'); input.focus(); return null; }
+    if (planAbort) planAbort.abort();
+    const ctrl = new AbortController();
+    planAbort = ctrl;
+    clear(planSlot).appendChild(h('div', { class: 'plan-loading muted' }, 'Planning…'));
+    try {
+      await ensureConversation();
+      const response = await api(`${BASE}/${st.id}/plan`, { method: 'POST', body: { content }, signal: ctrl.signal });
+      if (st.destroyed || ctrl.signal.aborted) return null;
+      let highlight = null;
+      if (highlightTool) {
+        const i = (response.plans || []).findIndex((p) => (p.plan || []).some((s) => s.toolId === highlightTool));
+        highlight = i >= 0 ? i + 1 : null;
+      }
+      if (autoRun && highlight) {
+        const plan = response.plans[highlight - 1];
+        const needs = (plan.plan || []).some((s) => Array.isArray(s.missingInputs) && s.missingInputs.length);
+        if (!needs) { clear(planSlot); send({ planId: response.id, choice: highlight, input: {} }); return { response, highlight }; }
+      }
+      showPlan(response, highlight);
+      return { response, highlight };
+    } catch (e) {
+      if (e && e.name === 'AbortError') return null;
+      clear(planSlot);
+      ctx.notify(e);
+      return null;
+    } finally {
+      if (planAbort === ctrl) planAbort = null;
+    }
+  }
+
+  function showPlan(response, highlight) {
+    const panel = planPanel(response, {
+      run: (planId, choice, inputValues) => {
+        closePlan();
+        input.value = '';
+        autosize();
+        send({ planId, choice, input: inputValues });
+      },
+      again: (text) => planFirst(text),
+      close: closePlan,
+    }, { highlight });
+    clear(planSlot).appendChild(panel);
+    showLanding(false);
+    const first = panel.querySelector(highlight ? `[data-choice="${highlight}"] [data-field]` : '[data-field]');
+    panel.scrollIntoView({ block: 'nearest' });
+    if (first) first.focus({ preventScroll: true });
+  }
+
+  function closePlan() {
+    if (planAbort) { planAbort.abort(); planAbort = null; }
+    clear(planSlot);
+    showLanding(st.messages.size === 0);
+  }
+
+  async function useAlternative(alt, view) {
+    const id = String(alt && alt.id || '');
+    if (!id) return;
+    const userView = st.order[st.order.indexOf(view.id) - 1];
+    const request = userView && st.messages.get(userView) && st.messages.get(userView).role === 'user'
+      ? st.messages.get(userView).text : '';
+    const original = request.replace(/^[^:\n]*[:\n]\s*/, '');
+    const words = [alt.title || '', ...(Array.isArray(alt.keywords) ? alt.keywords.slice(0, 3) : [])].join(' ').trim();
+    // First the original request; then one naming the alternative: whichever plan runs it.
+    let found = await planFirst(request || `Use ${id}`, { highlightTool: id, autoRun: true });
+    if (found && found.highlight) return;
+    found = await planFirst(`${words || id}: ${original || request}`, { highlightTool: id, autoRun: true });
+    if (found && found.highlight) return;
+    input.value = `Use ${id} for: ${original || request}`;
+    autosize();
+    input.focus();
+    ctx.notify(`The planner did not propose ${id} for this request; the composer has a request naming it: edit it and send, or ask for a plan.`);
+  }
+
+  // ---- pauses
+  function showCredentialPrompt(view, d) {
+    const key = `cred:${d.credentialRequestId || d.runId}`;
+    if (st.prompts.has(key)) return;
+    const vars = Array.isArray(d.missingVars) ? d.missingVars : (d.error && d.error.details && d.error.details.missingVars) || [];
+    const save = h('input', { type: 'checkbox', testid: 'credential-save', checked: true });
+    const fields = vars.map((v) => {
+      const name = String(v && v.name || '');
+      const field = h('input', { type: 'password', class: 'input mono', testid: 'credential-input', dataset: { name },
+        autocomplete: 'off', spellcheck: 'false', required: true, 'aria-label': name });
+      return { name, field, el: h('label', { class: 'field' },
+        h('span', { class: 'field-label mono' }, name),
+        v && v.description ? h('span', { class: 'field-help' }, v.description) : null, field) };
+    });
+    const submit = h('button', { type: 'submit', class: 'btn primary', testid: 'credential-submit' }, 'Provide and resume');
+    const form = h('form', { class: 'prompt prompt-cred', testid: 'credential-prompt', autocomplete: 'off',
+      on: { submit: async (e) => {
+        e.preventDefault();
+        const values = {};
+        for (const f of fields) {
+          if (!f.field.value) { f.field.focus(); return; }
+          values[f.name] = f.field.value;
+        }
+        for (const f of fields) f.field.value = '';
+        submit.disabled = true;
+        const body = { values, save: save.checked };
+        if (d.credentialRequestId) body.credentialRequestId = d.credentialRequestId;
+        setBusy(true);
+        const ok = await run(`${BASE}/${st.id}/credentials`, body);
+        submit.disabled = false;
+        if (!ok) await refreshState();
+      } } },
+      h('div', { class: 'prompt-head' }, h('span', { class: 'prompt-icon key', 'aria-hidden': 'true' }),
+        h('div', null, h('h4', null, 'Credentials needed'),
+          h('p', { class: 'small muted' }, h('span', { class: 'mono' }, d.toolId || 'The tool'),
+            ' needs ', vars.length === 1 ? 'a key' : 'keys', ' to go on. They go to the run (and your vault if saved), never to the model or this page again.'))),
+      fields.map((f) => f.el),
+      h('div', { class: 'prompt-actions' },
+        h('label', { class: 'check' }, save, ' Save for later (in your vault)'),
+        submit));
+    st.prompts.set(key, { el: form, runId: d.runId, credentialRequestId: d.credentialRequestId, kind: 'credentials' });
+    view.pause.appendChild(form);
+    if (fields[0]) setTimeout(() => { if (form.isConnected) fields[0].field.focus({ preventScroll: true }); }, 0);
+  }
+
+  function showApprovalCard(view, d) {
+    const key = `approval:${d.runId}`;
+    if (st.prompts.has(key)) return;
+    const details = d.error && isPlainObject(d.error.details) ? d.error.details : {};
+    const scopes = Array.isArray(details.scopes) ? details.scopes : [];
+    const tool = `${details.toolId || d.toolId || ''}${details.toolVersion ? '@' + details.toolVersion : ''}`;
+    const risk = `${details.risk || 'unknown'}${details.externalWrite ? ' · writes outside the jail' : ''}`;
+    const digest = details.inputDigest ? `sha256:${details.inputDigest}` : '—';
+    const approve = h('button', { type: 'button', class: 'btn primary', testid: 'approval-approve', on: { click: () => answer('approve') } }, 'Approve');
+    const decline = h('button', { type: 'button', class: 'btn danger-ghost', testid: 'approval-decline', on: { click: () => answer('decline') } }, 'Decline');
+    const card = h('section', { class: 'prompt prompt-approval', testid: 'approval-card', 'aria-label': 'Approval needed' },
+      h('div', { class: 'prompt-head' }, h('span', { class: 'prompt-icon shield', 'aria-hidden': 'true' }),
+        h('div', null, h('h4', null, 'Approval needed'),
+          details.reason ? h('p', { class: 'small muted' }, details.reason) : null)),
+      h('dl', { class: 'kv approval-kv' },
+        h('dt', null, 'Tool'), h('dd', { class: 'mono', testid: 'approval-tool' }, tool),
+        h('dt', null, 'Scopes'), h('dd', { testid: 'approval-scopes' }, scopes.length ? scopes.map((s) => h('span', { class: 'key-chip' }, String(s))) : 'none'),
+        h('dt', null, 'Risk'), h('dd', { testid: 'approval-risk' }, h('span', { class: ['risk', `risk-${String(details.risk || 'unknown').replace(/[^a-z]/gi, '')}`] }, risk)),
+        h('dt', null, 'Input digest'), h('dd', { class: 'mono digest', testid: 'approval-digest', title: digest }, digest),
+        details.packageDigest ? h('dt', null, 'Package') : null,
+        details.packageDigest ? h('dd', { class: 'mono digest small muted' }, `sha256:${details.packageDigest}`) : null),
+      h('div', { class: 'prompt-actions' }, h('span', { class: 'small muted' }, 'Approve this exact call?'), decline, approve));
+    async function answer(decision) {
+      approve.disabled = true;
+      decline.disabled = true;
+      setBusy(true);
+      const ok = await run(`${BASE}/${st.id}/approvals`, { runId: d.runId, decision });
+      approve.disabled = false;
+      decline.disabled = false;
+      if (!ok) await refreshState();
+    }
+    st.prompts.set(key, { el: card, runId: d.runId, kind: 'approval' });
+    view.pause.appendChild(card);
+  }
+
+  function resolvePrompts(view, d) {
+    for (const [key, p] of st.prompts) {
+      const match = (d.credentialRequestId && p.credentialRequestId === d.credentialRequestId)
+        || (d.runId && p.runId === d.runId && (p.kind === 'approval') === Boolean(d.decision));
+      if (!match) continue;
+      const note = d.decision
+        ? `${d.decision === 'approve' ? 'Approved' : 'Declined'}${d.by ? ' by ' + d.by : ''}`
+        : `Credentials provided${Array.isArray(d.names) && d.names.length ? ' (' + d.names.join(', ') + ')' : ''}${d.by ? ' by ' + d.by : ''}`;
+      p.el.replaceWith(h('p', { class: 'resolved small muted' }, '✓ ', note));
+      st.prompts.delete(key);
+    }
+  }
+
+  // ---- export, share
+  async function exportAs(format) {
+    if (!st.id) return;
+    try {
+      await download(`${BASE}/${st.id}/export?format=${format}`, `${st.id}.${format}`);
+    } catch (e) {
+      ctx.notify(e);
+    }
+  }
+
+  async function share() {
+    if (!st.id) return;
+    const url = `${location.origin}/c/${st.id}`;
+    const ok = await copyText(url);
+    shareBtn.textContent = ok ? 'Link copied' : 'Copy failed';
+    setTimeout(() => { shareBtn.textContent = 'Copy link'; }, 1800);
+  }
+
+  function scrollToEnd(force) {
+    const nearEnd = timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 160;
+    if (force || nearEnd) requestAnimationFrame(() => { timeline.scrollTop = timeline.scrollHeight; });
+  }
+
+  return {
+    el,
+    id: () => st.id,
+    focus: () => input.focus({ preventScroll: true }),
+    destroy() {
+      st.destroyed = true;
+      document.removeEventListener('keydown', keyHandler);
+      for (const c of st.controllers) c.abort();
+      if (planAbort) planAbort.abort();
+      for (const c of st.calls.values()) c.destroy();
+    },
+  };
+}
+
+"""#),
+        ("dom.js", #"""
+// DOM helpers. Everything from the server is untrusted: text goes in through textContent only,
+// never as markup. Attributes are set one by one; `style` and event-handler attributes are refused.
+
+export const TEXT_LIMIT = 64 * 1024;
+export const ROW_LIMIT = 200;
+
+const forbidden = /^(on|style$|srcdoc$)/i;
+
+/**
+ * Creates an element: h('button', {class: 'x', testid: 'send', type: 'button', on: {click: fn}}, 'Send').
+ * Children are nodes or strings (strings become text nodes).
+ */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  if (attrs) {
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value === undefined || value === null || value === false) continue;
+      if (name === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
+      else if (name === 'testid') el.dataset.testid = value;
+      else if (name === 'dataset') for (const [k, v] of Object.entries(value)) { if (v !== undefined && v !== null) el.dataset[k] = String(v); }
+      else if (name === 'on') for (const [k, fn] of Object.entries(value)) el.addEventListener(k, fn);
+      else if (name === 'text') el.textContent = String(value);
+      else if (name === 'hidden') el.hidden = Boolean(value);
+      else if (name === 'checked' || name === 'disabled' || name === 'value' || name === 'selected') el[name] = value;
+      else if (forbidden.test(name)) throw new Error('refused attribute ' + name);
+      else el.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else if (child instanceof Node) el.appendChild(child);
+    else el.appendChild(document.createTextNode(String(child)));
+  }
+}
+
+/** Appends children, skipping null/undefined/false (Element.append would write "null"). */
+export function put(el, ...children) {
+  append(el, children);
+  return el;
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+export function $(selector, root = document) { return root.querySelector(selector); }
+export function byTestId(id, root = document) { return root.querySelector(`[data-testid="${id}"]`); }
+
+/**
+ * A block of text showing at most `limit` characters, with a "Show more" button that adds the next
+ * chunk (a 5 MB string never lands in the DOM at once).
+ */
+export function longText(text, { tag = 'pre', className = 'text', limit = TEXT_LIMIT } = {}) {
+  const value = typeof text === 'string' ? text : String(text);
+  const el = h(tag, { class: className });
+  const body = document.createTextNode('');
+  el.appendChild(body);
+  let shown = 0;
+  const wrap = h('div', { class: 'long-text' }, el);
+  let more = null;
+  const next = () => {
+    const end = Math.min(value.length, shown + limit);
+    body.appendData(value.slice(shown, end));
+    shown = end;
+    if (shown < value.length) {
+      if (!more) {
+        more = h('button', { type: 'button', class: 'link show-more', testid: 'show-more', on: { click: next } });
+        wrap.appendChild(more);
+      }
+      more.textContent = `Show more (${formatBytes(value.length - shown)} left)`;
+    } else if (more) {
+      more.remove();
+      more = null;
+    }
+  };
+  next();
+  return wrap;
+}
+
+/** Sets text with the same limit, for an element whose text grows (a streaming answer). */
+export function clipped(value, limit = TEXT_LIMIT) {
+  return value.length > limit ? value.slice(0, limit) : value;
+}
+
+export function formatBytes(n) {
+  if (typeof n !== 'number' || !isFinite(n)) return '';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatDuration(ms) {
+  if (typeof ms !== 'number' || !isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+  const m = Math.floor(ms / 60000);
+  const s = Math.round((ms % 60000) / 1000);
+  return `${m} min ${s} s`;
+}
+
+export function formatTime(ms) {
+  if (typeof ms !== 'number') return '';
+  const d = new Date(ms);
+  if (isNaN(d.getTime())) return '';
+  const now = new Date();
+  const sameDay = d.toDateString() === now.toDateString();
+  return sameDay
+    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    : d.toLocaleString([], { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+export function relativeTime(ms) {
+  if (typeof ms !== 'number') return '';
+  const diff = Date.now() - ms;
+  if (diff < 45000) return 'just now';
+  if (diff < 3600000) return `${Math.round(diff / 60000)} min ago`;
+  if (diff < 86400000) return `${Math.round(diff / 3600000)} h ago`;
+  return new Date(ms).toLocaleDateString([], { month: 'short', day: 'numeric' });
+}
+
+/** JSON text for display, never throwing (cycles cannot come from JSON.parse, but be safe). */
+export function jsonText(value, indent = 2) {
+  try {
+    const s = JSON.stringify(value, null, indent);
+    return s === undefined ? String(value) : s;
+  } catch {
+    return String(value);
+  }
+}
+
+export function shorten(s, n = 120) {
+  const str = String(s);
+  return str.length > n ? str.slice(0, n - 1) + '…' : str;
+}
+
+export const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** Copies text to the clipboard; falls back to selecting a temporary field. */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const field = h('textarea', { class: 'offscreen', readonly: true });
+    field.value = text;
+    document.body.appendChild(field);
+    field.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+    field.remove();
+    return ok;
+  }
+}
+
+"""#),
+        ("favicon.svg", #"""
+<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">
+  <defs>
+    <linearGradient id="g" x1="0" y1="0" x2="1" y2="1">
+      <stop offset="0" stop-color="#4f6bed"/>
+      <stop offset="1" stop-color="#7a4fd6"/>
+    </linearGradient>
+  </defs>
+  <rect width="64" height="64" rx="16" fill="url(#g)"/>
+  <path d="M19 46h9v-4.5c-5.2-2.2-8.5-7.3-8.5-13.1C19.5 20 25.1 14 32 14s12.5 6 12.5 14.4c0 5.8-3.3 10.9-8.5 13.1V46h9" fill="none" stroke="#fff" stroke-width="4.5" stroke-linecap="round" stroke-linejoin="round"/>
+</svg>
+
+"""#),
         ("index.html", #"""
-<!doctype html><title>Omega Exec</title>
+<!doctype html>
+<html lang="en" data-theme="light">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="referrer" content="no-referrer">
+  <meta name="color-scheme" content="light dark">
+  <title>Omega Exec</title>
+  <link rel="icon" href="/console/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="/console/console.css">
+  <script type="module" src="/console/console.js"></script>
+</head>
+<body>
+  <a class="skip" href="#main">Skip to content</a>
+  <button type="button" class="icon-btn theme-toggle" data-testid="theme-toggle" aria-label="Switch to dark theme" title="Switch theme">
+    <span class="theme-icon" aria-hidden="true"></span>
+  </button>
+
+  <section class="signin" id="signin" hidden>
+    <div class="signin-card">
+      <div class="brand brand-large"><img src="/console/favicon.svg" alt="" width="36" height="36"><span>Omega Exec</span></div>
+      <p class="muted">The console of your tool appliance. Sign in with an API key (<span class="mono">omega-exec keys create</span> prints one).</p>
+      <form data-testid="signin-form" id="signin-form" autocomplete="off">
+        <label class="field">
+          <span class="field-label">API key</span>
+          <input class="input mono" data-testid="signin-key" id="signin-key" name="key" type="password" placeholder="omx_…" autocomplete="off" spellcheck="false" required>
+        </label>
+        <p class="signin-error" data-testid="signin-error" id="signin-error" role="alert" hidden></p>
+        <button class="btn primary wide" type="submit" data-testid="signin-submit" id="signin-submit">Sign in</button>
+      </form>
+      <p class="small muted">The key stays in this tab only (session storage) and is sent as a bearer token to this appliance. Closing the tab forgets it.</p>
+    </div>
+  </section>
+
+  <div class="shell" id="shell" hidden>
+    <aside class="sidebar" id="sidebar" aria-label="Navigation">
+      <div class="sidebar-top">
+        <a class="brand" href="/" id="brand-link"><img src="/console/favicon.svg" alt="" width="26" height="26"><span>Omega Exec</span></a>
+      </div>
+      <button type="button" class="btn primary wide" data-testid="new-conversation" id="new-conversation">+ New conversation</button>
+      <nav class="nav">
+        <a href="/runs" class="nav-link" data-testid="nav-runs" id="nav-runs">Runs</a>
+      </nav>
+      <h2 class="sidebar-heading">Conversations</h2>
+      <ul class="conversation-list" data-testid="conversation-list" id="conversation-list"></ul>
+      <div class="sidebar-foot">
+        <div class="whoami" data-testid="whoami" id="whoami"></div>
+        <button type="button" class="btn ghost small" data-testid="signout" id="signout">Sign out</button>
+      </div>
+    </aside>
+    <main class="main" id="main" tabindex="-1">
+      <div class="status-banner" data-testid="status-banner" id="status-banner" data-state="ok" role="status"></div>
+      <div class="notices" id="notices" aria-live="assertive"></div>
+      <div class="view-host" id="view"></div>
+    </main>
+  </div>
+</body>
+</html>
+
+"""#),
+        ("plan.js", #"""
+// Plans: the interactive "Plan first" panel, and the read-only plan a message stream shows.
+
+import { h, clear, shorten, jsonText } from './dom.js';
+import { isPlainObject } from './render.js';
+
+function pct(confidence) {
+  const n = typeof confidence === 'number' && isFinite(confidence) ? Math.max(0, Math.min(1, confidence)) : 0;
+  return Math.round(n * 100);
+}
+
+export function confidenceMeter(confidence, testid) {
+  const p = pct(confidence);
+  const fill = h('span', { class: 'meter-fill' });
+  fill.style.width = `${p}%`;
+  return h('span', { class: ['meter', p >= 66 ? 'high' : p >= 33 ? 'mid' : 'low'], testid, dataset: { value: String(p) },
+    title: `Confidence ${p}%` },
+    h('span', { class: 'meter-bar', 'aria-hidden': 'true' }, fill),
+    h('span', { class: 'meter-text' }, `${p}%`));
+}
+
+function stepView(step, testid) {
+  const missingEnv = Array.isArray(step.missingEnvVars) ? step.missingEnvVars : [];
+  const input = step.input;
+  return h('li', { class: 'plan-step', testid },
+    h('div', { class: 'plan-step-head' },
+      h('span', { class: 'step-no' }, String(step.stepNumber ?? '')),
+      h('span', { class: 'mono strong' }, step.toolId || step.toolName || ''),
+      step.toolId && step.toolName ? h('span', { class: 'muted small' }, ` via ${step.toolName}`) : null,
+      Array.isArray(step.missingInputs) && step.missingInputs.length ? h('span', { class: 'badge st-paused' }, 'needs input') : null),
+    h('p', { class: 'plan-purpose' }, step.purpose || ''),
+    step.expectedOutput ? h('p', { class: 'small muted' }, 'Expect: ', step.expectedOutput) : null,
+    isPlainObject(input) && Object.keys(input).length
+      ? h('p', { class: 'small mono plan-input' }, shorten(jsonText(input, 0), 240)) : null,
+    missingEnv.length ? h('p', { class: 'small' }, 'Needs keys: ',
+      missingEnv.map((v) => h('span', { class: 'key-chip missing' }, typeof v === 'string' ? v : v.name || ''))) : null);
+}
+
+/** A read-only plan (the `plan` event of a message, or a stored plan). */
+export function readOnlyPlan(response, { chosen } = {}) {
+  const plans = Array.isArray(response.plans) && response.plans.length ? response.plans : [response];
+  const best = plans[chosen ? chosen - 1 : 0] || plans[0];
+  const steps = Array.isArray(best.plan) ? best.plan : [];
+  const first = steps.find((s) => s.toolId) || steps[0] || {};
+  const details = h('details', { class: 'msg-plan', testid: 'message-plan' },
+    h('summary', null,
+      h('span', { class: 'plan-tag' }, 'Plan'),
+      ' ', h('span', { class: 'mono' }, first.toolId || first.toolName || '—'),
+      ' ', confidenceMeter(best.confidence),
+      plans.length > 1 ? h('span', { class: 'muted small' }, ` · ${plans.length} options`) : null));
+  let built = false;
+  details.addEventListener('toggle', () => {
+    if (!details.open || built) return;
+    built = true;
+    plans.forEach((plan, i) => {
+      details.appendChild(h('div', { class: ['ro-plan', i === (chosen ? chosen - 1 : 0) ? 'chosen' : null] },
+        h('div', { class: 'small strong' }, `Option ${i + 1}`, ' ', confidenceMeter(plan.confidence)),
+        plan.reasoning ? h('p', { class: 'small muted' }, plan.reasoning) : null,
+        h('ol', { class: 'plan-steps' }, (plan.plan || []).map((s) => stepView(s)))));
+    });
+  });
+  return details;
+}
+
+function parseField(raw, spec) {
+  const type = String(spec.type || 'any');
+  const types = type.split('|');
+  if (Array.isArray(spec.enum)) {
+    const found = spec.enum.find((v) => String(typeof v === 'string' ? v : JSON.stringify(v)) === raw);
+    return found === undefined ? raw : found;
+  }
+  if (types.includes('integer') || types.includes('number')) {
+    const n = Number(raw.trim());
+    if (raw.trim() !== '' && isFinite(n) && (!types.includes('integer') || types.includes('number') || Number.isInteger(n))) return n;
+    if (types.includes('string')) return raw;
+    throw new Error(types.includes('integer') ? 'Enter a whole number' : 'Enter a number');
+  }
+  if (types.includes('boolean') && (raw === 'true' || raw === 'false')) return raw === 'true';
+  if (types.includes('object') || types.includes('array') || type === 'any' || types.includes('null')) {
+    try { return JSON.parse(raw); } catch {
+      if (type === 'any' || types.includes('string')) return raw;
+      throw new Error('Enter valid JSON');
+    }
+  }
+  return raw;
+}
+
+function fieldControl(spec) {
+  const name = String(spec.name);
+  const type = String(spec.type || 'any');
+  if (Array.isArray(spec.enum) && spec.enum.length) {
+    return h('select', { dataset: { field: name }, class: 'input' },
+      h('option', { value: '' }, 'Choose…'),
+      spec.enum.map((v) => {
+        const s = typeof v === 'string' ? v : JSON.stringify(v);
+        return h('option', { value: s }, s);
+      }));
+  }
+  if (type === 'boolean') {
+    return h('select', { dataset: { field: name }, class: 'input' },
+      h('option', { value: '' }, 'Choose…'), h('option', { value: 'true' }, 'true'), h('option', { value: 'false' }, 'false'));
+  }
+  if (/object|array|any/.test(type)) {
+    return h('textarea', { dataset: { field: name }, class: 'input mono', rows: '3', spellcheck: 'false',
+      placeholder: type.includes('array') ? '["…"]' : '{"key": "value"} or text' });
+  }
+  return h('input', { type: 'text', dataset: { field: name }, class: 'input', autocomplete: 'off',
+    inputmode: /integer|number/.test(type) ? 'decimal' : null, placeholder: type });
+}
+
+/**
+ * The "Plan first" panel. handlers: {run(planId, choice, input), again(text), close()}.
+ */
+export function planPanel(response, handlers, { highlight } = {}) {
+  const plans = Array.isArray(response.plans) ? response.plans : [];
+  const requestField = h('textarea', { class: 'input plan-request', rows: '2', 'aria-label': 'Request to plan' });
+  requestField.value = response.request || '';
+  const again = h('button', { type: 'button', class: 'btn', testid: 'plan-again',
+    on: { click: () => handlers.again(requestField.value) } }, 'Ask for another plan');
+  const panel = h('section', { class: 'plan-panel', testid: 'plan-panel', 'aria-label': 'Proposed plans' },
+    h('header', { class: 'plan-panel-head' },
+      h('h3', null, 'Proposed plans'),
+      h('span', { class: 'muted small' },
+        `${plans.length} option${plans.length === 1 ? '' : 's'}`,
+        typeof response.toolsFound === 'number' ? ` · ${response.toolsFound} tools found` : ''),
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close plans', title: 'Close',
+        on: { click: () => handlers.close() } }, '✕')));
+  if (!plans.length) panel.appendChild(h('p', { class: 'muted' }, 'No plan was proposed for this request.'));
+  plans.forEach((plan, i) => {
+    const choice = i + 1;
+    const steps = Array.isArray(plan.plan) ? plan.plan : [];
+    const missing = [];
+    const seen = new Set();
+    for (const step of steps) {
+      for (const m of Array.isArray(step.missingInputs) ? step.missingInputs : []) {
+        const name = m && (m.name || m.path);
+        if (!name || seen.has(name)) continue;
+        seen.add(name);
+        missing.push({ ...m, name });
+      }
+    }
+    const fields = missing.map((spec) => {
+      const control = fieldControl(spec);
+      const error = h('span', { class: 'field-error', hidden: true });
+      return {
+        spec, control, error,
+        el: h('label', { class: 'field', testid: 'plan-missing-input', dataset: { field: spec.name } },
+          h('span', { class: 'field-label' }, h('span', { class: 'mono' }, spec.name), ' ', h('span', { class: 'muted small' }, String(spec.type || ''))),
+          spec.description ? h('span', { class: 'field-help' }, spec.description) : null,
+          spec.problem ? h('span', { class: 'field-help warn' }, spec.problem) : null,
+          control, error),
+      };
+    });
+    const runBtn = h('button', { type: 'submit', class: 'btn primary', testid: 'plan-run' }, 'Run this plan');
+    const form = h('form', { class: 'plan-form', on: { submit: (e) => {
+      e.preventDefault();
+      const input = {};
+      let ok = true;
+      for (const f of fields) {
+        f.error.hidden = true;
+        f.control.classList.remove('invalid');
+        const raw = f.control.value;
+        if (raw.trim() === '') {
+          ok = false;
+          f.error.textContent = 'Required';
+          f.error.hidden = false;
+          f.control.classList.add('invalid');
+          continue;
+        }
+        try { input[f.spec.name] = parseField(raw, f.spec); } catch (err) {
+          ok = false;
+          f.error.textContent = err.message;
+          f.error.hidden = false;
+          f.control.classList.add('invalid');
+        }
+      }
+      if (!ok) { const bad = form.querySelector('.invalid'); if (bad) bad.focus(); return; }
+      handlers.run(response.id, choice, input);
+    } } },
+      fields.length ? h('div', { class: 'plan-fields' }, h('h4', null, 'Missing inputs'), fields.map((f) => f.el)) : null,
+      h('div', { class: 'plan-actions' }, runBtn));
+    const option = h('article', { class: ['plan-option', highlight === choice ? 'highlight' : null], testid: 'plan-option', dataset: { choice: String(choice) } },
+      h('header', { class: 'plan-option-head' },
+        h('span', { class: 'strong' }, `Option ${choice}`),
+        i === 0 ? h('span', { class: 'badge st-best' }, 'best') : null,
+        confidenceMeter(plan.confidence, 'plan-confidence')),
+      plan.reasoning ? h('p', { class: 'plan-reasoning' }, plan.reasoning) : null,
+      h('ol', { class: 'plan-steps' }, steps.map((s) => stepView(s, 'plan-step'))),
+      form);
+    panel.appendChild(option);
+  });
+  panel.appendChild(h('footer', { class: 'plan-panel-foot' },
+    h('label', { class: 'field grow' }, h('span', { class: 'field-label' }, 'Request'), requestField), again));
+  return panel;
+}
+
+export { clear };
+
+"""#),
+        ("render.js", #"""
+// Typed rendering of tool outputs: tables, lazy JSON trees, unified diffs and plain text.
+// Everything is built with textContent; big values are shown in chunks.
+
+import { h, longText, jsonText, shorten, TEXT_LIMIT, ROW_LIMIT } from './dom.js';
+
+const MAX_COLUMNS = 24;
+const CELL_LIMIT = 400;
+const TREE_CHUNK = 200;
+
+export function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+export function looksLikeDiff(text) {
+  if (typeof text !== 'string' || text.length < 4) return false;
+  const head = text.length > 200000 ? text.slice(0, 200000) : text;
+  return /^@@ .*@@/m.test(head) && (/^--- /m.test(head) || /^\+\+\+ /m.test(head) || /^@@ -\d/m.test(head));
+}
+
+function isTable(v) {
+  return Array.isArray(v) && v.length > 0 && v.every(isPlainObject);
+}
+
+/** Which rendering a value gets: table | diff | tree | text. */
+export function renderKind(value) {
+  if (typeof value === 'string') return looksLikeDiff(value) ? 'diff' : 'text';
+  if (isTable(value)) return 'table';
+  if (isPlainObject(value)) {
+    for (const v of Object.values(value)) if (typeof v === 'string' && looksLikeDiff(v)) return 'diff';
+    return 'tree';
+  }
+  if (Array.isArray(value)) return 'tree';
+  return 'text';
+}
+
+/** The tool-output element for a value (data-render says which view). */
+export function renderOutput(value) {
+  const kind = renderKind(value);
+  const el = h('div', { class: ['output', `output-${kind}`], testid: 'tool-output', dataset: { render: kind } });
+  if (kind === 'text') {
+    el.appendChild(longText(value === undefined ? '' : typeof value === 'string' ? value : jsonText(value)));
+  } else if (kind === 'table') {
+    el.appendChild(table(value));
+  } else if (kind === 'diff') {
+    if (typeof value === 'string') {
+      el.appendChild(diffView(value));
+    } else {
+      const entries = Object.entries(value);
+      const [name, text] = entries.find(([, v]) => typeof v === 'string' && looksLikeDiff(v));
+      el.appendChild(h('div', { class: 'output-label' }, name));
+      el.appendChild(diffView(text));
+      const rest = Object.fromEntries(entries.filter(([k]) => k !== name));
+      if (Object.keys(rest).length) el.appendChild(tree(rest, { open: true }));
+    }
+  } else {
+    el.appendChild(tree(value, { open: true }));
+  }
+  return el;
+}
+
+function cellText(v) {
+  if (v === null) return 'null';
+  if (v === undefined) return '';
+  if (typeof v === 'string') return shorten(v, CELL_LIMIT);
+  if (typeof v === 'object') return shorten(JSON.stringify(v), CELL_LIMIT);
+  return String(v);
+}
+
+/** A table of an array of objects: at most ROW_LIMIT rows at a time, "Show more" for the next ones. */
+export function table(rows, { columns: fixed } = {}) {
+  const columns = fixed || [];
+  if (!fixed) {
+    for (const row of rows.slice(0, ROW_LIMIT)) {
+      for (const key of Object.keys(row)) {
+        if (!columns.includes(key) && columns.length < MAX_COLUMNS) columns.push(key);
+      }
+    }
+  }
+  const tbody = h('tbody');
+  const wrap = h('div', { class: 'table-wrap' },
+    h('table', { class: 'data' },
+      h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col' }, c)))),
+      tbody));
+  let shown = 0;
+  let more = null;
+  const next = () => {
+    const end = Math.min(rows.length, shown + ROW_LIMIT);
+    for (let i = shown; i < end; i++) {
+      const row = rows[i];
+      tbody.appendChild(h('tr', null, columns.map((c) => {
+        const v = row[c];
+        return h('td', { class: typeof v === 'number' ? 'num' : null }, cellText(v));
+      })));
+    }
+    shown = end;
+    if (shown < rows.length) {
+      if (!more) {
+        more = h('button', { type: 'button', class: 'link show-more', testid: 'show-more', on: { click: next } });
+        wrap.appendChild(more);
+      }
+      more.textContent = `Show more rows (${rows.length - shown} left)`;
+    } else if (more) {
+      more.remove();
+      more = null;
+    }
+  };
+  next();
+  return wrap;
+}
+
+/** A unified diff with added/removed/hunk lines coloured; long diffs in chunks of lines. */
+export function diffView(text) {
+  const lines = text.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  const pre = h('pre', { class: 'diff' });
+  const wrap = h('div', { class: 'long-text' }, pre);
+  let shown = 0;
+  let more = null;
+  const chunkLines = 1500;
+  const next = () => {
+    const end = Math.min(lines.length, shown + chunkLines);
+    const frag = document.createDocumentFragment();
+    for (let i = shown; i < end; i++) {
+      const line = lines[i].length > TEXT_LIMIT ? lines[i].slice(0, TEXT_LIMIT) + '…' : lines[i];
+      let cls = 'ctx';
+      if (line.startsWith('+++') || line.startsWith('---')) cls = 'file';
+      else if (line.startsWith('@@')) cls = 'hunk';
+      else if (line.startsWith('+')) cls = 'add';
+      else if (line.startsWith('-')) cls = 'del';
+      else if (line.startsWith('\\')) cls = 'note';
+      frag.appendChild(h('span', { class: `dl ${cls}` }, line + '\n'));
+    }
+    pre.appendChild(frag);
+    shown = end;
+    if (shown < lines.length) {
+      if (!more) {
+        more = h('button', { type: 'button', class: 'link show-more', testid: 'show-more', on: { click: next } });
+        wrap.appendChild(more);
+      }
+      more.textContent = `Show more (${lines.length - shown} lines left)`;
+    } else if (more) {
+      more.remove();
+      more = null;
+    }
+  };
+  next();
+  return wrap;
+}
+
+function scalar(v) {
+  if (v === null) return h('span', { class: 'j-null' }, 'null');
+  if (typeof v === 'string') {
+    if (v.length > 300 || v.includes('\n')) {
+      return h('span', { class: 'j-str j-long' }, longText(v, { className: 'text inline' }));
+    }
+    return h('span', { class: 'j-str' }, JSON.stringify(v));
+  }
+  if (typeof v === 'number') return h('span', { class: 'j-num' }, String(v));
+  if (typeof v === 'boolean') return h('span', { class: 'j-bool' }, String(v));
+  return h('span', null, String(v));
+}
+
+function preview(v) {
+  if (Array.isArray(v)) return `[${v.length} item${v.length === 1 ? '' : 's'}]`;
+  const keys = Object.keys(v);
+  return `{${shorten(keys.slice(0, 6).join(', '), 80)}${keys.length > 6 ? ', …' : ''}}`;
+}
+
+/**
+ * A collapsible JSON tree. Children are built only when a node is opened, and in chunks of 200.
+ */
+export function tree(value, { open = false, label = null } = {}) {
+  if (value === null || typeof value !== 'object') {
+    return h('div', { class: 'tree' }, label !== null ? h('span', { class: 'j-key' }, label + ': ') : null, scalar(value));
+  }
+  return h('div', { class: 'tree' }, node(label, value, open));
+}
+
+function node(label, value, open) {
+  const summary = h('summary', null,
+    label !== null ? h('span', { class: 'j-key' }, label) : null,
+    label !== null ? ': ' : null,
+    h('span', { class: 'j-preview' }, preview(value)));
+  const details = h('details', { class: 'j-node' }, summary);
+  let built = false;
+  const build = () => {
+    if (built) return;
+    built = true;
+    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+    const list = h('ul', { class: 'j-children' });
+    details.appendChild(list);
+    if (isTable(value) && value.length > 1) {
+      const asTable = h('button', { type: 'button', class: 'link small', on: {
+        click: () => { list.replaceWith(table(value)); asTable.remove(); },
+      } }, 'View as table');
+      details.insertBefore(asTable, list);
+    }
+    let shown = 0;
+    let more = null;
+    const next = () => {
+      const end = Math.min(entries.length, shown + TREE_CHUNK);
+      for (let i = shown; i < end; i++) {
+        const [k, v] = entries[i];
+        list.appendChild(h('li', null, v !== null && typeof v === 'object'
+          ? node(k, v, false)
+          : [h('span', { class: 'j-key' }, k), ': ', scalar(v)]));
+      }
+      shown = end;
+      if (shown < entries.length) {
+        if (!more) {
+          more = h('button', { type: 'button', class: 'link show-more', testid: 'show-more', on: { click: next } });
+          list.after(more);
+        }
+        more.textContent = `Show more (${entries.length - shown} left)`;
+      } else if (more) {
+        more.remove();
+        more = null;
+      }
+    };
+    next();
+  };
+  details.addEventListener('toggle', () => { if (details.open) build(); });
+  if (open) { details.open = true; build(); }
+  return details;
+}
+
+/** Raw JSON as text, in chunks. */
+export function rawJson(value) {
+  return longText(jsonText(value), { className: 'text raw' });
+}
+
+"""#),
+        ("runs.js", #"""
+// The runs view: a filtered list, and one run's timeline (live while it runs).
+
+import { h, put, clear, formatTime, formatDuration, shorten, jsonText, RUN_ID_RE } from './dom.js';
+import { api, stream, download, ApiError } from './api.js';
+import { statusBadge, runLink } from './toolcall.js';
+import { renderOutput, tree, isPlainObject } from './render.js';
+import { formatBytes } from './dom.js';
+
+const STATUSES = ['all', 'running', 'paused', 'completed', 'failed', 'cancelled', 'interrupted'];
+
+export function runsView(ctx, initialStatus) {
+  let destroyed = false;
+  let next = null;
+  const filter = h('select', { class: 'input', testid: 'runs-filter', 'aria-label': 'Filter by status',
+    on: { change: () => { reload(); } } },
+    STATUSES.map((s) => h('option', { value: s === 'all' ? '' : s }, s === 'all' ? 'All statuses' : s)));
+  filter.value = STATUSES.includes(initialStatus) && initialStatus !== 'all' ? initialStatus : '';
+  const refresh = h('button', { type: 'button', class: 'btn ghost', on: { click: () => reload() } }, 'Refresh');
+  const tbody = h('tbody');
+  const more = h('button', { type: 'button', class: 'btn ghost', testid: 'runs-more', hidden: true, on: { click: () => page() } }, 'Load more');
+  const empty = h('p', { class: 'muted empty-state', hidden: true }, 'No runs yet. Runs appear here when a conversation or an API client runs a tool.');
+  const el = h('section', { class: 'view runs' },
+    h('header', { class: 'view-head' },
+      h('div', null, h('h2', null, 'Runs'), h('p', { class: 'muted small' }, 'Every tool execution is a run with an ordered timeline.')),
+      h('div', { class: 'view-actions' }, filter, refresh)),
+    h('div', { class: 'table-wrap card' },
+      h('table', { class: 'data runs-table' },
+        h('thead', null, h('tr', null, ['Run', 'Tool', 'Status', 'Step', 'User', 'Started', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))),
+        tbody)),
+    empty, more);
+
+  function row(r) {
+    const id = String(r.id || '');
+    const dur = typeof r.updatedAt === 'number' && typeof r.createdAt === 'number' ? r.updatedAt - r.createdAt : null;
+    return h('tr', { testid: 'run-row', dataset: { status: r.status, runId: id }, class: 'clickable',
+      on: { click: (e) => { if (e.target.closest('a')) return; if (RUN_ID_RE.test(id)) ctx.navigate(`/runs/${encodeURIComponent(id)}`); } } },
+      h('td', null, runLink(id, ctx.navigate)),
+      h('td', null, h('span', { class: 'mono' }, r.toolId || ''), r.toolVersion ? h('span', { class: 'muted small' }, ` ${r.toolVersion}`) : null),
+      h('td', null, statusBadge(r.status)),
+      h('td', { class: 'small' }, r.step || ''),
+      h('td', { class: 'small' }, r.user || ''),
+      h('td', { class: 'small' }, formatTime(r.createdAt)),
+      h('td', { class: 'small num' }, dur === null ? '' : formatDuration(dur)));
+  }
+
+  let token = 0;
+  async function page(reset) {
+    const mine = ++token;
+    const params = new URLSearchParams({ limit: '50' });
+    if (filter.value) params.set('status', filter.value);
+    if (!reset && next) params.set('before', String(next));
+    more.disabled = true;
+    try {
+      const res = await api(`/api/runs?${params}`);
+      if (destroyed || mine !== token) return;
+      if (reset) clear(tbody);
+      const runs = Array.isArray(res.runs) ? res.runs : [];
+      for (const r of runs) tbody.appendChild(row(r));
+      next = res.next ?? null;
+      more.hidden = next === null || next === undefined;
+      empty.hidden = tbody.children.length > 0;
+    } catch (e) {
+      if (e && e.name === 'AbortError') return;
+      ctx.notify(e);
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  function reload() {
+    next = null;
+    const path = filter.value ? `/runs?status=${encodeURIComponent(filter.value)}` : '/runs';
+    history.replaceState(null, '', path);
+    page(true);
+  }
+
+  page(true);
+  return { el, destroy() { destroyed = true; } };
+}
+
+function eventSummary(e) {
+  const d = isPlainObject(e.data) ? e.data : {};
+  const bits = [];
+  for (const k of ['step', 'decision', 'reason', 'status', 'exitCode', 'wallMs', 'code', 'by', 'approvedBy', 'attempt']) {
+    if (d[k] !== undefined && d[k] !== null && typeof d[k] !== 'object') bits.push(`${k}: ${d[k]}`);
+  }
+  if (Array.isArray(d.names)) bits.push(`names: ${d.names.join(', ')}`);
+  if (Array.isArray(d.scopes)) bits.push(`scopes: ${d.scopes.join(', ') || 'none'}`);
+  if (isPlainObject(d.error) && d.error.error) bits.push(String(d.error.error));
+  if (isPlainObject(d.details) && d.details.code) bits.push(`code: ${d.details.code}`);
+  return shorten(bits.join(' · '), 200);
+}
+
+export function runDetailView(ctx, runId) {
+  let destroyed = false;
+  const ctrls = new Set();
+  const seen = new Set();
+  let lastSeq = null;
+  let t0 = null;
+  const headEl = h('header', { class: 'view-head' },
+    h('div', null, h('h2', { class: 'mono' }, shorten(runId, 60)), h('p', { class: 'muted small' }, 'Loading…')));
+  const summary = h('div', { class: 'run-summary card' });
+  const timeline = h('ol', { class: 'run-timeline', testid: 'run-timeline' });
+  const result = h('div', { class: 'run-result' });
+  const toolRuns = h('div', { class: 'run-toolruns' });
+  const back = h('a', { href: '/runs', class: 'back', on: { click: (e) => { e.preventDefault(); ctx.navigate('/runs'); } } }, '← All runs');
+  const el = h('section', { class: 'view run-detail' }, back, headEl,
+    h('div', { class: 'run-grid' },
+      h('div', null, h('h3', null, 'Timeline'), timeline),
+      h('div', null, summary, result, toolRuns)));
+
+  function addEvent(e) {
+    if (!e || typeof e.sequence !== 'number' || seen.has(e.sequence)) return;
+    seen.add(e.sequence);
+    lastSeq = Math.max(lastSeq ?? 0, e.sequence);
+    if (t0 === null) t0 = e.timestamp;
+    const open = h('button', { type: 'button', class: 'link small', 'aria-expanded': 'false' }, 'data');
+    const dataEl = h('div', { class: 'event-data', hidden: true });
+    open.addEventListener('click', () => {
+      dataEl.hidden = !dataEl.hidden;
+      open.setAttribute('aria-expanded', String(!dataEl.hidden));
+      if (!dataEl.hidden && !dataEl.firstChild) dataEl.appendChild(tree(e.data, { open: true }));
+    });
+    const type = String(e.type || '');
+    const kind = type.split('.').pop();
+    timeline.appendChild(h('li', { class: ['run-event', `ev-${kind.replace(/[^a-z_]/gi, '')}`], testid: 'run-event', dataset: { type, sequence: String(e.sequence) } },
+      h('span', { class: 'ev-dot', 'aria-hidden': 'true' }),
+      h('div', { class: 'ev-body' },
+        h('div', { class: 'ev-head' },
+          h('span', { class: 'ev-seq muted mono small' }, `#${e.sequence}`),
+          h('span', { class: 'ev-type mono' }, type),
+          h('span', { class: 'ev-time muted small', title: formatTime(e.timestamp) },
+            typeof e.timestamp === 'number' && typeof t0 === 'number' ? `+${formatDuration(e.timestamp - t0)}` : ''),
+          e.data !== undefined && e.data !== null ? open : null),
+        h('div', { class: 'ev-summary small muted' }, eventSummary(e)),
+        dataEl)));
+  }
+
+  function renderRun(run) {
+    const dur = run.updatedAt - run.createdAt;
+    clear(headEl).append(h('div', null,
+      h('h2', null, h('span', { class: 'mono' }, run.toolId || ''), ' ', statusBadge(run.status)),
+      h('p', { class: 'muted small mono' }, run.id)));
+    const kv = h('dl', { class: 'kv' });
+    const add = (k, v) => { if (v !== undefined && v !== null && v !== '') kv.append(h('dt', null, k), h('dd', null, v)); };
+    add('Tool', `${run.toolId || ''}@${run.toolVersion || ''}`);
+    add('Status', statusBadge(run.status));
+    add('Step', run.step);
+    add('User', run.user);
+    add('Started', formatTime(run.createdAt));
+    add('Duration', isFinite(dur) ? formatDuration(dur) : '');
+    add('Input digest', run.inputDigest ? h('span', { class: 'mono digest' }, run.inputDigest) : null);
+    add('Package', run.packageDigest ? h('span', { class: 'mono digest' }, run.packageDigest) : null);
+    if (run.replayOf) add('Replay of', runLink(run.replayOf, ctx.navigate));
+    const cancel = ['running', 'paused', 'created'].includes(run.status)
+      ? h('button', { type: 'button', class: 'btn danger-ghost small', testid: 'run-cancel', on: { click: async () => {
+        try { await api(`/api/runs/${encodeURIComponent(run.id)}/cancel`, { method: 'POST', body: {} }); load(); } catch (e) { ctx.notify(e); }
+      } } }, 'Cancel run') : null;
+    put(clear(summary), h('h3', null, 'Run'), kv, cancel,
+      h('h4', null, 'Input'), tree(run.input, { open: true }));
+    clear(result);
+    const r = run.result;
+    if (isPlainObject(r)) {
+      if (r.success === false) {
+        const d = isPlainObject(r.details) ? r.details : {};
+        result.append(h('div', { class: 'card call-error' }, h('h3', null, 'Error'),
+          h('p', { class: 'error-line' }, h('span', { class: 'code-pill' }, d.code || 'ERROR'), ' ', r.error || '')));
+      } else {
+        const card = h('div', { class: 'card' }, h('h3', null, 'Output'), renderOutput(r.output));
+        const arts = Array.isArray(r.artifacts) ? r.artifacts : [];
+        if (arts.length) {
+          card.appendChild(h('h4', null, 'Artifacts'));
+          card.appendChild(h('ul', { class: 'artifacts' }, arts.slice(0, 100).map((a) => h('li', null,
+            h('button', { type: 'button', class: 'btn small', testid: 'artifact-download', dataset: { path: a.path },
+              on: { click: async () => {
+                try { await download(`/api/runs/${encodeURIComponent(run.id)}/artifact?path=${encodeURIComponent(a.path)}`, String(a.path).split('/').pop()); } catch (e) { ctx.notify(e); }
+              } } }, '↓ ', String(a.path)),
+            h('span', { class: 'muted small' }, ` ${formatBytes(a.bytes)}${a.redacted ? ' · redacted' : ''}`)))));
+        }
+        result.appendChild(card);
+      }
+    }
+    clear(toolRuns);
+    if (Array.isArray(run.toolRuns) && run.toolRuns.length) {
+      toolRuns.appendChild(h('div', { class: 'card' }, h('h3', null, 'Jail executions'),
+        h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
+          h('thead', null, h('tr', null, ['Attempt', 'Status', 'Exit', 'Signal', 'Wall', 'CPU', 'Max RSS'].map((t) => h('th', null, t)))),
+          h('tbody', null, run.toolRuns.map((t) => h('tr', null,
+            h('td', null, String(t.attempt ?? '')), h('td', null, statusBadge(t.status)),
+            h('td', { class: 'num' }, t.exitCode === null ? '—' : String(t.exitCode)),
+            h('td', { class: 'num' }, t.signal === null ? '—' : String(t.signal)),
+            h('td', { class: 'num' }, formatDuration(t.wallMs)), h('td', { class: 'num' }, formatDuration(t.cpuMs)),
+            h('td', { class: 'num' }, typeof t.maxRssKb === 'number' ? formatBytes(t.maxRssKb * 1024) : ''))))))));
+    }
+  }
+
+  async function load() {
+    const c = new AbortController();
+    ctrls.add(c);
+    try {
+      const run = await api(`/api/runs/${encodeURIComponent(runId)}`);
+      if (destroyed) return;
+      renderRun(run);
+      for (const e of Array.isArray(run.events) ? run.events : []) addEvent(e);
+      if (['created', 'running'].includes(run.status)) live();
+    } catch (e) {
+      if (e && e.name === 'AbortError') return;
+      if (e instanceof ApiError && e.status === 404) {
+        clear(headEl).appendChild(h('div', null, h('h2', null, 'Run not found'), h('p', { class: 'muted' }, runId)));
+      }
+      ctx.notify(e);
+    } finally { ctrls.delete(c); }
+  }
+
+  async function live() {
+    const c = new AbortController();
+    ctrls.add(c);
+    try {
+      await stream(`/api/runs/${encodeURIComponent(runId)}/events`, {
+        lastEventId: lastSeq, signal: c.signal,
+        onEvent: (ev) => {
+          if (ev.event === 'error') { ctx.notify(new ApiError(0, ev.data && ev.data.error, ev.data && ev.data.details && ev.data.details.code)); return; }
+          if (isPlainObject(ev.data)) addEvent(ev.data);
+        },
+      });
+    } catch (e) {
+      if (e && e.name === 'AbortError') return;
+      ctx.notify(e);
+    } finally { ctrls.delete(c); }
+    if (!destroyed) {
+      // Re-read the run for its final status, result and executions.
+      try { const run = await api(`/api/runs/${encodeURIComponent(runId)}`); if (!destroyed) { renderRun(run); for (const e of run.events || []) addEvent(e); } } catch { /* shown already */ }
+    }
+  }
+
+  load();
+  return { el, destroy() { destroyed = true; for (const c of ctrls) c.abort(); } };
+}
+
+export { jsonText };
+
+"""#),
+        ("toolcall.js", #"""
+// A tool call card: tool id, inputs, status, duration, typed output, errors with alternatives,
+// artifacts, raw JSON, cancel.
+
+import { h, clear, longText, formatDuration, formatBytes, jsonText, shorten, RUN_ID_RE } from './dom.js';
+import { api, download } from './api.js';
+import { renderOutput, rawJson, tree, isPlainObject } from './render.js';
+
+const running = new Set();
+let ticker = 0;
+
+function tick() {
+  const now = Date.now();
+  for (const call of running) call.showDuration(now);
+  if (!running.size) { clearInterval(ticker); ticker = 0; }
+}
+
+export function runLink(runId, navigate) {
+  if (!runId || !RUN_ID_RE.test(runId)) return h('span', { class: 'mono' }, runId || '');
+  const path = `/runs/${encodeURIComponent(runId)}`;
+  return h('a', { href: path, class: 'mono', on: { click: (e) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    navigate(path);
+  } } }, shorten(runId, 40));
+}
+
+/** Interprets a history ToolCall's `result`: the run result, or the error object with alternatives. */
+export function interpretResult(result) {
+  if (isPlainObject(result) && result.success === false) {
+    return { error: result, alternatives: Array.isArray(result.alternatives) ? result.alternatives : null };
+  }
+  if (isPlainObject(result) && result.success === true && 'output' in result) {
+    return { output: result.output, artifacts: Array.isArray(result.artifacts) ? result.artifacts : null, hasOutput: true };
+  }
+  if (result === undefined || result === null) return {};
+  return { output: result, hasOutput: true };
+}
+
+export function statusBadge(status) {
+  const s = String(status || 'unknown');
+  return h('span', { class: ['badge', `st-${s.replace(/[^a-z_]/gi, '')}`] }, s);
+}
+
+/**
+ * ctx: {notify, navigate, onUseAlternative(alternative, call)}
+ * data: {toolCallId, name, toolId, runId, arguments, status, createdAt, updatedAt, result}
+ */
+export class ToolCallView {
+  constructor(data, ctx) {
+    this.ctx = ctx;
+    this.id = data.toolCallId;
+    this.name = data.name || 'tool';
+    this.toolId = data.toolId || null;
+    this.runId = data.runId || null;
+    this.arguments = data.arguments;
+    this.status = data.status || 'running';
+    this.startedAt = data.createdAt || Date.now();
+    this.endedAt = null;
+    this.liveOutput = [];
+    this.raw = { arguments: data.arguments };
+    this.build();
+    if (data.result !== undefined && data.result !== null) {
+      const r = interpretResult(data.result);
+      this.raw.result = data.result;
+      const code = r.error && isPlainObject(r.error.details) ? r.error.details.code : null;
+      if (this.status === 'paused' && (code === 'APPROVAL_REQUIRED' || code === 'MISSING_ENV_VARS')) this.showWaiting(code);
+      else this.setOutcome(r);
+      this.hasArtifacts = Array.isArray(r.artifacts);
+    }
+    this.setStatus(this.status, data.updatedAt);
+  }
+
+  build() {
+    this.statusEl = h('span', { class: 'call-status' });
+    this.durationEl = h('span', { class: 'call-duration', testid: 'tool-duration' });
+    this.cancelBtn = h('button', { type: 'button', class: 'btn small danger-ghost', testid: 'tool-cancel', hidden: true,
+      on: { click: () => this.cancel() } }, 'Cancel');
+    this.runEl = h('span', { class: 'call-run' });
+    this.outputEl = h('div', { class: 'call-section call-output' });
+    this.liveEl = h('div', { class: 'call-section call-live', hidden: true });
+    this.errorEl = h('div', { class: 'call-section call-error', hidden: true });
+    this.artifactsEl = h('div', { class: 'call-section call-artifacts', hidden: true });
+    this.summaryEl = h('div', { class: 'call-summary', testid: 'tool-call-summary' },
+      this.inputSection(), this.liveEl, this.outputEl, this.errorEl, this.artifactsEl);
+    this.rawEl = h('div', { class: 'call-raw', testid: 'tool-call-raw', hidden: true });
+    this.rawToggle = h('button', { type: 'button', class: 'link small', testid: 'tool-call-raw-toggle',
+      'aria-expanded': 'false', on: { click: () => this.toggleRaw() } }, 'View raw');
+    this.el = h('article', { class: 'call', testid: 'tool-call', tabindex: '-1' },
+      h('header', { class: 'call-head' },
+        h('span', { class: 'call-icon', 'aria-hidden': 'true' }),
+        h('span', { class: 'call-tool mono' }, this.toolId || this.name),
+        this.statusEl, this.durationEl),
+      h('div', { class: 'call-meta' }, this.toolId && this.name !== this.toolId ? h('span', { class: 'muted' }, this.name) : null, this.runEl, this.cancelBtn),
+      this.summaryEl,
+      h('footer', { class: 'call-foot' }, this.rawToggle),
+      this.rawEl);
+    this.updateMeta();
+  }
+
+  inputSection() {
+    const args = this.arguments;
+    const input = isPlainObject(args) && 'input' in args && this.name === 'registry_execute' ? args.input : args;
+    this.inputEl = h('div', { class: 'call-section call-input' }, h('h4', null, 'Input'));
+    if (input === undefined || input === null || (isPlainObject(input) && !Object.keys(input).length)) {
+      this.inputEl.appendChild(h('p', { class: 'muted small' }, 'No input'));
+    } else if (isPlainObject(input)) {
+      const list = h('dl', { class: 'kv' });
+      for (const [k, v] of Object.entries(input).slice(0, 12)) {
+        const text = typeof v === 'string' ? v : jsonText(v, 0);
+        list.append(h('dt', null, k), h('dd', { class: 'mono' }, shorten(text, 200)));
+      }
+      this.inputEl.appendChild(list);
+    } else {
+      this.inputEl.appendChild(h('p', { class: 'mono small' }, shorten(jsonText(input, 0), 300)));
+    }
+    return this.inputEl;
+  }
+
+  updateMeta() {
+    const el = this.el;
+    el.dataset.status = this.status;
+    el.dataset.toolId = this.toolId || this.name;
+    if (this.runId) el.dataset.runId = this.runId;
+    clear(this.runEl);
+    if (this.runId) this.runEl.append('run ', runLink(this.runId, this.ctx.navigate));
+  }
+
+  update(data) {
+    if (data.toolId) this.toolId = data.toolId;
+    if (data.runId) this.runId = data.runId;
+    if (data.name) this.name = data.name;
+    const toolEl = this.el.querySelector('.call-tool');
+    toolEl.textContent = this.toolId || this.name;
+    this.updateMeta();
+  }
+
+  setStatus(status, updatedAt) {
+    this.status = status;
+    clear(this.statusEl).appendChild(statusBadge(status));
+    const live = status === 'running';
+    this.cancelBtn.hidden = !(live || status === 'paused') || !this.runId;
+    if (live) {
+      this.endedAt = null;
+      running.add(this);
+      if (!ticker) ticker = setInterval(tick, 250);
+    } else {
+      running.delete(this);
+      if (status !== 'paused') this.endedAt = updatedAt || this.endedAt || Date.now();
+    }
+    this.showDuration(Date.now());
+    this.updateMeta();
+    if (this.onStatus) this.onStatus(status);
+  }
+
+  showDuration(now) {
+    const end = this.endedAt || (this.status === 'running' || this.status === 'paused' ? now : this.startedAt);
+    const ms = end - this.startedAt;
+    this.durationEl.textContent = formatDuration(ms) + (this.status === 'running' ? ' …' : '');
+  }
+
+  addLiveOutput(data) {
+    if (this.liveOutput.length >= 200) return;
+    this.liveOutput.push(data);
+    if (this.liveEl.hidden) {
+      this.liveEl.hidden = false;
+      this.liveEl.appendChild(h('h4', null, 'Progress'));
+      this.liveList = h('ol', { class: 'live-list' });
+      this.liveEl.appendChild(this.liveList);
+    }
+    const text = typeof data === 'string' ? data : jsonText(data, 0);
+    this.liveList.appendChild(h('li', { class: 'mono small' }, shorten(text, 400)));
+  }
+
+  /** {output, hasOutput, error, alternatives, artifacts} */
+  setOutcome(r) {
+    clear(this.outputEl);
+    if (r.hasOutput) {
+      this.outputEl.append(h('h4', null, 'Output'), renderOutput(r.output));
+      this.liveEl.hidden = true;
+    }
+    clear(this.errorEl);
+    this.errorEl.hidden = !r.error;
+    if (r.error) this.renderError(r.error, r.alternatives);
+    if (r.artifacts) this.showArtifacts(r.artifacts);
+  }
+
+  showWaiting(code) {
+    clear(this.outputEl).appendChild(h('p', { class: 'small waiting' },
+      code === 'APPROVAL_REQUIRED' ? 'Waiting for your approval (see the conversation).' : 'Waiting for credentials (see the conversation).'));
+  }
+
+  renderError(error, alternatives) {
+    const details = isPlainObject(error) && isPlainObject(error.details) ? error.details : {};
+    const code = details.code || 'ERROR';
+    const message = isPlainObject(error) && typeof error.error === 'string' ? error.error : String(error);
+    this.errorEl.append(
+      h('h4', null, 'Error'),
+      h('p', { class: 'error-line' }, h('span', { class: 'code-pill' }, code), ' ', message));
+    if (details.hint) this.errorEl.appendChild(h('p', { class: 'muted small' }, details.hint));
+    if (Array.isArray(alternatives)) {
+      if (!alternatives.length) {
+        this.errorEl.appendChild(h('p', { class: 'muted small' }, 'No other tool in the registry does this.'));
+      } else {
+        this.errorEl.appendChild(this.alternativesTable(alternatives));
+      }
+    }
+  }
+
+  alternativesTable(alternatives) {
+    const rows = alternatives.slice(0, 50).map((alt) => {
+      const id = String(alt && alt.id || '');
+      const required = Array.isArray(alt.requiredEnvVars) ? alt.requiredEnvVars : [];
+      const missing = new Set(Array.isArray(alt.missingEnvVars) ? alt.missingEnvVars.map((m) => (typeof m === 'string' ? m : m && m.name)) : []);
+      const keys = h('td', { class: 'keys' });
+      const names = required.map((r) => (typeof r === 'string' ? r : r && r.name)).filter(Boolean);
+      for (const m of missing) if (m && !names.includes(m)) names.push(m);
+      if (!names.length) keys.appendChild(h('span', { class: 'muted' }, 'none'));
+      for (const name of names) {
+        const isMissing = missing.has(name) || required.some((r) => r && r.name === name && r.missing);
+        keys.appendChild(h('span', { class: ['key-chip', isMissing ? 'missing' : 'present'], title: isMissing ? 'missing' : 'available' }, name));
+      }
+      const runnable = alt.runnable === true;
+      return h('tr', { testid: 'alternative-row', dataset: { toolId: id } },
+        h('td', { class: 'alt-tool' }, h('div', { class: 'mono strong' }, id, ' ', alt.runnable === undefined ? null : statusBadge(runnable ? 'runnable' : 'not runnable')),
+          alt.title ? h('div', { class: 'small' }, shorten(alt.title, 80)) : null,
+          alt.description ? h('div', { class: 'small muted', title: shorten(alt.description, 600) }, shorten(alt.description, 90)) : null),
+        keys,
+        h('td', null, h('button', { type: 'button', class: 'btn small', testid: 'alternative-pick',
+          on: { click: () => this.ctx.onUseAlternative && this.ctx.onUseAlternative(alt, this) } }, 'Use this')));
+    });
+    return h('div', { class: 'alternatives' },
+      h('h4', null, 'Alternatives'),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'data', testid: 'alternatives-table' },
+        h('thead', null, h('tr', null, ['Tool', 'Keys', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', null, rows))));
+  }
+
+  finish(data) {
+    this.update(data);
+    if (data.isError) {
+      this.raw.error = data.error;
+      this.raw.alternatives = data.alternatives;
+      this.setOutcome({ error: data.error || { error: 'The tool failed', details: { code: 'TOOL_FAILED' } }, alternatives: data.alternatives || null });
+    } else {
+      this.raw.output = data.output;
+      this.setOutcome({ output: data.output, hasOutput: 'output' in data });
+    }
+    this.setStatus(data.status || (data.isError ? 'failed' : 'completed'));
+    this.loadRun();
+  }
+
+  /** Reads the run for its artifacts and exact duration. */
+  async loadRun() {
+    if (!this.runId || this.runLoaded || !RUN_ID_RE.test(this.runId)) return;
+    this.runLoaded = true;
+    try {
+      const run = await api(`/api/runs/${encodeURIComponent(this.runId)}`);
+      if (run && typeof run.createdAt === 'number' && typeof run.updatedAt === 'number' && this.status !== 'running') {
+        this.startedAt = run.createdAt;
+        this.endedAt = run.updatedAt;
+        this.showDuration(Date.now());
+      }
+      const artifacts = run && isPlainObject(run.result) && Array.isArray(run.result.artifacts) ? run.result.artifacts : [];
+      if (artifacts.length) this.showArtifacts(artifacts);
+    } catch (e) {
+      if (e && e.status === 401) return;
+      // The run may be gone (retention): the card still shows what the conversation kept.
+    }
+  }
+
+  showArtifacts(artifacts) {
+    clear(this.artifactsEl);
+    if (!artifacts.length) { this.artifactsEl.hidden = true; return; }
+    this.artifactsEl.hidden = false;
+    this.artifactsEl.appendChild(h('h4', null, 'Artifacts'));
+    const list = h('ul', { class: 'artifacts' });
+    for (const a of artifacts.slice(0, 100)) {
+      if (!a || typeof a.path !== 'string') continue;
+      const name = a.path.split('/').pop() || 'artifact';
+      list.appendChild(h('li', null,
+        h('button', { type: 'button', class: 'btn small', testid: 'artifact-download', dataset: { path: a.path },
+          on: { click: async (e) => {
+            const btn = e.currentTarget;
+            btn.disabled = true;
+            try {
+              await download(`/api/runs/${encodeURIComponent(this.runId)}/artifact?path=${encodeURIComponent(a.path)}`, name);
+            } catch (err) {
+              this.ctx.notify(err);
+            } finally { btn.disabled = false; }
+          } } }, '↓ ', a.path),
+        h('span', { class: 'muted small' }, ` ${formatBytes(a.bytes)}${a.redacted ? ' · redacted' : ''}`),
+        a.sha256 ? h('span', { class: 'mono small muted', title: a.sha256 }, ` sha256:${String(a.sha256).slice(0, 12)}…`) : null));
+    }
+    this.artifactsEl.appendChild(list);
+  }
+
+  toggleRaw() {
+    const open = this.rawEl.hidden;
+    this.rawEl.hidden = !open;
+    this.rawToggle.textContent = open ? 'Hide raw' : 'View raw';
+    this.rawToggle.setAttribute('aria-expanded', String(open));
+    if (open) {
+      clear(this.rawEl).appendChild(rawJson({
+        toolCallId: this.id, name: this.name, toolId: this.toolId, runId: this.runId, status: this.status, ...this.raw,
+      }));
+    }
+  }
+
+  async cancel() {
+    if (!this.runId) return;
+    this.cancelBtn.disabled = true;
+    try {
+      await api(`/api/runs/${encodeURIComponent(this.runId)}/cancel`, { method: 'POST', body: {} });
+    } catch (e) {
+      this.ctx.notify(e);
+    } finally {
+      this.cancelBtn.disabled = false;
+    }
+  }
+
+  destroy() { running.delete(this); }
+}
+
+export { tree };
+
 """#),
     ]
 }

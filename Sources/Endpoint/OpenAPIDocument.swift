@@ -3027,7 +3027,7 @@ enum OpenAPIDocument {
           },
           "runnable": {
             "type": "boolean",
-            "description": "Installed, served here, circuit not open, no key missing."
+            "description": "Can run here now: installed or a starter tool, served here (a `sandbox_job`), circuit not open, no key missing."
           },
           "origin": {
             "type": "string",

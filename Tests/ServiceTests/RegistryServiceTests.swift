@@ -157,13 +157,20 @@ import ToolRuntime
         #expect(before.entry.id == "notify.webhook_prepare")
         #expect(before.requiredEnvVars.map(\.name) == ["WEBHOOK_SECRET"] && before.requiredEnvVars[0].missing)
         #expect(before.json["missingEnvVars"] == ["WEBHOOK_SECRET"])
+        // A starter tool runs from its shipped folder, but not while its key is missing.
+        #expect(!before.runnable)
+        #expect(try service.search(ToolSearchRequest(query: "signed webhook", runnable: true)).isEmpty)
         try CredentialService(home: service.home).set("WEBHOOK_SECRET", value: "s3cret-value-1234", scope: .global)
         let after = try #require(try service.search(request).first)
         #expect(after.requiredEnvVars.allSatisfy { !$0.missing })
         // The value never appears in a result.
         #expect(!after.json.jsonText.contains("s3cret-value-1234"))
-        // Not installed: not runnable now, whatever the vault holds.
-        #expect(try service.search(ToolSearchRequest(query: "signed webhook", runnable: true)).isEmpty)
+        // Not installed, yet runnable now: a starter tool with its key in the vault.
+        #expect(!after.installed && after.runnable)
+        #expect(
+            try service.search(ToolSearchRequest(query: "signed webhook", runnable: true)).first?.entry.id
+                == "notify.webhook_prepare")
+        #expect(try service.search(ToolSearchRequest(query: "signed webhook", installed: true)).isEmpty)
     }
 
     @Test func badQueriesAndFiltersAreRefusedNamingTheField() throws {

@@ -42,7 +42,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         // A short limit: if the cancellation were lost the run would end on its timeout, not hang the suite.
         let tool = Fixture.package(
-            in: root, id: "fixture.slow", script: "cat >/dev/null\nsleep 81.4141\necho '{}'\n", timeoutSeconds: 5)
+            in: root, id: "fixture.slow", script: "cat >/dev/null\nsleep 81.4141\necho '{}'\n", timeoutSeconds: 20)
         let firstRun = Mutex<String?>(nil)
         let slow = Task {
             await executor.start(ExecutionRequest(tool: tool)) { event in

@@ -65,11 +65,17 @@ extension RegistryService {
         let accept: ((SearchableRow) -> Bool)? =
             localOnly
             ? { row in
-                guard let info = local.installed["\(row.id)@\(row.version)"] else { return false }
-                if request.verified && !info.verified { return false }
+                let key = "\(row.id)@\(row.version)"
+                // Starter tools run without being installed: they count for `runnable`, not the other filters.
+                let starter = local.starters[key]
+                guard let digest = local.installed[key]?.digest ?? (request.runnable ? starter : nil) else {
+                    return false
+                }
+                if request.verified && local.installed[key]?.verified != true { return false }
+                if request.installed && local.installed[key] == nil { return false }
                 if request.runnable {
                     return row.binding == "sandbox_job" && context.missing(row.requiredEnvNames, toolID: row.id).isEmpty
-                        && context.circuit(id: row.id, version: row.version.description, digest: info.digest) != "open"
+                        && context.circuit(id: row.id, version: row.version.description, digest: digest) != "open"
                 }
                 return true
             } : nil
@@ -175,11 +181,13 @@ struct SearchContext {
         }
         let summary = (try? runStore?.runSummary(toolID: entry.id, version: entry.version.description, limit: 100))
             ?? ToolRunSummary()
-        let circuit = circuit(id: entry.id, version: entry.version.description, digest: installed?.digest)
+        // A starter tool is not installed but runs from its shipped folder.
+        let digest = installed?.digest ?? (entry.origin == .starter ? local.starters[key] : nil)
+        let circuit = circuit(id: entry.id, version: entry.version.description, digest: digest)
         return ToolSearchResult(
             entry: entry, score: hit.score, pinned: hit.pinned, installed: installed != nil,
             verified: installed?.verified ?? false, requiredEnvVars: required, finishedRuns: summary.finished,
             successRate: summary.successRate, circuit: circuit,
-            runnable: installed != nil && entry.binding == "sandbox_job" && missing.isEmpty && circuit != "open")
+            runnable: digest != nil && entry.binding == "sandbox_job" && missing.isEmpty && circuit != "open")
     }
 }

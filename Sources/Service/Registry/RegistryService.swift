@@ -38,6 +38,8 @@ public final class RegistryService: Sendable {
     /// What the home holds locally: installed packages (verified?, digest) and starter folders.
     struct LocalTools {
         var installed: [String: (verified: Bool, digest: String)] = [:]
+        /// The shipped starter tools (`id@version` → package digest): not installed, but they run.
+        var starters: [String: String] = [:]
     }
 
     /// The user the CLI acts as when none is named.
@@ -99,6 +101,7 @@ public final class RegistryService: Sendable {
             guard let manifest = Self.manifest(in: folder),
                 let digest = try? PackageDigest.compute(folder: folder)
             else { continue }
+            local.starters["\(manifest.id)@\(manifest.version)"] = digest.digest
             starters.append(
                 RegistryEntry(
                     manifest: manifest, origin: .starter,
