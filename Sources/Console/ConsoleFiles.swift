@@ -1701,7 +1701,7 @@ export function conversationView(ctx, initialId) {
 
   // ---- plans
   let planAbort = null;
-  async function planFirst(text, { highlightTool, autoRun } = {}) {
+  async function planFirst(text, { highlightTool, autoRun, toolId } = {}) {
     const content = String(text || '').trim() ? text : '';
     if (!content) { ctx.notify('Write what you want done, then ask for a plan.'); input.focus(); return null; }
     if (planAbort) planAbort.abort();
@@ -1710,7 +1710,8 @@ export function conversationView(ctx, initialId) {
     clear(planSlot).appendChild(h('div', { class: 'plan-loading muted' }, 'Planning…'));
     try {
       await ensureConversation();
-      const response = await api(`${BASE}/${st.id}/plan`, { method: 'POST', body: { content }, signal: ctrl.signal });
+      const body = toolId ? { content, toolId } : { content };
+      const response = await api(`${BASE}/${st.id}/plan`, { method: 'POST', body, signal: ctrl.signal });
       if (st.destroyed || ctrl.signal.aborted) return null;
       let highlight = null;
       if (highlightTool) {
@@ -1765,16 +1766,14 @@ export function conversationView(ctx, initialId) {
     const request = userView && st.messages.get(userView) && st.messages.get(userView).role === 'user'
       ? st.messages.get(userView).text : '';
     const original = request.replace(/^[^:\n]*[:\n]\s*/, '');
-    const words = [alt.title || '', ...(Array.isArray(alt.keywords) ? alt.keywords.slice(0, 3) : [])].join(' ').trim();
-    // First the original request; then one naming the alternative: whichever plan runs it.
-    let found = await planFirst(request || `Use ${id}`, { highlightTool: id, autoRun: true });
-    if (found && found.highlight) return;
-    found = await planFirst(`${words || id}: ${original || request}`, { highlightTool: id, autoRun: true });
+    // One plan that runs the picked tool for the same request (its input filled from it); it runs at
+    // once when nothing is missing, else the plan panel asks for what is.
+    const found = await planFirst(request || `Use ${id}`, { highlightTool: id, autoRun: true, toolId: id });
     if (found && found.highlight) return;
     input.value = `Use ${id} for: ${original || request}`;
     autosize();
     input.focus();
-    ctx.notify(`The planner did not propose ${id} for this request; the composer has a request naming it: edit it and send, or ask for a plan.`);
+    ctx.notify(`Could not plan ${id} for this request; the composer has a request naming it: edit it and send, or ask for a plan.`);
   }
 
   // ---- pauses
@@ -2848,6 +2847,12 @@ export function runLink(runId, navigate) {
   } } }, shorten(runId, 40));
 }
 
+/** Whether `value` is the stream's stand-in for a large output: `{truncated: true, bytes, excerpt}`. */
+function isExcerpt(value) {
+  return isPlainObject(value) && value.truncated === true && typeof value.excerpt === 'string'
+    && typeof value.bytes === 'number';
+}
+
 /** Interprets a history ToolCall's `result`: the run result, or the error object with alternatives. */
 export function interpretResult(result) {
   if (isPlainObject(result) && result.success === false) {
@@ -3085,6 +3090,14 @@ export class ToolCallView {
         this.showDuration(Date.now());
       }
       const artifacts = run && isPlainObject(run.result) && Array.isArray(run.result.artifacts) ? run.result.artifacts : [];
+      // A large output reaches the stream as an excerpt ({truncated, bytes, excerpt}); the run holds it whole.
+      if (run && isPlainObject(run.result) && isExcerpt(this.raw.output) && 'output' in run.result) {
+        this.raw.output = run.result.output;
+        this.setOutcome({ output: run.result.output, hasOutput: true });
+      } else if (run && isPlainObject(run.result) && isExcerpt(this.raw.error) && run.result.success === false) {
+        this.raw.error = run.result;
+        this.setOutcome({ error: run.result, alternatives: this.raw.alternatives || null });
+      }
       if (artifacts.length) this.showArtifacts(artifacts);
     } catch (e) {
       if (e && e.status === 401) return;

@@ -183,15 +183,17 @@ public final class ConversationService: Sendable {
     /// Plans for `content` without running anything (flow C); a later message may run one
     /// (``send(conversationID:caller:content:planID:choice:)``).
     ///
-    /// - Throws: `NOT_FOUND`; `INVALID_INPUT` naming `content` or `maxPlans`; `INTERNAL_ERROR`.
-    public func plan(conversationID: String, caller: ConversationCaller, content: String, maxPlans: Int = 3)
-        throws(OmegaError) -> PlanRecord
-    {
+    /// - Throws: `NOT_FOUND`; `INVALID_INPUT` naming `content` or `maxPlans`; `TOOL_NOT_FOUND` naming
+    ///   `toolId` (a chosen tool the registry does not know); `INTERNAL_ERROR`.
+    public func plan(
+        conversationID: String, caller: ConversationCaller, content: String, maxPlans: Int = 3, toolID: String? = nil
+    ) throws(OmegaError) -> PlanRecord {
         let conversation = try conversation(id: conversationID)
         try Self.checkContent(content, field: "content")
         let response: PlanResponse
         do throws(OmegaError) {
-            response = try planner.planNow(PlanRequest(text: content, user: conversation.owner, maxPlans: maxPlans))
+            response = try planner.planNow(
+                PlanRequest(text: content, user: conversation.owner, maxPlans: maxPlans, toolID: toolID))
         } catch {
             if error.code == .invalidInput, error.details["field"]?.stringValue == "request" {
                 throw OmegaError(

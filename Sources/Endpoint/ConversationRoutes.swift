@@ -18,7 +18,8 @@ import ToolRuntime
 ///   step that paused (SSE like messages).
 /// - `POST …/approvals` (`{"runId"?, "decision": "approve"|"decline"}`): the owner answers a paused
 ///   call's approval; the message goes on (SSE like messages).
-/// - `POST …/plan` (`{"content", "maxPlans"?}`): plans without running anything.
+/// - `POST …/plan` (`{"content", "maxPlans"?, "toolId"?}`): plans without running anything (with
+///   `toolId`: one plan that runs that tool, e.g. an alternative a person picked).
 /// - `GET …/export?format=json|md`. `POST …/cancel` (`{"messageId"?}`).
 enum ConversationRoutes {
     static func register(_ router: Router<BasicRequestContext>, _ api: APIRoutes) {
@@ -103,13 +104,14 @@ enum ConversationRoutes {
             }
         }
         api.add(router, .post, base + "/:id/plan") { request, context, key, services throws(OmegaError) in
-            let body = try await APIBody.object(request, allowed: ["content", "maxPlans"]).get()
+            let body = try await APIBody.object(request, allowed: ["content", "maxPlans", "toolId"]).get()
             guard let content = try APIBody.string(body, "content").get() else {
                 throw OmegaError(.invalidInput, "content: expected a string", details: ["field": "content"])
             }
             let plan = try services.conversations.plan(
                 conversationID: id(context), caller: caller(key), content: content,
-                maxPlans: try APIBody.integer(body, "maxPlans", in: 1...3).get() ?? 3)
+                maxPlans: try APIBody.integer(body, "maxPlans", in: 1...3).get() ?? 3,
+                toolID: try APIBody.string(body, "toolId").get())
             return .json(ConversationDetail.json(plan), status: 200)
         }
         api.add(router, .get, base + "/:id/export") { request, context, _, services throws(OmegaError) in

@@ -2157,6 +2157,13 @@ enum OpenAPIDocument {
             "minimum": 1,
             "maximum": 3,
             "description": "How many plans at most (default 3)."
+          },
+          "toolId": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The tool the plan must run (e.g. an alternative a person picked after a failure): one plan that runs it, its input filled from `content`. A tool the registry does not know is 404 `TOOL_NOT_FOUND` naming `toolId`."
           }
         }
       },

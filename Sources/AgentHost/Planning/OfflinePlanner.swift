@@ -59,6 +59,7 @@ public struct OfflinePlanner: ModelProvider {
         }
         let query = text.searchQuery
         let hits = try search(query, user: request.user)
+        if let toolID = request.toolID { return try chosenPlan(toolID, hits: hits, request: request, text: text) }
 
         var candidates: [Plan] = []
         for rank in hits.indices.prefix(Self.directPlans) {
@@ -86,6 +87,31 @@ public struct OfflinePlanner: ModelProvider {
         }.map(\.element)
         return PlanResponse(
             plans: Array(ranked.prefix(request.maxPlans)), model: identity, query: query, toolsFound: hits.count)
+    }
+
+    /// The one plan that runs `toolID`, which a person chose, for `text`: its confidence from the tool's
+    /// score for the request among `hits` (0 when the search did not find it), its input filled from
+    /// the request, what is missing listed.
+    ///
+    /// - Throws: `TOOL_NOT_FOUND` naming `toolId` when the registry does not know the tool.
+    func chosenPlan(_ toolID: String, hits: [ToolSearchResult], request: PlanRequest, text: RequestText)
+        throws(OmegaError) -> PlanResponse
+    {
+        guard var chosen = try registry.describe(toolID, user: request.user) else {
+            throw OmegaError(
+                .toolNotFound, "no tool \"\(OmegaError.shown(toolID))\" in the registry", details: ["field": "toolId"])
+        }
+        let rank = hits.firstIndex { $0.entry.id == toolID }
+        chosen.score = rank.map { hits[$0].score } ?? 0
+        let competitor = hits.filter { $0.entry.id != toolID }.map(\.score).max()
+        let (step, problem) = toolStep(chosen, request: text)
+        var reasoning = "Runs \(toolID), the tool chosen for this request"
+        if rank == nil { reasoning += ", which the search for it did not find" }
+        reasoning += problem.map { " (\(Self.clipped($0)))." } ?? "."
+        let plan = Plan(
+            steps: [step], confidence: PlanConfidence.direct(score: chosen.score, competitor: competitor),
+            reasoning: reasoning)
+        return PlanResponse(plans: [plan], model: identity, query: text.searchQuery, toolsFound: hits.count)
     }
 
     /// The registry's results for `query` (none for an empty query, or one with no searchable word).

@@ -13,6 +13,9 @@ public struct PlanRequest: Sendable, Hashable {
     public var user: String?
     /// Most plans wanted, 1…``maximumPlans`` (default 3).
     public var maxPlans: Int
+    /// The tool the plan must run (a person picked it, e.g. an alternative of a failed call): one plan
+    /// that runs it, its input filled from ``text``; nil: the planner chooses.
+    public var toolID: String?
 
     /// A request.
     ///
@@ -20,9 +23,11 @@ public struct PlanRequest: Sendable, Hashable {
     ///   - text: What the user wants done (validated by the provider, not here).
     ///   - user: Whose pins and vault count (nil: the local user).
     ///   - maxPlans: Most plans wanted, 1…3.
-    public init(text: String, user: String? = nil, maxPlans: Int = PlanRequest.maximumPlans) {
+    ///   - toolID: The tool the plan must run (nil: the planner chooses).
+    public init(text: String, user: String? = nil, maxPlans: Int = PlanRequest.maximumPlans, toolID: String? = nil) {
         self.text = text
         self.user = user
         self.maxPlans = maxPlans
+        self.toolID = toolID
     }
 }

@@ -663,7 +663,7 @@ export function conversationView(ctx, initialId) {
 
   // ---- plans
   let planAbort = null;
-  async function planFirst(text, { highlightTool, autoRun } = {}) {
+  async function planFirst(text, { highlightTool, autoRun, toolId } = {}) {
     const content = String(text || '').trim() ? text : '';
     if (!content) { ctx.notify('Write what you want done, then ask for a plan.'); input.focus(); return null; }
     if (planAbort) planAbort.abort();
@@ -672,7 +672,8 @@ export function conversationView(ctx, initialId) {
     clear(planSlot).appendChild(h('div', { class: 'plan-loading muted' }, 'Planning…'));
     try {
       await ensureConversation();
-      const response = await api(`${BASE}/${st.id}/plan`, { method: 'POST', body: { content }, signal: ctrl.signal });
+      const body = toolId ? { content, toolId } : { content };
+      const response = await api(`${BASE}/${st.id}/plan`, { method: 'POST', body, signal: ctrl.signal });
       if (st.destroyed || ctrl.signal.aborted) return null;
       let highlight = null;
       if (highlightTool) {
@@ -727,16 +728,14 @@ export function conversationView(ctx, initialId) {
     const request = userView && st.messages.get(userView) && st.messages.get(userView).role === 'user'
       ? st.messages.get(userView).text : '';
     const original = request.replace(/^[^:\n]*[:\n]\s*/, '');
-    const words = [alt.title || '', ...(Array.isArray(alt.keywords) ? alt.keywords.slice(0, 3) : [])].join(' ').trim();
-    // First the original request; then one naming the alternative: whichever plan runs it.
-    let found = await planFirst(request || `Use ${id}`, { highlightTool: id, autoRun: true });
-    if (found && found.highlight) return;
-    found = await planFirst(`${words || id}: ${original || request}`, { highlightTool: id, autoRun: true });
+    // One plan that runs the picked tool for the same request (its input filled from it); it runs at
+    // once when nothing is missing, else the plan panel asks for what is.
+    const found = await planFirst(request || `Use ${id}`, { highlightTool: id, autoRun: true, toolId: id });
     if (found && found.highlight) return;
     input.value = `Use ${id} for: ${original || request}`;
     autosize();
     input.focus();
-    ctx.notify(`The planner did not propose ${id} for this request; the composer has a request naming it: edit it and send, or ask for a plan.`);
+    ctx.notify(`Could not plan ${id} for this request; the composer has a request naming it: edit it and send, or ask for a plan.`);
   }
 
   // ---- pauses

@@ -24,6 +24,12 @@ export function runLink(runId, navigate) {
   } } }, shorten(runId, 40));
 }
 
+/** Whether `value` is the stream's stand-in for a large output: `{truncated: true, bytes, excerpt}`. */
+function isExcerpt(value) {
+  return isPlainObject(value) && value.truncated === true && typeof value.excerpt === 'string'
+    && typeof value.bytes === 'number';
+}
+
 /** Interprets a history ToolCall's `result`: the run result, or the error object with alternatives. */
 export function interpretResult(result) {
   if (isPlainObject(result) && result.success === false) {
@@ -261,6 +267,14 @@ export class ToolCallView {
         this.showDuration(Date.now());
       }
       const artifacts = run && isPlainObject(run.result) && Array.isArray(run.result.artifacts) ? run.result.artifacts : [];
+      // A large output reaches the stream as an excerpt ({truncated, bytes, excerpt}); the run holds it whole.
+      if (run && isPlainObject(run.result) && isExcerpt(this.raw.output) && 'output' in run.result) {
+        this.raw.output = run.result.output;
+        this.setOutcome({ output: run.result.output, hasOutput: true });
+      } else if (run && isPlainObject(run.result) && isExcerpt(this.raw.error) && run.result.success === false) {
+        this.raw.error = run.result;
+        this.setOutcome({ error: run.result, alternatives: this.raw.alternatives || null });
+      }
       if (artifacts.length) this.showArtifacts(artifacts);
     } catch (e) {
       if (e && e.status === 401) return;

@@ -90,6 +90,24 @@ extension RegistryService {
         return hits.map { context.result($0) }
     }
 
+    /// The standing version of tool `id` as a search result would show it for `user` (installation,
+    /// missing keys, health), with score 0; nil when the registry does not know the id.
+    ///
+    /// - Throws: `INTERNAL_ERROR` when the registry cannot be read.
+    public func describe(_ id: String, user: String? = nil) throws(OmegaError) -> ToolSearchResult? {
+        _ = try registry()
+        let local = try syncLocalTools()
+        let entry: RegistryEntry?
+        do {
+            entry = try store.entry(id: id)
+        } catch {
+            throw OmegaError(registry: error)
+        }
+        guard let entry else { return nil }
+        let context = try SearchContext(service: self, user: user ?? Self.localUser, local: local)
+        return context.result(RegistryHit(entry: entry, score: 0, pinned: false))
+    }
+
     /// A pin as listed: the tool, the version (nil: the newest) and the level that set it.
     public struct Pin: Sendable, Hashable {
         /// The tool id.

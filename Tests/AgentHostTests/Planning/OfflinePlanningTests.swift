@@ -208,6 +208,34 @@ import ToolRuntime
         #expect(none.isEmpty && none.json == [])
     }
 
+    @Test func aChosenToolGetsOnePlanThatRunsItWithTheInputFilledFromTheRequest() async throws {
+        let home = try PlanningHome.make()
+        defer { home.remove() }
+        // An alternative a person picked for a request that names another task.
+        let chosen = try await home.planner.plan(
+            PlanRequest(text: "weather forecast for \"Paris\"", toolID: "weather.station"))
+        #expect(chosen.plans.count == 1)
+        let plan = try #require(chosen.plans.first)
+        #expect(plan.steps.map(\.toolId) == ["weather.station"] && plan.steps.first?.toolName == "registry_execute")
+        #expect(plan.reasoning.contains("weather.station") && (0...1).contains(plan.confidence))
+        #expect(plan.steps.first?.runnable == true)
+        // One the request does not match at all is still planned, with a low confidence that says so.
+        let unrelated = try await home.planner.plan(PlanRequest(text: Self.unrelated, toolID: "weather.premium"))
+        #expect(unrelated.plans.first?.steps.first?.toolId == "weather.premium")
+        #expect(unrelated.plans.first?.reasoning.contains("did not find") == true)
+        #expect((unrelated.plans.first?.confidence ?? 1) <= (chosen.plans.first?.confidence ?? 0))
+        // An id the registry does not know is refused naming the field.
+        for id in ["no.such_tool", "../../etc", String(repeating: "x", count: 500)] {
+            do {
+                _ = try await home.planner.plan(PlanRequest(text: "weather", toolID: id))
+                Issue.record("planned an unknown tool \(id.prefix(40))")
+            } catch {
+                #expect(error.code == .toolNotFound && error.details["field"] == "toolId")
+                #expect(error.message.count < 200)
+            }
+        }
+    }
+
     @Test func theSameRegistryAndRequestGiveTheSamePlans() async throws {
         let home = try PlanningHome.make()
         defer { home.remove() }
