@@ -39,6 +39,7 @@ public struct ConsoleAssets: Sendable {
     /// The page every console path answers with.
     public static let pageName = "index.html"
 
+    /// Where this console's files come from.
     public let source: Source
     private let embedded: [String: File]
 

@@ -62,7 +62,8 @@ enum ConsoleRoutes {
         var headers = securityHeaders
         headers[.contentType] = "text/plain; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        return Response(status: .notFound, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "not found\n")))
+        return Response(
+            status: .notFound, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "not found\n")))
     }
 
     /// A lowercase hyphenated UUID (what conversation ids are).
@@ -82,7 +83,9 @@ enum ConsoleRoutes {
     /// 1–64 of `a-z 0-9 - _` (what run ids are).
     static func isRunID(_ text: String) -> Bool {
         (1...64).contains(text.utf8.count)
-            && text.utf8.allSatisfy { $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) }
+            && text.utf8.allSatisfy {
+                $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A)
+            }
     }
 }
 

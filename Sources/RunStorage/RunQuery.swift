@@ -9,6 +9,7 @@ public struct RunQuery: Sendable, Equatable {
     /// At most this many (1…1000).
     public var limit: Int
 
+    /// A query; `limit` is clamped to 1…1000.
     public init(status: RunStatus? = nil, user: String? = nil, before: RunCursor? = nil, limit: Int = 50) {
         self.status = status
         self.user = user
@@ -25,6 +26,7 @@ public struct RunCursor: Sendable, Equatable, CustomStringConvertible {
     /// The run's id.
     public var id: String
 
+    /// The position of the run `id` created at `createdAtMs`.
     public init(createdAtMs: Int64, id: String) {
         self.createdAtMs = createdAtMs
         self.id = id
@@ -43,5 +45,6 @@ public struct RunCursor: Sendable, Equatable, CustomStringConvertible {
         self.init(createdAtMs: ms, id: id)
     }
 
+    /// `<milliseconds>.<run id>`, what ``init(parsing:)`` reads.
     public var description: String { "\(createdAtMs).\(id)" }
 }

@@ -82,7 +82,8 @@ import ToolRuntime
                 ("status=done", "status"), ("limit=0", "limit"), ("limit=201", "limit"), ("limit=x", "limit"),
                 ("before=nope", "before"), ("before=1.RUN", "before"),
             ] {
-                let reply = try await session.request("/api/runs?\(query)", method: .get, headers: Self.auth(alice.secret))
+                let reply = try await session.request(
+                    "/api/runs?\(query)", method: .get, headers: Self.auth(alice.secret))
                 #expect(reply.status == .badRequest, "\(query)")
                 #expect(try H.json(reply)["details"]?["field"]?.stringValue == field, "\(query)")
             }

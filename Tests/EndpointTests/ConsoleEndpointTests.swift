@@ -42,7 +42,8 @@ import Testing
         defer { harness.remove() }
         try await harness.serveAPI { session, _ in
             let page = try #require(ConsoleAssets().file(ConsoleAssets.pageName))
-            for path in ["/", "/c/7c11edee-c0bf-4c66-8193-62a0bc8b0706", "/runs", "/runs/run_01a23cd579a4d2bada5f16a1"] {
+            for path in ["/", "/c/7c11edee-c0bf-4c66-8193-62a0bc8b0706", "/runs", "/runs/run_01a23cd579a4d2bada5f16a1"]
+            {
                 let reply = try await session.request(path, method: .get)
                 #expect(reply.status == .ok, "\(path)")
                 #expect(reply.headers[.contentType] == "text/html; charset=utf-8")
@@ -85,7 +86,8 @@ import Testing
             for path in [
                 "/console/index.html", "/console/", "/console/../Package.swift", "/console/..%2fPackage.swift",
                 "/console/%2e%2e/%2e%2e/Package.swift", "/console/TESTIDS.md", "/console/Console.JS",
-                "/console/console.js.map", "/console/.hidden.js", "/c/not-a-uuid", "/c/7C11EDEE-C0BF-4C66-8193-62A0BC8B0706",
+                "/console/console.js.map", "/console/.hidden.js", "/c/not-a-uuid",
+                "/c/7C11EDEE-C0BF-4C66-8193-62A0BC8B0706",
                 "/c/../../etc/passwd", "/runs/RUN", "/runs/a%2fb", "/index.html", "/favicon.ico.php",
             ] {
                 let reply = try await session.request(path, method: .get)
@@ -104,7 +106,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         try "<!doctype html>\n".write(toFile: root + "/web/index.html", atomically: true, encoding: .utf8)
         try "secret\n".write(toFile: root + "/outside.js", atomically: true, encoding: .utf8)
-        try FileManager.default.createSymbolicLink(atPath: root + "/web/link.js", withDestinationPath: root + "/outside.js")
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/web/link.js", withDestinationPath: root + "/outside.js")
         try FileManager.default.createDirectory(atPath: root + "/web/dir.js", withIntermediateDirectories: true)
         let assets = ConsoleAssets.fromEnvironment(["OMEGA_CONSOLE_DIR": root + "/web"])
         #expect(assets.source == .directory(root + "/web"))

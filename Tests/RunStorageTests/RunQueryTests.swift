@@ -14,7 +14,8 @@ import Testing
         // 25 runs of alice (several in the same millisecond), 5 of bob, 3 without a user (the local operator).
         var alices: [String] = []
         for index in 0..<25 {
-            var draft = RunDraft(id: String(format: "run_a%02d", index), toolID: "t.x", toolVersion: "1.0.0", input: [:])
+            var draft = RunDraft(
+                id: String(format: "run_a%02d", index), toolID: "t.x", toolVersion: "1.0.0", input: [:])
             draft.user = "alice"
             _ = try store.createRun(draft, atMs: Int64(1000 + index / 3))
             if index % 4 == 0 {
@@ -46,8 +47,10 @@ import Testing
             return ta != tb ? ta > tb : a > b
         }
         #expect(seen == expected)
-        #expect(try store.runs(RunQuery(status: .failed, user: "alice")).map(\.id).sorted() == alices.enumerated()
-            .filter { $0.offset % 4 == 0 }.map(\.element).sorted())
+        #expect(
+            try store.runs(RunQuery(status: .failed, user: "alice")).map(\.id).sorted()
+                == alices.enumerated()
+                .filter { $0.offset % 4 == 0 }.map(\.element).sorted())
         #expect(try store.runs(RunQuery(user: "bob")).count == 5)
         #expect(try store.runs(RunQuery(user: "local")).map(\.id).sorted() == ["run_l0", "run_l1", "run_l2"])
         #expect(try store.runs(RunQuery(user: "mallory")).isEmpty)

@@ -69,6 +69,35 @@ import TestSupport
         #expect(lookAlike.error?.code == .approvalRequired, "\(lookAlike.json.jsonText)")
     }
 
+    @Test func aRunOnlyApprovalCoversItsRunsSingleUseResumeAndNoOtherResume() async throws {
+        let root = Fixture.directory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let executor = try Self.executor(root)
+        let risky: JSONValue = ["level": "low", "externalWrite": true, "readOnly": false]
+        let tool = Fixture.package(
+            in: root, id: "fixture.sender", script: "cat >/dev/null\necho '{}'\n",
+            env: [["name": "KEY", "description": "k", "required": true, "secret": true]], risk: risky)
+        // Approved for this run only (a harness's or a conversation's approval), then paused for the key.
+        var request = ExecutionRequest(tool: tool, input: ["to": "x"], approvedBy: "omega-exec test")
+        request.keepApproval = false
+        let paused = await executor.start(request)
+        #expect(paused.error?.code == .missingEnvVars, "\(paused.json.jsonText)")
+        // A resume that keeps approvals (the CLI's `runs resume`, MCP) does not borrow the run-only one…
+        let other = await executor.resume(runID: paused.runID, env: ["KEY": "key-value-1"], keepApproval: true)
+        #expect(other.error?.code == .approvalRequired, "\(other.json.jsonText)")
+        // …and neither does a look at the store: nothing was kept for later calls.
+        let fresh = await executor.start(ExecutionRequest(tool: tool, input: ["to": "x"], env: ["KEY": "key-value-1"]))
+        #expect(fresh.error?.code == .approvalRequired, "\(fresh.json.jsonText)")
+
+        // The single-use flow (a conversation) resumes the run it approved without asking again.
+        var second = ExecutionRequest(tool: tool, input: ["to": "y"], approvedBy: "alice")
+        second.keepApproval = false
+        let waiting = await executor.start(second)
+        #expect(waiting.error?.code == .missingEnvVars, "\(waiting.json.jsonText)")
+        let resumed = await executor.resume(runID: waiting.runID, env: ["KEY": "key-value-2"], keepApproval: false)
+        #expect(resumed.succeeded, "\(resumed.json.jsonText)")
+    }
+
     @Test func aResumedRunChecksThePolicyAgain() async throws {
         let root = Fixture.directory("hostile")
         defer { try? FileManager.default.removeItem(atPath: root) }

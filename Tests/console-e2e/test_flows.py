@@ -78,9 +78,30 @@ def test_flow_b_plan_approve_credential_resume_same_run_artifact(
     expect(card.get_by_test_id("approval-scopes")).to_contain_text("send_webhook")
     expect(card.get_by_test_id("approval-risk")).to_contain_text(re.compile("medium", re.I))
     expect(card.get_by_test_id("approval-digest")).to_contain_text(re.compile(r"[0-9a-f]{12}"))
+    # What is approved is shown whole, with who asked for it.
+    expect(card.get_by_test_id("approval-input")).to_contain_text("hooks.example.com")
+    expect(card.get_by_test_id("approval-input")).to_contain_text("A-1001")
+    expect(card.get_by_test_id("approval-asker")).to_contain_text("alice")
     call = tool_call(page, "notify.webhook_prepare")
     expect(call).to_have_attribute("data-run-id", re.compile(r"\S"))
     run_before = call.get_attribute("data-run-id")
+
+    # Bob, holding the conversation's link and a key of his own, sees whom the pause waits for and
+    # nothing he could answer (only the owner approves; tools run with her credentials).
+    browser = console.context.browser
+    assert browser is not None
+    other = browser.new_context(viewport={"width": 1280, "height": 900})
+    console.watch.attach(other)
+    try:
+        bob_page = other.new_page()
+        bob_page.goto(console.appliance.url + f"/c/{cid}")
+        console.sign_in(console.appliance.bob, page=bob_page)
+        expect(bob_page.get_by_test_id("pause-waiting").first).to_be_visible(timeout=TOOL_TIMEOUT)
+        expect(bob_page.get_by_test_id("pause-waiting").first).to_contain_text("alice")
+        expect(bob_page.get_by_test_id("approval-approve")).to_have_count(0)
+        console.shot("bob-waits", page=bob_page)
+    finally:
+        other.close()
     digest_shown = card.get_by_test_id("approval-digest").inner_text()
     card.get_by_test_id("approval-approve").click()
 

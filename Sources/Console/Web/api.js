@@ -189,9 +189,13 @@ export async function download(path, fallbackName) {
   const blob = await response.blob();
   let name = fallbackName;
   const disposition = response.headers.get('Content-Disposition') || '';
-  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
-  if (match) {
-    try { name = decodeURIComponent(match[1]); } catch { name = match[1]; }
+  // The exact (UTF-8) name when given, else the plain ASCII one.
+  const exact = /filename\*=UTF-8''([^;\s]+)/i.exec(disposition);
+  const plain = /filename="?([^";]+)"?/i.exec(disposition);
+  if (exact) {
+    try { name = decodeURIComponent(exact[1]); } catch { name = plain ? plain[1] : exact[1]; }
+  } else if (plain) {
+    name = plain[1];
   }
   name = String(name || 'download').replace(/[\/\\\0]/g, '_').slice(0, 200);
   const url = URL.createObjectURL(blob);

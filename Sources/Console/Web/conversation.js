@@ -1,6 +1,6 @@
 // The conversation view: landing, timeline, live stream, tool activity, plans, pauses, export.
 
-import { h, clear, clipped, longText, formatTime, copyText, UUID_RE, TEXT_LIMIT, shorten } from './dom.js';
+import { h, clear, clipped, longText, formatTime, copyText, UUID_RE, TEXT_LIMIT, shorten, jsonText } from './dom.js';
 import { api, stream, download, ApiError } from './api.js';
 import { ToolCallView, statusBadge } from './toolcall.js';
 import { planPanel, readOnlyPlan } from './plan.js';
@@ -92,10 +92,15 @@ export function conversationView(ctx, initialId) {
   const el = h('section', { class: 'view conv' }, head, h('div', { class: 'conv-body' }, convMain, activity));
 
   const keyHandler = (e) => {
-    if (e.key === 'Escape' && st.busy && !e.defaultPrevented) {
-      e.preventDefault();
-      cancelMessage();
-    }
+    if (e.key !== 'Escape' || !st.busy || e.defaultPrevented) return;
+    // Esc in a prompt or another field closes what the browser shows there (autofill…); and a paused
+    // message, which waits for a person, is cancelled only by its button, never by a stray key.
+    const target = e.target instanceof Element ? e.target : null;
+    if (target && target !== input && (target.closest('.prompt') || target.matches('input, textarea, select'))) return;
+    const active = st.active && st.messages.get(st.active);
+    if (active && active.el.dataset.status === 'paused') return;
+    e.preventDefault();
+    cancelMessage();
   };
   document.addEventListener('keydown', keyHandler);
 
@@ -275,7 +280,7 @@ export function conversationView(ctx, initialId) {
         h('div', { class: 'msg-meta' }, h('span', { class: 'msg-who' }, who),
           h('span', { class: 'muted small' }, formatTime(message ? message.createdAt : Date.now())), statusEl),
         extras, content, chips, pause, errorEl));
-    view = { id, role, el, content, textNode, text: '', statusEl, extras, chips, pause, errorEl, calls: [], more: null };
+    view = { id, role, author: who, el, content, textNode, text: '', statusEl, extras, chips, pause, errorEl, calls: [], more: null };
     st.messages.set(id, view);
     if (before) list.insertBefore(el, before);
     else list.appendChild(el);
@@ -710,7 +715,8 @@ export function conversationView(ctx, initialId) {
     }, { highlight });
     clear(planSlot).appendChild(panel);
     showLanding(false);
-    const first = panel.querySelector(highlight ? `[data-choice="${highlight}"] [data-field]` : '[data-field]');
+    const field = 'input[data-field], select[data-field], textarea[data-field]';
+    const first = panel.querySelector(highlight ? `[data-choice="${highlight}"] :is(${field})` : field);
     panel.scrollIntoView({ block: 'nearest' });
     if (first) first.focus({ preventScroll: true });
   }
@@ -742,6 +748,12 @@ export function conversationView(ctx, initialId) {
   function showCredentialPrompt(view, d) {
     const key = `cred:${d.credentialRequestId || d.runId}`;
     if (st.prompts.has(key)) return;
+    if (!canAnswer()) {
+      const note = waitingNote('keys', d);
+      st.prompts.set(key, { el: note, runId: d.runId, credentialRequestId: d.credentialRequestId, kind: 'credentials' });
+      view.pause.appendChild(note);
+      return;
+    }
     const vars = Array.isArray(d.missingVars) ? d.missingVars : (d.error && d.error.details && d.error.details.missingVars) || [];
     const save = h('input', { type: 'checkbox', testid: 'credential-save', checked: true });
     const fields = vars.map((v) => {
@@ -783,9 +795,40 @@ export function conversationView(ctx, initialId) {
     if (fields[0]) setTimeout(() => { if (form.isConnected) fields[0].field.focus({ preventScroll: true }); }, 0);
   }
 
+  /** Whether the signed-in user may answer this conversation's pauses (only its owner may). */
+  function canAnswer() {
+    const owner = st.detail && st.detail.owner;
+    const me = ctx.me && ctx.me.user;
+    return !owner || !me || owner === me;
+  }
+
+  /** A pause another user's key cannot answer: who it waits for, nothing to fill in. */
+  function waitingNote(kind, d) {
+    const owner = st.detail && st.detail.owner ? st.detail.owner : 'the owner';
+    return h('p', { class: 'prompt prompt-waiting small muted', testid: 'pause-waiting' },
+      `${d.toolId || 'The tool'} waits for ${kind} from ${owner}, the conversation's owner: its tools run with ${owner}'s credentials, and only ${owner} can answer.`);
+  }
+
+  /** Who wrote the user message the assistant message `view` answers. */
+  function askerOf(view) {
+    const previous = st.messages.get(st.order[st.order.indexOf(view.id) - 1]);
+    return previous && previous.role === 'user' ? previous.author : null;
+  }
+
   function showApprovalCard(view, d) {
     const key = `approval:${d.runId}`;
     if (st.prompts.has(key)) return;
+    if (!canAnswer()) {
+      const note = waitingNote('an approval', d);
+      st.prompts.set(key, { el: note, runId: d.runId, kind: 'approval' });
+      view.pause.appendChild(note);
+      return;
+    }
+    // The whole input of the call (not the activity panel's summary): what the approval covers.
+    const call = st.calls.get(d.toolCallId);
+    const args = call && isPlainObject(call.arguments) ? call.arguments : null;
+    const callInput = args && 'input' in args ? args.input : args;
+    const asker = askerOf(view);
     const details = d.error && isPlainObject(d.error.details) ? d.error.details : {};
     const scopes = Array.isArray(details.scopes) ? details.scopes : [];
     const tool = `${details.toolId || d.toolId || ''}${details.toolVersion ? '@' + details.toolVersion : ''}`;
@@ -801,6 +844,11 @@ export function conversationView(ctx, initialId) {
         h('dt', null, 'Tool'), h('dd', { class: 'mono', testid: 'approval-tool' }, tool),
         h('dt', null, 'Scopes'), h('dd', { testid: 'approval-scopes' }, scopes.length ? scopes.map((s) => h('span', { class: 'key-chip' }, String(s))) : 'none'),
         h('dt', null, 'Risk'), h('dd', { testid: 'approval-risk' }, h('span', { class: ['risk', `risk-${String(details.risk || 'unknown').replace(/[^a-z]/gi, '')}`] }, risk)),
+        asker ? h('dt', null, 'Asked by') : null,
+        asker ? h('dd', { testid: 'approval-asker' }, asker) : null,
+        callInput !== null && callInput !== undefined ? h('dt', null, 'Input') : null,
+        callInput !== null && callInput !== undefined
+          ? h('dd', { class: 'approval-input', testid: 'approval-input' }, longText(jsonText(callInput, 2), { className: 'text mono small' })) : null,
         h('dt', null, 'Input digest'), h('dd', { class: 'mono digest', testid: 'approval-digest', title: digest }, digest),
         details.packageDigest ? h('dt', null, 'Package') : null,
         details.packageDigest ? h('dd', { class: 'mono digest small muted' }, `sha256:${details.packageDigest}`) : null),

@@ -194,6 +194,8 @@ export function runDetailView(ctx, runId) {
     }
   }
 
+  let following = false;
+
   async function load() {
     const c = new AbortController();
     ctrls.add(c);
@@ -213,6 +215,9 @@ export function runDetailView(ctx, runId) {
   }
 
   async function live() {
+    // One live stream at a time (a cancel re-reads the run while the first is still open).
+    if (following) return;
+    following = true;
     const c = new AbortController();
     ctrls.add(c);
     try {
@@ -226,7 +231,7 @@ export function runDetailView(ctx, runId) {
     } catch (e) {
       if (e && e.name === 'AbortError') return;
       ctx.notify(e);
-    } finally { ctrls.delete(c); }
+    } finally { ctrls.delete(c); following = false; }
     if (!destroyed) {
       // Re-read the run for its final status, result and executions.
       try { const run = await api(`/api/runs/${encodeURIComponent(runId)}`); if (!destroyed) { renderRun(run); for (const e of run.events || []) addEvent(e); } } catch { /* shown already */ }

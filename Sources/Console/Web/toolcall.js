@@ -192,7 +192,7 @@ export class ToolCallView {
 
   showWaiting(code) {
     clear(this.outputEl).appendChild(h('p', { class: 'small waiting' },
-      code === 'APPROVAL_REQUIRED' ? 'Waiting for your approval (see the conversation).' : 'Waiting for credentials (see the conversation).'));
+      code === 'APPROVAL_REQUIRED' ? 'Waiting for an approval (see the conversation).' : 'Waiting for credentials (see the conversation).'));
   }
 
   renderError(error, alternatives) {

@@ -67,7 +67,7 @@ extension RegistryService {
             ? { row in
                 let key = "\(row.id)@\(row.version)"
                 // Starter tools run without being installed: they count for `runnable`, not the other filters.
-                let starter = local.starters[key]
+                let starter = row.origin == .starter ? local.starters[key] : nil
                 guard let digest = local.installed[key]?.digest ?? (request.runnable ? starter : nil) else {
                     return false
                 }
@@ -90,16 +90,22 @@ extension RegistryService {
         return hits.map { context.result($0) }
     }
 
-    /// The standing version of tool `id` as a search result would show it for `user` (installation,
-    /// missing keys, health), with score 0; nil when the registry does not know the id.
+    /// Tool `id` as a search result would show it for `user` (installation, missing keys, health), with
+    /// score 0: the version pinned for `user` when there is a pin, else the highest version neither its
+    /// publisher nor the home's yank list yanked; nil when the registry has none.
     ///
-    /// - Throws: `INTERNAL_ERROR` when the registry cannot be read.
+    /// - Throws: `INTERNAL_ERROR` when the registry cannot be read; `POLICY_DENIED` when the policy
+    ///   (its pins) cannot be read.
     public func describe(_ id: String, user: String? = nil) throws(OmegaError) -> ToolSearchResult? {
         _ = try registry()
         let local = try syncLocalTools()
+        let pinned = try pins(user: user).first { $0.id == id }?.version
+        let yanks = yankList()
         let entry: RegistryEntry?
         do {
-            entry = try store.entry(id: id)
+            entry = try store.entry(id: id, version: pinned) { id, version in
+                yanks.isYanked(id: id, version: version.description) != nil
+            }
         } catch {
             throw OmegaError(registry: error)
         }

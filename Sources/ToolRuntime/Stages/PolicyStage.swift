@@ -46,10 +46,14 @@ struct PolicyStage: PipelineStage {
                     approvedBy: approver, inputDigest: request.inputDigest, packageDigest: request.packageDigest,
                     kept: context.keepsApproval, reason: reason, expiresAt: approval.expiresAt?.secondsSinceEpoch))
             decision = engine.evaluate(request, approvals: [approval], now: now)
-        } else if case .needsApproval = decision, let earlier = runApproval(context, request, engine, runner) {
+        } else if case .needsApproval = decision, !context.keepsApproval,
+            let earlier = runApproval(context, request, engine, runner)
+        {
             // Approved earlier in this same run for this run only (a conversation's single-use
-            // approval): a later pause of the run (for credentials) does not ask again. The policy is still
-            // evaluated afresh: a deny added since, or the approval's expiry, wins.
+            // approval), and resumed by that same single-use flow: a later pause of the run (for
+            // credentials) does not ask again. A resume that keeps approvals (the CLI, MCP) never borrows
+            // a run-only one (e.g. the contract-test harness's). The policy is still evaluated afresh: a
+            // deny added since, or the approval's expiry, wins.
             decision = engine.evaluate(request, approvals: [earlier], now: now)
         }
         switch decision {
