@@ -26,6 +26,14 @@ extension ConversationStore {
         }
     }
 
+    /// The number of a conversation's last event (0 when it has none).
+    public func lastEventSequence(conversationID: String) throws(ConversationStoreError) -> Int64 {
+        try read("read the last event") { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT MAX(seq) FROM events WHERE conversation_id = ?", arguments: [conversationID]) ?? 0
+        }
+    }
+
     /// A conversation's events after `sequence`, in order (at most `limit`).
     public func events(conversationID: String, after sequence: Int64, limit: Int = 1000)
         throws(ConversationStoreError) -> [ConversationEvent]

@@ -11,6 +11,9 @@ public struct ConversationDetail: Sendable {
     public var toolCalls: [ToolCallRecord]
     public var plans: [PlanRecord]
     public var credentialRequests: [CredentialAsk]
+    /// The number of the conversation's last event when the history was read: follow its stream with
+    /// `Last-Event-ID` set to it to miss nothing the history does not show.
+    public var lastEventID: Int64 = 0
 
     public var json: JSONValue {
         guard case .object(var members) = Self.json(conversation) else { return .null }
@@ -24,6 +27,7 @@ public struct ConversationDetail: Sendable {
             })
         members["plans"] = .array(plans.map(Self.json))
         members["credentialRequests"] = .array(credentialRequests.map(Self.json))
+        members["lastEventId"] = .integer(lastEventID)
         return .object(members)
     }
 

@@ -169,10 +169,13 @@ public final class ConversationService: Sendable {
     public func detail(id: String) throws(OmegaError) -> ConversationDetail {
         let record = try conversation(id: id)
         do {
+            // Read first: the history below reflects at least every event up to it, so a client that
+            // follows the stream from it misses nothing (and may see a few events it has already).
+            let lastEvent = try store.lastEventSequence(conversationID: id)
             return ConversationDetail(
                 conversation: record, messages: try store.messages(conversationID: id),
                 toolCalls: try store.toolCalls(conversationID: id), plans: try store.plans(conversationID: id),
-                credentialRequests: try store.credentialAsks(conversationID: id))
+                credentialRequests: try store.credentialAsks(conversationID: id), lastEventID: lastEvent)
         } catch {
             throw Self.storeFailure(error)
         }

@@ -2283,7 +2283,8 @@ enum OpenAPIDocument {
             "required": [
               "messages",
               "plans",
-              "credentialRequests"
+              "credentialRequests",
+              "lastEventId"
             ],
             "properties": {
               "messages": {
@@ -2303,6 +2304,11 @@ enum OpenAPIDocument {
                 "items": {
                   "$ref": "#/components/schemas/CredentialRequest"
                 }
+              },
+              "lastEventId": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "The number of the conversation's last event when the history was read (0: none yet): follow `GET …/events` with `Last-Event-ID` set to it to miss nothing this history does not show."
               }
             }
           }

@@ -42,6 +42,8 @@ struct ConversationFlowTests {
         #expect(detail.conversation.state == .idle)
         #expect(detail.messages.map(\.role) == [.user, .assistant])
         #expect(detail.messages[1].status == .complete && detail.messages[1].content.contains("text.stats finished"))
+        // The history says which event it reflects: following from it misses nothing.
+        #expect(detail.lastEventID == events.last?.sequence && detail.json["lastEventId"] == .integer(detail.lastEventID))
         let call = try #require(detail.toolCalls.first)
         #expect(call.status == "completed" && call.runID == started.data["runId"]?.stringValue)
         let run = try home.service.run(id: try #require(call.runID))

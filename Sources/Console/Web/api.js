@@ -49,13 +49,14 @@ function refused(error, key) {
 }
 
 /**
- * A JSON call. `body` (an object) is sent as JSON. Returns the parsed body (null for 204).
- * Throws ApiError with the §5 message and code.
+ * One request: `body` (an object) sent as JSON, never cached. Resolves with a 2xx response; a network
+ * failure is ApiError NETWORK_ERROR (an abort is rethrown as is), any other status the §5 ApiError
+ * (a 401 with the stored key signs out).
  */
-export async function api(path, { method = 'GET', body, signal, key, accept = 'application/json' } = {}) {
-  const init = { method, headers: headers({ Accept: accept }, key), signal, cache: 'no-store' };
+async function send(path, { method = 'GET', headers: h, body, signal, key } = {}) {
+  const init = { method, headers: h, signal, cache: 'no-store' };
   if (body !== undefined) {
-    init.headers.set('Content-Type', 'application/json');
+    h.set('Content-Type', 'application/json');
     init.body = JSON.stringify(body);
   }
   let response;
@@ -70,6 +71,15 @@ export async function api(path, { method = 'GET', body, signal, key, accept = 'a
     refused(error, key);
     throw error;
   }
+  return response;
+}
+
+/**
+ * A JSON call. `body` (an object) is sent as JSON. Returns the parsed body (null for 204).
+ * Throws ApiError with the §5 message and code.
+ */
+export async function api(path, { method = 'GET', body, signal, key, accept = 'application/json' } = {}) {
+  const response = await send(path, { method, headers: headers({ Accept: accept }, key), body, signal, key });
   if (response.status === 204) return null;
   const type = response.headers.get('Content-Type') || '';
   if (type.includes('json')) return response.json();
@@ -139,23 +149,7 @@ export async function readEvents(body, onEvent, signal) {
 export async function stream(path, { method = 'GET', body, lastEventId, signal, onEvent, onOpen } = {}) {
   const h = headers({ Accept: 'text/event-stream' });
   if (lastEventId !== undefined && lastEventId !== null) h.set('Last-Event-ID', String(lastEventId));
-  const init = { method, headers: h, signal, cache: 'no-store' };
-  if (body !== undefined) {
-    h.set('Content-Type', 'application/json');
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch (e) {
-    if (e && e.name === 'AbortError') throw e;
-    throw new ApiError(0, 'The appliance cannot be reached.', 'NETWORK_ERROR');
-  }
-  if (!response.ok) {
-    const error = await errorFrom(response);
-    refused(error);
-    throw error;
-  }
+  const response = await send(path, { method, headers: h, body, signal });
   if (onOpen) onOpen(response);
   const type = response.headers.get('Content-Type') || '';
   if (!type.includes('text/event-stream')) {
@@ -175,17 +169,7 @@ export async function stream(path, { method = 'GET', body, lastEventId, signal, 
 
 /** Fetches a file with the key and saves it through a blob: URL and <a download>. */
 export async function download(path, fallbackName) {
-  let response;
-  try {
-    response = await fetch(path, { headers: headers(), cache: 'no-store' });
-  } catch {
-    throw new ApiError(0, 'The appliance cannot be reached.', 'NETWORK_ERROR');
-  }
-  if (!response.ok) {
-    const error = await errorFrom(response);
-    refused(error);
-    throw error;
-  }
+  const response = await send(path, { headers: headers() });
   const blob = await response.blob();
   let name = fallbackName;
   const disposition = response.headers.get('Content-Disposition') || '';
