@@ -56,44 +56,14 @@ sortedcontainers==2.4.0
 typing_extensions==4.16.0
 urllib3==2.8.0
 Werkzeug==3.1.9'
-venv="${OMEGA_API_VENV:-$HOME/.cache/omega-exec/api-venv}"
-mkdir -p "$(dirname "$venv")"
-exec 9>"$venv.lock"
-flock 9
-if [ ! -x "$venv/bin/python" ]; then
-    command -v python3 >/dev/null 2>&1 || { echo "api-contract: python3 is needed (apt-get install python3 python3-venv)" >&2; exit 2; }
-    if [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ] && [ -n "$(ls -A "$venv" 2>/dev/null)" ]; then
-        echo "api-contract: $venv exists and is not a venv; refusing to replace it (set OMEGA_API_VENV)" >&2
-        exit 2
-    fi
-    echo "api-contract: creating the venv at $venv" >&2
-    rm -rf "$venv"
-    if ! python3 -m venv "$venv"; then
-        echo "api-contract: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2
-        rm -rf "$venv"
-        exit 2
-    fi
-fi
-if ! printf '%s\n' "$requirements" | "$venv/bin/python" -c '
-import sys
-from importlib import metadata
-
-for line in sys.stdin:
-    name, _, version = line.strip().partition("==")
-    try:
-        if name and metadata.version(name) != version:
-            sys.exit(1)
-    except metadata.PackageNotFoundError:
-        sys.exit(1)
-'; then
-    echo "api-contract: installing schemathesis and its pinned dependencies into $venv" >&2
-    pins=$(mktemp)
-    printf '%s\n' "$requirements" > "$pins"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: -r "$pins" >&2 \
-        || { rm -f "$pins"; exit 2; }
-    rm -f "$pins"
-fi
-exec 9>&-
+pins=$(mktemp)
+printf '%s\n' "$requirements" > "$pins"
+# shellcheck source=lib/python-suite.sh
+. "$root/scripts/lib/python-suite.sh"
+suite_venv api-contract "${OMEGA_API_VENV:-$HOME/.cache/omega-exec/api-venv}" "$pins" OMEGA_API_VENV
+suite_venv_done
+rm -f "$pins"
+venv=$(dirname "$(dirname "$SUITE_PYTHON")")
 
 bin="${OMEGA_BIN_DIR:-$root/.build/debug}"
 omega="$bin/omega-exec"

@@ -20,49 +20,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-requirements="$root/Tests/console-e2e/requirements.txt"
-venv="${OMEGA_CONSOLE_VENV:-$HOME/.cache/omega-exec/console-venv}"
-mkdir -p "$(dirname "$venv")"
-
-# One setup at a time (two runs of this script may start together).
-exec 9>"$venv.lock"
-flock 9
-
-if [ ! -x "$venv/bin/python" ]; then
-    command -v python3 >/dev/null 2>&1 || { echo "console-e2e: python3 is needed (apt-get install python3 python3-venv)" >&2; exit 2; }
-    if [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ] && [ -n "$(ls -A "$venv" 2>/dev/null)" ]; then
-        echo "console-e2e: $venv exists and is not a venv; refusing to replace it (set OMEGA_CONSOLE_VENV)" >&2
-        exit 2
-    fi
-    echo "console-e2e: creating the venv at $venv" >&2
-    rm -rf "$venv"
-    if ! python3 -m venv "$venv"; then
-        echo "console-e2e: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2
-        rm -rf "$venv"
-        exit 2
-    fi
-fi
-
-# Installed at exactly the pinned versions? (pip is asked only when not.)
-if ! "$venv/bin/python" - "$requirements" <<'EOF'
-import sys
-from importlib import metadata
-
-for line in open(sys.argv[1]):
-    line = line.split("#", 1)[0].strip()
-    if not line:
-        continue
-    name, _, version = line.partition("==")
-    try:
-        if metadata.version(name) != version:
-            sys.exit(1)
-    except metadata.PackageNotFoundError:
-        sys.exit(1)
-EOF
-then
-    echo "console-e2e: installing $(grep -v '^#' "$requirements" | xargs) into $venv" >&2
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: -r "$requirements" >&2
-fi
+# shellcheck source=lib/python-suite.sh
+. "$root/scripts/lib/python-suite.sh"
+suite_venv console-e2e "${OMEGA_CONSOLE_VENV:-$HOME/.cache/omega-exec/console-venv}" \
+    "$root/Tests/console-e2e/requirements.txt" OMEGA_CONSOLE_VENV
 
 # Debian's chromium (never a browser downloaded by Playwright).
 chromium=/usr/bin/chromium
@@ -75,19 +36,9 @@ if [ ! -x "$chromium" ]; then
         exit 2
     fi
 fi
-flock -u 9
+suite_venv_done
 
-bin="${OMEGA_BIN_DIR:-$root/.build/debug}"
-missing=()
-for b in omega-exec omega-exec-suite omega-jail-init; do
-    [ -x "$bin/$b" ] || missing+=("$bin/$b")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "console-e2e: missing binaries: ${missing[*]}" >&2
-    echo "  build them: swift build --product omega-exec-suite && swift build --product omega-exec && swift build --product omega-jail-init" >&2
-    exit 2
-fi
-export OMEGA_BIN_DIR="$bin"
+suite_binaries console-e2e
 export OMEGA_CHROMIUM="$chromium"
 export OMEGA_CONSOLE_SHOTS="${OMEGA_CONSOLE_SHOTS:-$root/.build/console-shots}"
 mkdir -p "$OMEGA_CONSOLE_SHOTS"
@@ -98,6 +49,6 @@ junit=()
 [ -n "${OMEGA_CONSOLE_JUNIT:-}" ] && junit=(--junitxml="$OMEGA_CONSOLE_JUNIT" -o junit_suite_name=console-e2e)
 status=0
 started=$(date +%s)
-"$venv/bin/python" -m pytest -q -p no:cacheprovider "${junit[@]}" "$root/Tests/console-e2e" "$@" || status=$?
+"$SUITE_PYTHON" -m pytest -q -p no:cacheprovider "${junit[@]}" "$root/Tests/console-e2e" "$@" || status=$?
 echo "console-e2e: pytest exit $status after $(( $(date +%s) - started )) s; screenshots in $OMEGA_CONSOLE_SHOTS" >&2
 exit "$status"

@@ -1183,7 +1183,7 @@ enum OpenAPIDocument {
             "description": "The `next` of the previous page: only runs after it in the order. A malformed cursor is 400 `INVALID_INPUT`.",
             "schema": {
               "type": "string",
-              "pattern": "^[0-9]+\\.[a-z0-9_-]{1,64}$"
+              "pattern": "^[0-9]{1,18}\\.[a-z0-9_-]{1,64}$"
             }
           }
         ],

@@ -35,9 +35,12 @@ public struct RunCursor: Sendable, Equatable, CustomStringConvertible {
     /// The cursor just after `record`.
     public init(after record: RunRecord) { self.init(createdAtMs: record.createdAtMs, id: record.id) }
 
-    /// Parses `<milliseconds>.<run id>`; nil for anything else (the id: 1–64 of `a-z 0-9 - _`).
+    /// Parses `<milliseconds>.<run id>`; nil for anything else (the milliseconds: 1–18 digits; the id: 1–64
+    /// of `a-z 0-9 - _`).
     public init?(parsing text: String) {
-        guard let dot = text.firstIndex(of: "."), let ms = Int64(text[..<dot]), ms >= 0 else { return nil }
+        guard let dot = text.firstIndex(of: "."), (1...18).contains(text.distance(from: text.startIndex, to: dot)),
+            text[..<dot].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let ms = Int64(text[..<dot])
+        else { return nil }
         let id = String(text[text.index(after: dot)...])
         guard (1...64).contains(id.utf8.count),
             id.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) })

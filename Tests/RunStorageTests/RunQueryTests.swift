@@ -63,7 +63,7 @@ import Testing
         #expect(RunCursor(parsing: cursor.description) == cursor)
         for bad in [
             "", ".", "12", "12.", ".run", "-1.run", "x.run", "12.RUN", "12.run/..", "12.run id", "12.run'--",
-            "12." + String(repeating: "a", count: 65), "99999999999999999999.run",
+            "12." + String(repeating: "a", count: 65), "99999999999999999999.run", "1234567890123456789.run", "+12.run", " 12.run",
         ] {
             #expect(RunCursor(parsing: bad) == nil, "\(bad)")
         }
