@@ -138,6 +138,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // Egress by host (DESIGN §11): host rules, and which resolved addresses the proxy may reach.
+        .target(name: "Egress"),
         // The web console's files (Sources/Console/Web, embedded by scripts/console-embed.sh).
         .target(name: "Console", dependencies: [crypto], exclude: ["Web"]),
         // The jail's command-line glue, shared by the two executables below.
@@ -202,6 +204,7 @@ let package = Package(
         // Tests: one target per module, one shared support target.
         .target(name: "TestSupport", dependencies: ["JSON", "Jail", "ToolPackage"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
+        .testTarget(name: "EgressTests", dependencies: ["Egress"]),
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "TestSupport"]),
         .testTarget(name: "JailTests", dependencies: ["Jail", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         // Includes the official JSON-Schema-Test-Suite from ../shared (skips, saying so, when absent).
