@@ -55,7 +55,7 @@ let package = Package(
         // Leaves.
         .target(name: "Jail", dependencies: ["CJail", "CSeccomp", "CCap", "JSON", "SystemCalls"]),
         .target(name: "Schema", dependencies: ["JSON"]),
-        .target(name: "ToolPackage", dependencies: ["JSON", "Schema", "SystemCalls", "CArchive", crypto]),
+        .target(name: "ToolPackage", dependencies: ["JSON", "Schema", "SystemCalls", "Egress", "CArchive", crypto]),
         .target(name: "Policy", dependencies: ["JSON", crypto]),
         // The in-memory BM25F index and its query engine (MaxScore with block maxima); knows nothing of tools.
         .target(name: "Search", dependencies: ["SystemCalls"]),
@@ -210,7 +210,7 @@ let package = Package(
         // Includes the official JSON-Schema-Test-Suite from ../shared (skips, saying so, when absent).
         .testTarget(name: "SchemaTests", dependencies: ["Schema", "JSON", "TestSupport"]),
         .testTarget(
-            name: "ToolPackageTests", dependencies: ["ToolPackage", "Schema", "JSON", "TestSupport"],
+            name: "ToolPackageTests", dependencies: ["ToolPackage", "Schema", "JSON", "Egress", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "JSON", "TestSupport"]),

@@ -156,8 +156,8 @@ import TestSupport
                 .openAPIProxy(method: "GET", url: "https://api.example.com/v1/x", operationId: "getX")
             ),
             (
-                ["binding": "sandbox_job", "command": ["sh", "run.sh"], "network": "egress"],
-                .sandboxJob(command: ["sh", "run.sh"], network: .egress)
+                ["binding": "sandbox_job", "command": ["sh", "run.sh"], "network": "none"],
+                .sandboxJob(command: ["sh", "run.sh"], network: .none)
             ),
         ]
         for (execution, expected) in cases {
@@ -167,6 +167,56 @@ import TestSupport
             try ToolManifest.decode(
                 Self.base.setting(
                     ["execution"], to: ["binding": "mcp_remote", "server": "github", "tool": "x", "command": ["a"]]))
+        }
+    }
+
+    @Test func networkEgressNamesHostsAndMakesTheJobANetworkOne() throws {
+        let manifest = try ToolManifest.decode(
+            Self.base.setting(["network"], to: ["egress": ["API.example.com", "*.example.org:8443"]]))
+        #expect(manifest.egress.map(\.description) == ["api.example.com", "*.example.org:8443"])
+        #expect(manifest.execution == .sandboxJob(command: ["python3", "main.py"], network: .egress))
+        #expect(manifest.egress[1].allows(host: "cdn.example.org", port: 8443))
+        // Without hosts there is no network, and `execution.network: egress` alone is refused.
+        #expect(try ToolManifest.decode(Self.base).egress.isEmpty)
+        let withoutHosts = Self.base.setting(
+            ["execution"], to: ["binding": "sandbox_job", "command": ["sh", "run.sh"], "network": "egress"])
+        Self.expectIssue(withoutHosts, at: "/execution/network", saying: "/network/egress")
+    }
+
+    @Test func malformedEgressIsRefusedNamingTheHost() {
+        let cases: [(JSONValue, String, String)] = [
+            (["egress": ["10.0.0.1"]], "/network/egress/0", "not an IP address"),
+            (["egress": ["ok.example.com", "*.com"]], "/network/egress/1", "two labels"),
+            (["egress": ["a.example.com", "A.example.com."]], "/network/egress/1", "once"),
+            (["egress": ["a.example.com:99999"]], "/network/egress/0", "port"),
+            (["egress": [7]], "/network/egress/0", "a host"),
+            (["egress": []], "/network/egress", "1–64"),
+            (["egress": .array(Array(repeating: "a.example.com", count: 65))], "/network/egress", "1–64"),
+            (["egress": ["a.example.com"], "ingress": ["x"]], "/network/ingress", "unknown field"),
+            ("everything", "/network", "an object"),
+        ]
+        for (network, pointer, words) in cases {
+            Self.expectIssue(Self.base.setting(["network"], to: network), at: pointer, saying: words)
+        }
+        // Egress needs a scope the policy decides it by, and a binding that has a network.
+        let noScope = Self.base.setting(["network"], to: ["egress": ["api.example.com"]]).setting(["scopes"], to: [])
+        Self.expectIssue(noScope, at: "/scopes", saying: "read_web")
+        let writer = noScope.setting(["scopes"], to: ["send_email"])
+        #expect((try? ToolManifest.decode(writer))?.egress.count == 1)
+        let builtin = Self.base.setting(["network"], to: ["egress": ["api.example.com"]]).setting(
+            ["execution"], to: ["binding": "inproc_safe", "builtin": "text.count"])
+        Self.expectIssue(builtin, at: "/network/egress", saying: "sandbox_job")
+    }
+
+    /// Decoding `document` fails with an issue at `pointer` whose message contains `words`.
+    static func expectIssue(_ document: JSONValue, at pointer: String, saying words: String) {
+        do {
+            _ = try ToolManifest.decode(document)
+            Issue.record("decoded; expected an issue at \(pointer)")
+        } catch {
+            let issue = error.issues.first { $0.pointer.description == pointer }
+            #expect(issue != nil, "no issue at \(pointer): \(error.issues.map { "\($0.pointer) \($0.message)" })")
+            #expect(issue?.message.contains(words) == true, "\(pointer): \(issue?.message ?? "")")
         }
     }
 

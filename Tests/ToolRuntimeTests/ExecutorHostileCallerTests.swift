@@ -98,6 +98,32 @@ import TestSupport
         #expect(resumed.succeeded, "\(resumed.json.jsonText)")
     }
 
+    @Test func anEgressToolsApprovalNamesItsHostsAndTheJailRefusesItUntilTheProxyExists() async throws {
+        let root = Fixture.directory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let executor = try Self.executor(root)
+        let folder = Fixture.package(
+            in: root, id: "fixture.fetcher", script: "cat >/dev/null\necho '{}'\n", scopes: ["read_web"],
+            risk: ["level": "low", "externalWrite": true, "readOnly": false])
+        let path = folder + "/omega.json"
+        guard case .object(var manifest) = try JSONParser().parse(String(contentsOfFile: path, encoding: .utf8)) else {
+            Issue.record("the fixture's manifest is not an object")
+            return
+        }
+        manifest["network"] = ["egress": ["api.example.com", "*.example.org:8443"]]
+        try JSONValue.object(manifest).jsonText.write(toFile: path, atomically: true, encoding: .utf8)
+
+        let paused = await executor.start(ExecutionRequest(tool: folder, input: [:]))
+        #expect(paused.error?.code == .approvalRequired, "\(paused.json.jsonText)")
+        #expect(paused.error?.details["egress"] == ["api.example.com", "*.example.org:8443"])
+        let approved = await executor.resume(runID: paused.runID, approvedBy: "alice")
+        #expect(approved.error?.code == .toolUnavailable, "\(approved.json.jsonText)")
+        #expect(approved.error?.details["reason"] == "egress_unavailable")
+        #expect(approved.error?.message.contains("api.example.com") == true)
+        let events = try executor.store.events(runID: paused.runID)
+        #expect(!events.contains { $0.type == .toolStarted }, "nothing ran")
+    }
+
     @Test func aResumedRunChecksThePolicyAgain() async throws {
         let root = Fixture.directory("hostile")
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -843,6 +843,9 @@ export function conversationView(ctx, initialId) {
       h('dl', { class: 'kv approval-kv' },
         h('dt', null, 'Tool'), h('dd', { class: 'mono', testid: 'approval-tool' }, tool),
         h('dt', null, 'Scopes'), h('dd', { testid: 'approval-scopes' }, scopes.length ? scopes.map((s) => h('span', { class: 'key-chip' }, String(s))) : 'none'),
+        Array.isArray(details.egress) ? h('dt', null, 'Network') : null,
+        Array.isArray(details.egress)
+          ? h('dd', { testid: 'approval-egress' }, details.egress.slice(0, 64).map((host) => h('span', { class: 'key-chip mono' }, String(host)))) : null,
         h('dt', null, 'Risk'), h('dd', { testid: 'approval-risk' }, h('span', { class: ['risk', `risk-${String(details.risk || 'unknown').replace(/[^a-z]/gi, '')}`] }, risk)),
         asker ? h('dt', null, 'Asked by') : null,
         asker ? h('dd', { testid: 'approval-asker' }, asker) : null,

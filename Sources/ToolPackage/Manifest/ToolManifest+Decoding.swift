@@ -1,3 +1,4 @@
+import Egress
 import JSON
 extension ToolManifest {
     /// Parses and decodes manifest text.
@@ -182,8 +183,11 @@ struct ManifestReader {
     static let topLevelFields = [
         "$schema", "schemaVersion", "id", "version", "title", "description", "keywords", "input", "output", "env",
         "scopes",
-        "risk", "execution", "limits", "examples",
+        "risk", "execution", "limits", "examples", "network",
     ]
+
+    /// Most hosts one manifest may name in `network.egress`.
+    static let maximumEgressHosts = 64
 
     mutating func manifest(_ document: JSONValue) -> ToolManifest? {
         let root = JSONPointer()
@@ -243,19 +247,75 @@ struct ManifestReader {
                 itemWhat: "a scope name matching ^[a-z][a-z0-9_]*$",
                 check: ToolManifest.isValidScope) ?? []
         let risk = risk(top["risk"], at: root.appending("risk"))
-        let execution = execution(top["execution"], at: root.appending("execution"))
+        var execution = execution(top["execution"], at: root.appending("execution"))
+        let egress = egress(top["network"], at: root.appending("network"))
+        if let rules = egress, case .sandboxJob(let command, let network)? = execution {
+            if rules.isEmpty, network == .egress {
+                fail(
+                    root.appending("execution").appending("network"),
+                    "expected the hosts the tool may reach in /network/egress for network egress")
+            } else if !rules.isEmpty {
+                // The hosts are the grant; the execution's network follows from them.
+                execution = .sandboxJob(command: command, network: .egress)
+                if !scopes.contains(where: { $0 == "read_web" || $0.hasPrefix("write_") || $0.hasPrefix("send_") }) {
+                    fail(
+                        root.appending("scopes"),
+                        "expected read_web, or a write scope (write_*, send_*), for a tool with network egress: the policy decides on its hosts through them"
+                    )
+                }
+            }
+        } else if let rules = egress, !rules.isEmpty, execution != nil {
+            fail(root.appending("network").appending("egress"), "expected no hosts: only a sandbox_job has network egress")
+        }
         let limits = limits(top["limits"], at: root.appending("limits"))
         let examples = examples(top["examples"], at: root.appending("examples"))
 
         guard let schemaVersion, let id, let version, let description, let inputSchema = input, let input = inputSchema,
             let risk, let execution, let limits,
-            let env, let examples
+            let env, let examples, let egress
         else { return nil }
         return ToolManifest(
             schemaVersion: schemaVersion, id: id, version: version, title: title ?? id, description: description,
             keywords: keywords, input: input, output: output ?? nil, env: env, scopes: scopes, risk: risk,
-            execution: execution, limits: limits, examples: examples,
+            execution: execution, egress: egress, limits: limits, examples: examples,
             extensions: top.filter { $0.key.hasPrefix("x-") }, document: document)
+    }
+
+    /// `network`: absent, or `{"egress": [rule, …]}` with 1…64 distinct rules (``EgressRule``); nil
+    /// after a problem, `[]` when absent.
+    mutating func egress(_ value: JSONValue?, at pointer: JSONPointer) -> [EgressRule]? {
+        guard let value else { return [] }
+        guard let members = object(value, at: pointer, what: "an object such as {\"egress\": [\"api.example.com\"]}", known: ["egress"])
+        else { return nil }
+        let listPointer = pointer.appending("egress")
+        guard case .array(let items)? = members["egress"], (1...Self.maximumEgressHosts).contains(items.count) else {
+            expected(
+                listPointer, "an array of 1–\(Self.maximumEgressHosts) hosts such as \"api.example.com\" or \"*.example.org:8443\"",
+                got: members["egress"])
+            return nil
+        }
+        var rules: [EgressRule] = []
+        var seen = Set<String>()
+        var ok = true
+        for (index, item) in items.enumerated() {
+            guard let text = item.stringValue else {
+                expected(listPointer.appending(index), "a host such as \"api.example.com\"", got: item)
+                ok = false
+                continue
+            }
+            do {
+                let rule = try EgressRule(parsing: text)
+                if !seen.insert(rule.description).inserted {
+                    fail(listPointer.appending(index), "expected each host once, got \(rule) again")
+                    ok = false
+                }
+                rules.append(rule)
+            } catch {
+                expected(listPointer.appending(index), error.message.replacingOccurrences(of: "expected ", with: ""), got: item)
+                ok = false
+            }
+        }
+        return ok ? rules : nil
     }
 
     /// `nil` = problem; `.some(nil)` = absent and optional.

@@ -1,3 +1,4 @@
+import Egress
 import JSON
 /// A tool's `omega.json` (DESIGN §3), decoded strictly: what the tool is, what it accepts and
 /// returns, what it may do and how it runs.
@@ -35,6 +36,10 @@ public struct ToolManifest: Sendable, Hashable {
     public var risk: Risk
     /// How the tool runs.
     public var execution: Execution
+    /// The hosts a sandbox job may reach through the egress proxy (`network.egress`, DESIGN §11), as
+    /// written; empty: no network at all (the default). Non-empty only for a `sandbox_job`, whose
+    /// execution's network is then `egress`, and only with the `read_web` scope or a write scope.
+    public var egress: [EgressRule] = []
     /// Resource limits for one run.
     public var limits: Limits
     /// Worked examples, checked by the linter.

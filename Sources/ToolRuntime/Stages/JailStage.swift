@@ -18,9 +18,11 @@ struct JailStage: PipelineStage {
                 .toolUnavailable, "\(manifest.id) is not a sandbox job", details: ["reason": "unsupported_binding"])
         }
         guard network == .none else {
+            let hosts = manifest.egress.map(\.description)
             throw OmegaError(
-                .toolUnavailable, "\(manifest.id) asks for network egress, which this appliance does not provide",
-                details: ["reason": "egress_unavailable"])
+                .toolUnavailable,
+                "\(manifest.id) asks for network egress (\(hosts.joined(separator: ", "))), which this appliance does not provide yet",
+                details: ["reason": "egress_unavailable", "egress": .array(hosts.map(JSONValue.string))])
         }
 
         try await runner.limiter.acquire(toolID: manifest.id)

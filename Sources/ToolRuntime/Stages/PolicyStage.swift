@@ -69,13 +69,17 @@ struct PolicyStage: PipelineStage {
                 .policyDenied, "\(manifest.id) may not run: \(reason)",
                 details: ["reason": .string(reason), "scopes": .array(manifest.scopes.map { .string($0) })])
         case .needsApproval(let reason, _):
-            let details: [String: JSONValue] = [
+            var details: [String: JSONValue] = [
                 "toolId": .string(manifest.id), "toolVersion": .string(manifest.version.description),
                 "inputDigest": .string(request.inputDigest), "packageDigest": .string(request.packageDigest),
                 "scopes": .array(manifest.scopes.map { .string($0) }),
                 "risk": .string(manifest.risk.level.rawValue), "externalWrite": .bool(manifest.risk.externalWrite),
                 "reason": .string(reason),
             ]
+            // The hosts it may reach (DESIGN §11): what a person approves along with the input.
+            if !manifest.egress.isEmpty {
+                details["egress"] = .array(manifest.egress.map { .string($0.description) })
+            }
             try runner.record(
                 context, .policyChecked(decision: "needs_approval", reason: reason, scopes: nil, approvedBy: nil))
             try runner.record(context, .approvalRequested(details: details))
