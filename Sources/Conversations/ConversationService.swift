@@ -218,7 +218,8 @@ public final class ConversationService: Sendable {
 
     // MARK: Validation
 
-    static func isUUID(_ text: String) -> Bool {
+    /// Whether `text` is a lowercase hyphenated UUID (what conversation, message and plan ids are).
+    public static func isUUID(_ text: String) -> Bool {
         text.utf8.count == 36 && UUID(uuidString: text) != nil && text == text.lowercased()
     }
 

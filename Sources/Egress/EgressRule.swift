@@ -22,14 +22,14 @@ public struct EgressRule: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``EgressRuleError`` saying what is wrong with the text.
     public init(parsing text: String) throws(EgressRuleError) {
-        guard !text.isEmpty, text.utf8.count <= 260 else { throw EgressRuleError("expected 1–260 characters") }
+        guard !text.isEmpty, text.utf8.count <= 260 else { throw EgressRuleError(expected: "1–260 characters") }
         var name = Substring(text)
         var port = Self.defaultPort
         if let colon = name.lastIndex(of: ":") {
             let digits = name[name.index(after: colon)...]
             guard !digits.isEmpty, digits.utf8.count <= 5, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                 let value = Int(digits), (1...65535).contains(value)
-            else { throw EgressRuleError("expected a port from 1 to 65535 after ':'") }
+            else { throw EgressRuleError(expected: "a port from 1 to 65535 after ':'") }
             port = value
             name = name[..<colon]
         }
@@ -40,7 +40,7 @@ public struct EgressRule: Sendable, Hashable, CustomStringConvertible {
         }
         let host = try Self.hostName(String(name))
         if wildcard && !host.contains(".") {
-            throw EgressRuleError("a wildcard must cover a domain of two labels or more (not *.\(host))")
+            throw EgressRuleError(expected: "a wildcard over a domain of two labels or more (not *.\(host))")
         }
         self.host = host
         self.wildcard = wildcard
@@ -65,10 +65,10 @@ public struct EgressRule: Sendable, Hashable, CustomStringConvertible {
         var name = text.lowercased()
         if name.hasSuffix(".") { name.removeLast() }
         if IPAddress(name) != nil || name.hasPrefix("[") {
-            throw EgressRuleError("expected a host name, not an IP address")
+            throw EgressRuleError(expected: "a host name, not an IP address")
         }
         guard !name.isEmpty, name.utf8.count <= 253 else {
-            throw EgressRuleError("expected a host name of 1–253 characters")
+            throw EgressRuleError(expected: "a host name of 1–253 characters")
         }
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
         for label in labels {
@@ -77,11 +77,11 @@ public struct EgressRule: Sendable, Hashable, CustomStringConvertible {
                 label.utf8.first != 0x2D, label.utf8.last != 0x2D
             else {
                 throw EgressRuleError(
-                    "expected a host name: labels of letters, digits and inner hyphens (xn-- for other scripts)")
+                    expected: "a host name: labels of letters, digits and inner hyphens (xn-- for other scripts)")
             }
         }
         if let last = labels.last, last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-            throw EgressRuleError("expected a host name, not a number (its last label is all digits)")
+            throw EgressRuleError(expected: "a host name, not a number (its last label is all digits)")
         }
         return name
     }
@@ -89,11 +89,15 @@ public struct EgressRule: Sendable, Hashable, CustomStringConvertible {
 
 /// Why a text is not an egress rule or a host name.
 public struct EgressRuleError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What the text should have been.
-    public let message: String
+    /// What the text should have been (`a port from 1 to 65535 after ':'`), for a caller to word its own
+    /// message (`… expected X, got Y`).
+    public let expected: String
 
-    init(_ message: String) { self.message = message }
+    init(expected: String) { self.expected = expected }
 
-    /// What was expected.
+    /// `expected …`.
+    public var message: String { "expected " + expected }
+
+    /// ``message``.
     public var description: String { message }
 }

@@ -1,5 +1,7 @@
 import Console
+import Conversations
 import Hummingbird
+import RunStorage
 
 /// The web console (issue 13): the page at `/` and at the paths it routes itself (`/c/{conversation}`,
 /// `/runs`, `/runs/{run}`), its files at `/console/{file}`. Everything it shows comes from the `/api`
@@ -22,10 +24,10 @@ enum ConsoleRoutes {
         router.get("/") { request, _ in page(request) }
         router.get("/runs") { request, _ in page(request) }
         router.get("/c/:id") { request, context in
-            isConversationID(context.parameters.get("id") ?? "") ? page(request) : notFound
+            ConversationService.isUUID(context.parameters.get("id") ?? "") ? page(request) : notFound
         }
         router.get("/runs/:id") { request, context in
-            isRunID(context.parameters.get("id") ?? "") ? page(request) : notFound
+            RunRecord.isWellFormedID(context.parameters.get("id") ?? "") ? page(request) : notFound
         }
         router.get("/console/:file") { request, context in
             let name = context.parameters.get("file") ?? ""
@@ -64,28 +66,6 @@ enum ConsoleRoutes {
         headers[.cacheControl] = "no-store"
         return Response(
             status: .notFound, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "not found\n")))
-    }
-
-    /// A lowercase hyphenated UUID (what conversation ids are).
-    static func isConversationID(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 36 else { return false }
-        for (index, byte) in bytes.enumerated() {
-            if [8, 13, 18, 23].contains(index) {
-                if byte != 0x2D { return false }
-            } else if !((byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66)) {
-                return false
-            }
-        }
-        return true
-    }
-
-    /// 1–64 of `a-z 0-9 - _` (what run ids are).
-    static func isRunID(_ text: String) -> Bool {
-        (1...64).contains(text.utf8.count)
-            && text.utf8.allSatisfy {
-                $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A)
-            }
     }
 }
 

@@ -173,9 +173,7 @@ enum RunRoutes {
     {
         let id = context.parameters.get("id") ?? ""
         let notFound = OmegaError(.notFound, "no run \"\(OmegaError.shown(id))\"", details: ["field": "id"])
-        guard id.utf8.count <= 64,
-            id.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) })
-        else { throw notFound }
+        guard RunRecord.isWellFormedID(id) else { throw notFound }
         let detail: RunDetail
         do throws(OmegaError) {
             detail = try services.service.run(id: id)

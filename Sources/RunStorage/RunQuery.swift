@@ -42,9 +42,7 @@ public struct RunCursor: Sendable, Equatable, CustomStringConvertible {
             text[..<dot].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let ms = Int64(text[..<dot])
         else { return nil }
         let id = String(text[text.index(after: dot)...])
-        guard (1...64).contains(id.utf8.count),
-            id.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) })
-        else { return nil }
+        guard RunRecord.isWellFormedID(id) else { return nil }
         self.init(createdAtMs: ms, id: id)
     }
 

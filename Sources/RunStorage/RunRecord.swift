@@ -36,6 +36,15 @@ public struct RunRecord: Sendable, Equatable {
     /// Whether someone asked for the run to stop.
     public var cancelRequested: Bool = false
 
+    /// Whether `text` could be a run's id: 1–64 of `a-z 0-9 - _` (what a client may hand back in a path,
+    /// a cursor or a page path; anything else is no run).
+    public static func isWellFormedID(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count)
+            && text.utf8.allSatisfy {
+                $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A)
+            }
+    }
+
     /// Whether the stored input is exactly the input given (no credential pattern was redacted out of it).
     public var inputIsExact: Bool { inputDigest.isEmpty || Approval.digest(of: input) == inputDigest }
 }

@@ -36,11 +36,9 @@ import ToolRuntime
             "", "/etc/passwd", "../../runs.sqlite", "sub/../report.txt", "./report.txt", "sub", "sub/", "REPORT.txt",
             "report.txt\0", "%2e%2e/runs.sqlite",
         ] {
-            #expect(
-                throws: OmegaError.self, "\(path)",
-                performing: { try service.artifact(runID: runID, path: path) })
             do {
-                _ = try service.artifact(runID: runID, path: path)
+                let bytes = try service.artifact(runID: runID, path: path)
+                Issue.record("\(path) read: \(bytes.count) bytes")
             } catch {
                 #expect(error.code == .notFound && error.details["field"] == "path", "\(path): \(error.message)")
             }
@@ -52,7 +50,6 @@ import ToolRuntime
         try FileManager.default.createSymbolicLink(atPath: folder + "/report.txt", withDestinationPath: "/etc/passwd")
         try FileManager.default.removeItem(atPath: folder + "/sub")
         try FileManager.default.createSymbolicLink(atPath: folder + "/sub", withDestinationPath: "/etc")
-        try FileManager.default.createDirectory(atPath: root + "/elsewhere", withIntermediateDirectories: true)
         for path in ["report.txt", "sub/a.txt"] {
             do {
                 let bytes = try service.artifact(runID: runID, path: path)

@@ -24,7 +24,8 @@ extension RegistryService {
         }
         guard (1...ToolRegistry.maximumLimit).contains(request.limit) else {
             throw OmegaError(
-                .invalidInput, "limit: expected an integer from 1 to \(ToolRegistry.maximumLimit), got \(request.limit)",
+                .invalidInput,
+                "limit: expected an integer from 1 to \(ToolRegistry.maximumLimit), got \(request.limit)",
                 details: ["field": "limit"])
         }
         var filter = SearchFilter()
@@ -65,17 +66,14 @@ extension RegistryService {
         let accept: ((SearchableRow) -> Bool)? =
             localOnly
             ? { row in
-                let key = "\(row.id)@\(row.version)"
-                // Starter tools run without being installed: they count for `runnable`, not the other filters.
-                let starter = row.origin == .starter ? local.starters[key] : nil
-                guard let digest = local.installed[key]?.digest ?? (request.runnable ? starter : nil) else {
-                    return false
-                }
-                if request.verified && local.installed[key]?.verified != true { return false }
-                if request.installed && local.installed[key] == nil { return false }
+                let installed = local.installed["\(row.id)@\(row.version)"]
+                if (request.installed || request.verified) && installed == nil { return false }
+                if request.verified && installed?.verified != true { return false }
                 if request.runnable {
-                    return row.binding == "sandbox_job" && context.missing(row.requiredEnvNames, toolID: row.id).isEmpty
-                        && context.circuit(id: row.id, version: row.version.description, digest: digest) != "open"
+                    let digest = context.packageDigest(id: row.id, version: row.version, origin: row.origin)
+                    return context.isRunnable(
+                        id: row.id, version: row.version, binding: row.binding, digest: digest,
+                        missing: context.missing(row.requiredEnvNames, toolID: row.id))
                 }
                 return true
             } : nil
@@ -141,7 +139,8 @@ extension RegistryService {
         }
         for (pin, source) in engine.pins where seen.insert(pin.id).inserted {
             result.append(
-                Pin(id: pin.id, version: pin.version.flatMap { SemanticVersion($0) },
+                Pin(
+                    id: pin.id, version: pin.version.flatMap { SemanticVersion($0) },
                     level: source.level.rawValue, source: source.path))
         }
         do {
@@ -203,15 +202,31 @@ struct SearchContext {
             ToolSearchResult.RequiredEnvVar(
                 name: $0.name, description: $0.description, secret: $0.secret, missing: missing.contains($0.name))
         }
-        let summary = (try? runStore?.runSummary(toolID: entry.id, version: entry.version.description, limit: 100))
+        let summary =
+            (try? runStore?.runSummary(toolID: entry.id, version: entry.version.description, limit: 100))
             ?? ToolRunSummary()
-        // A starter tool is not installed but runs from its shipped folder.
-        let digest = installed?.digest ?? (entry.origin == .starter ? local.starters[key] : nil)
-        let circuit = circuit(id: entry.id, version: entry.version.description, digest: digest)
+        let digest = packageDigest(id: entry.id, version: entry.version, origin: entry.origin)
         return ToolSearchResult(
             entry: entry, score: hit.score, pinned: hit.pinned, installed: installed != nil,
             verified: installed?.verified ?? false, requiredEnvVars: required, finishedRuns: summary.finished,
-            successRate: summary.successRate, circuit: circuit,
-            runnable: digest != nil && entry.binding == "sandbox_job" && missing.isEmpty && circuit != "open")
+            successRate: summary.successRate,
+            circuit: circuit(id: entry.id, version: entry.version.description, digest: digest),
+            runnable: isRunnable(
+                id: entry.id, version: entry.version, binding: entry.binding, digest: digest, missing: Array(missing)))
+    }
+
+    /// The digest of the package that runs for `id@version` here: the installed one, else the shipped
+    /// starter folder's (a starter tool runs without being installed); nil when nothing here runs it.
+    func packageDigest(id: String, version: SemanticVersion, origin: RegistryEntry.Origin) -> String? {
+        let key = "\(id)@\(version)"
+        return local.installed[key]?.digest ?? (origin == .starter ? local.starters[key] : nil)
+    }
+
+    /// Whether the tool can run here now (`runnable` in results and the `--runnable` filter alike): a
+    /// package here (`digest`), served here (`sandbox_job`), no key missing, its circuit not open.
+    func isRunnable(id: String, version: SemanticVersion, binding: String?, digest: String?, missing: [String]) -> Bool
+    {
+        guard let digest, binding == "sandbox_job", missing.isEmpty else { return false }
+        return circuit(id: id, version: version.description, digest: digest) != "open"
     }
 }

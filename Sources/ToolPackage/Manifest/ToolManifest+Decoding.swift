@@ -311,7 +311,7 @@ struct ManifestReader {
                 }
                 rules.append(rule)
             } catch {
-                expected(listPointer.appending(index), error.message.replacingOccurrences(of: "expected ", with: ""), got: item)
+                expected(listPointer.appending(index), error.expected, got: item)
                 ok = false
             }
         }
