@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: *-dev packages).
@@ -56,7 +57,7 @@ let package = Package(
         .target(name: "Jail", dependencies: ["CJail", "CSeccomp", "CCap", "JSON", "SystemCalls"]),
         .target(name: "Schema", dependencies: ["JSON"]),
         .target(name: "ToolPackage", dependencies: ["JSON", "Schema", "SystemCalls", "Egress", "CArchive", crypto]),
-        .target(name: "Policy", dependencies: ["JSON", crypto]),
+        .target(name: "Policy", dependencies: ["JSON", "Egress", crypto]),
         // The in-memory BM25F index and its query engine (MaxScore with block maxima); knows nothing of tools.
         .target(name: "Search", dependencies: ["SystemCalls"]),
         .target(name: "Credentials", dependencies: ["JSON", "SystemCalls", crypto]),
@@ -85,15 +86,15 @@ let package = Package(
         .target(
             name: "ToolRuntime",
             dependencies: [
-                "Jail", "ToolPackage", "Schema", "Policy", "Credentials", "RunStorage", "JSON", "SystemCalls",
-                crypto, logging,
+                "Jail", "ToolPackage", "Schema", "Policy", "Credentials", "RunStorage", "Egress", "EgressProxy", "JSON",
+                "SystemCalls", crypto, logging,
             ]),
         // The service layer: the use cases every surface shares.
         .target(
             name: "Service",
             dependencies: [
                 "ToolRuntime", "Registry", "Search", "Jail", "ToolPackage", "Schema", "Policy", "Credentials",
-                "Access", "Audit", "RunStorage", "JSON", "SystemCalls", logging,
+                "Access", "Audit", "RunStorage", "Egress", "EgressProxy", "JSON", "SystemCalls", logging,
             ]),
         // The agent host: our JSON-RPC 2.0 / MCP core (2026-07-28 and 2025-11-25), pauses with sealed
         // request states, and planning (ModelProvider, the offline planner). Transport-agnostic.
@@ -140,6 +141,15 @@ let package = Package(
             ]),
         // Egress by host (DESIGN §11): host rules, and which resolved addresses the proxy may reach.
         .target(name: "Egress"),
+        // The egress proxy (DESIGN §11): one per process, a Unix socket per run with its own grant; HTTP
+        // CONNECT and plain HTTP forwarding over SwiftNIO, its own name resolution, caps and a record per
+        // connection.
+        .target(
+            name: "EgressProxy",
+            dependencies: [
+                "Egress", logging, .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         // The web console's files (Sources/Console/Web, embedded by scripts/console-embed.sh).
         .target(name: "Console", dependencies: [crypto], exclude: ["Web"]),
         // The jail's command-line glue, shared by the two executables below.
@@ -155,6 +165,7 @@ let package = Package(
             name: "omega-exec-suite",
             dependencies: [
                 "Service", "AgentHost", "Endpoint", "Conversations", "ModelAdapters", "Access", "JailCLI", "Jail", "JSON",
+                "Egress", "EgressProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 logging,
             ],
@@ -196,6 +207,11 @@ let package = Package(
             name: "registry-store-bench",
             dependencies: ["Registry", "JSON", "ToolPackage"],
             path: "Benchmarks/registry-store-bench"),
+        // The egress proxy against direct requests (latency, throughput) and the jail's spawn with egress.
+        .executableTarget(
+            name: "egress-bench",
+            dependencies: ["EgressProxy", "Egress", "Jail"],
+            path: "Benchmarks/egress-bench", exclude: ["upstream.py"]),
         .executableTarget(
             name: "omega-bench",
             dependencies: ["Jail"],
@@ -205,6 +221,12 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["JSON", "Jail", "ToolPackage"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "EgressTests", dependencies: ["Egress"]),
+        .testTarget(
+            name: "EgressProxyTests",
+            dependencies: [
+                "EgressProxy", "Egress", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "TestSupport"]),
         .testTarget(name: "JailTests", dependencies: ["Jail", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         // Includes the official JSON-Schema-Test-Suite from ../shared (skips, saying so, when absent).
@@ -213,7 +235,7 @@ let package = Package(
             name: "ToolPackageTests", dependencies: ["ToolPackage", "Schema", "JSON", "Egress", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "TestSupport"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "JSON", "TestSupport"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Egress", "JSON", "TestSupport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "JSON", "TestSupport"]),
         .testTarget(name: "AccessTests", dependencies: ["Access", "JSON", "TestSupport"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "JSON", "TestSupport"]),

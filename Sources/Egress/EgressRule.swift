@@ -1,6 +1,10 @@
 /// One host a tool may reach through the egress proxy (DESIGN §11): an exact host name
-/// (`api.example.com`) or every name below a domain (`*.example.org`, which does not match
-/// `example.org` itself), and one port (443 when none is written).
+/// (`api.example.com`), every name below a domain (`*.example.org`, which does not match
+/// `example.org` itself), or any host name (`*`), and one port (443 when none is written).
+///
+/// `*` is what a general tool (a web fetcher) declares: in a manifest it reaches only the hosts a
+/// policy grants it (decision 63); in a policy grant or on `omega-exec jail --egress` it means any host
+/// name, still only at public addresses.
 ///
 /// Only host names: an IP address is refused (the proxy resolves names itself and checks what they
 /// resolve to), as are names with an all-numeric last label (`2130706433`, `0x7f.1` forms some
@@ -11,14 +15,17 @@ public struct EgressRule: Sendable, Hashable, CustomStringConvertible {
     /// The port used when a rule or a request names none.
     public static let defaultPort = 443
 
-    /// The lowercase name, without `*.` for a wildcard.
+    /// The lowercase name, without `*.` for a wildcard; empty for any host (`*`).
     public let host: String
-    /// Whether the rule covers the names below `host` (written `*.host`).
+    /// Whether the rule covers the names below `host` (written `*.host`), or every name (`*`).
     public let wildcard: Bool
     /// The port.
     public let port: Int
 
-    /// Parses `host`, `host:port`, `*.domain` or `*.domain:port`.
+    /// Whether the rule is `*` (any host name on its port).
+    public var isAnyHost: Bool { host.isEmpty }
+
+    /// Parses `host`, `host:port`, `*.domain`, `*.domain:port`, `*` or `*:port`.
     ///
     /// - Throws: ``EgressRuleError`` saying what is wrong with the text.
     public init(parsing text: String) throws(EgressRuleError) {
@@ -32,6 +39,12 @@ public struct EgressRule: Sendable, Hashable, CustomStringConvertible {
             else { throw EgressRuleError(expected: "a port from 1 to 65535 after ':'") }
             port = value
             name = name[..<colon]
+        }
+        if name == "*" {
+            self.host = ""
+            self.wildcard = true
+            self.port = port
+            return
         }
         var wildcard = false
         if name.hasPrefix("*.") {
@@ -50,12 +63,15 @@ public struct EgressRule: Sendable, Hashable, CustomStringConvertible {
     /// Whether a connection to `host` (a name, as the tool asked) on `port` is covered.
     public func allows(host requested: String, port requestedPort: Int) -> Bool {
         guard requestedPort == port, let name = try? Self.hostName(requested) else { return false }
+        if isAnyHost { return true }
         if wildcard { return name.hasSuffix("." + host) }
         return name == host
     }
 
     /// The rule as a manifest writes it (the port only when it is not 443).
-    public var description: String { (wildcard ? "*." : "") + host + (port == Self.defaultPort ? "" : ":\(port)") }
+    public var description: String {
+        (isAnyHost ? "*" : (wildcard ? "*." : "") + host) + (port == Self.defaultPort ? "" : ":\(port)")
+    }
 
     /// `text` as a lowercase host name without a trailing dot: 1–253 characters, labels of 1–63 letters,
     /// digits and inner hyphens, the last label not all digits; an IP address is refused.

@@ -9,7 +9,7 @@ enum OpenAPIDocument {
   "openapi": "3.1.0",
   "info": {
     "title": "Omega Exec",
-    "version": "0.13.0",
+    "version": "0.14.0",
     "summary": "Run untrusted AI tool packages in a jail, through conversations, tools and runs.",
     "description": "The HTTP endpoint of an Omega Exec appliance (`omega-exec serve`, DESIGN §10): the conversations API of the Omega PRD, tools and runs as resources, status, metrics and this contract.\n\n**Authentication.** Every `/api` operation needs an API key: `Authorization: Bearer omx_…` (create one with `omega-exec keys create --name NAME --user USER`; the secret is shown once and stored hashed). Each key has a rate limit (429 `RATE_LIMITED` with `Retry-After`) and holds at most 64 event streams open.\n\n**Errors** are the DESIGN §5 object `{\"success\": false, \"error\": \"…\", \"details\": {\"code\": \"…\", …}}`, each code with one HTTP status. Request bodies are JSON objects of at most 1 MiB (`Content-Type: application/json`), whose fields must all be known to the operation (an unknown one is 400 `INVALID_INPUT` naming it); `null` is the same as absent.\n\n**Conversations.** Ids are UUIDs: anyone holding a conversation's id and a valid key may read and post to it, but tools run only with the owner's credentials, and only the owner's keys store credentials or approve calls. Answers stream as Server-Sent Events (`text/event-stream`); a client that accepts only JSON gets 202 with the ids and reads the stream later, resuming with `Last-Event-ID`.\n\n**Not described here:** `POST /mcp` (MCP Streamable HTTP, JSON-RPC 2.0, the same API keys; DESIGN §9) and `GET`/`POST /credentials/{ticket}` (the credential page a human opens from an MCP elicitation link).\n\n**Every route** refuses a browser request whose `Origin` is not the server's own or allowed with `--allow-origin` (403: `POLICY_DENIED` under `/api`, a JSON-RPC error object elsewhere). Under `/api`, a path or a method that no operation here takes is 404 `NOT_FOUND`. A server whose stores cannot be opened answers 503 (a JSON-RPC error object) until it exits.\n"
   },
@@ -1308,7 +1308,7 @@ enum OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "The events as Server-Sent Events.\n\nEach event is `id: <sequence>`, `event: <type>` and one `data:` line with the run event as JSON: `{\"runId\", \"sequence\", \"type\", \"timestamp\", \"data\"}`. The types (DESIGN §6): `run.created`, `step.started`, `policy.checked`, `approval.requested`, `approval.granted`, `credentials.requested`, `tool.started`, `tool.output`, `tool.finished`, `run.paused`, `run.resumed`, `run.completed`, `run.failed`, `run.cancelled`, `run.interrupted`, `run.cancel_requested`. The stream ends once the run has ended or paused. A `: keepalive` comment follows every 15 s without an event; an `error` event (no id) with the error object ends a stream that failed.\n",
+            "description": "The events as Server-Sent Events.\n\nEach event is `id: <sequence>`, `event: <type>` and one `data:` line with the run event as JSON: `{\"runId\", \"sequence\", \"type\", \"timestamp\", \"data\"}`. The types (DESIGN §6): `run.created`, `step.started`, `policy.checked`, `approval.requested`, `approval.granted`, `credentials.requested`, `tool.started`, `tool.output`, `tool.finished`, `run.paused`, `run.resumed`, `run.completed`, `run.failed`, `run.cancelled`, `run.interrupted`, `run.cancel_requested`, `egress.connection` (DESIGN §11: `method`, `host`, `port`, `address`, `verdict`, `reason`, `addressRefusal`, `bytesUp`, `bytesDown`, `durationMs`). The stream ends once the run has ended or paused. A `: keepalive` comment follows every 15 s without an event; an `error` event (no id) with the error object ends a stream that failed.\n",
             "content": {
               "text/event-stream": {
                 "schema": {
@@ -3753,7 +3753,8 @@ enum OpenAPIDocument {
                   "run.failed",
                   "run.cancelled",
                   "run.interrupted",
-                  "run.cancel_requested"
+                  "run.cancel_requested",
+                  "egress.connection"
                 ]
               },
               "data": {

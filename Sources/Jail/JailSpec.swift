@@ -72,6 +72,30 @@ public struct JailSpec: Sendable, Equatable {
     public var seccompProgram: [UInt8]?
     /// Hostname inside.
     public var hostname: String
+    /// The host path of the run's egress proxy socket (a Unix stream socket), or `nil` for no egress
+    /// at all (the default: the jail then has no way out).
+    ///
+    /// When set, the socket is bound read-only at `JailSpec.egressSocketPath`, `omega-jail-init`
+    /// listens on `127.0.0.1:JailSpec.egressProxyPort` before the program starts and relays every
+    /// connection, byte for byte, to a fresh connection of its own to that socket, and the program's
+    /// environment names that listener as its HTTP(S) proxy. Nothing else changes: the network
+    /// namespace still has only `lo` and no route. Requires `network == .loopback` and the init.
+    ///
+    /// The jail mounts the socket with the jail's host identity (`Jail.hostUID`/`hostGID`), so
+    /// every directory above it must be searchable by that identity (e.g. mode 0710 with group
+    /// `Jail.hostGID`), and the socket itself writable by it (e.g. mode 0666); otherwise the run
+    /// ends as a setup error naming the failed step (`stat <path>: EACCES`).
+    public var egressSocket: String?
+
+    /// Where the egress socket appears inside the jail (a read-only bind; `omega-jail-init` is the
+    /// one that connects to it). Must match `CJ_EGRESS_SOCKET_PATH` in `cjail.h`.
+    public static let egressSocketPath = "/run/omega/egress.sock"
+    /// The directory of `egressSocketPath`; no bind may cover it or go inside it when the run has egress.
+    static let egressSocketDirectory = "/run/omega"
+    /// The TCP port `omega-jail-init` listens on at 127.0.0.1 when the run has egress.
+    public static let egressProxyPort = 3128
+    /// The proxy URL the program is given when the run has egress.
+    public static var egressProxyURL: String { "http://127.0.0.1:\(egressProxyPort)" }
 
     /// A spec running `program` with every default of DESIGN §2.
     public init(program: String, arguments: [String] = []) {
@@ -88,6 +112,7 @@ public struct JailSpec: Sendable, Equatable {
         self.stdinData = nil
         self.seccompProgram = nil
         self.hostname = "omega"
+        self.egressSocket = nil
     }
 
     /// Field-by-field equality (the environment compares as ordered KEY=VALUE pairs).
@@ -98,9 +123,17 @@ public struct JailSpec: Sendable, Equatable {
             && lhs.workspace == rhs.workspace && lhs.toolDirectory == rhs.toolDirectory && lhs.workdir == rhs.workdir
             && lhs.stdinPath == rhs.stdinPath && lhs.stdinData == rhs.stdinData
             && lhs.seccompProgram == rhs.seccompProgram && lhs.hostname == rhs.hostname
+            && lhs.egressSocket == rhs.egressSocket
     }
 
-    /// The environment the program sees: the jail's minimal one plus `environment`.
+    /// The environment the program sees: the jail's minimal one plus `environment`, then, when the
+    /// run has egress, the proxy variables.
+    ///
+    /// With egress, `HTTP_PROXY`, `HTTPS_PROXY`, `http_proxy` and `https_proxy` are always
+    /// `JailSpec.egressProxyURL` and `NO_PROXY`/`no_proxy` are empty, whatever `environment` says:
+    /// they are applied last. The proxy is the only way out anyway (there is no route), but a tool
+    /// must not be told a wrong one, nor be told to go direct for some hosts, and then fail in ways
+    /// that look like network trouble.
     public var effectiveEnvironment: [String] {
         var pairs: [(String, String)] = [
             ("PATH", "/usr/local/bin:/usr/bin:/bin"), ("HOME", "/work"), ("LANG", "C.UTF-8"), ("TMPDIR", "/tmp"),
@@ -109,6 +142,17 @@ public struct JailSpec: Sendable, Equatable {
             if let index = pairs.firstIndex(where: { $0.0 == key }) {
                 pairs[index].1 = value
             } else {
+                pairs.append((key, value))
+            }
+        }
+        if egressSocket != nil {
+            let proxy = Self.egressProxyURL
+            let forced = [
+                ("HTTP_PROXY", proxy), ("HTTPS_PROXY", proxy), ("http_proxy", proxy), ("https_proxy", proxy),
+                ("NO_PROXY", ""), ("no_proxy", ""),
+            ]
+            for (key, value) in forced {
+                pairs.removeAll { $0.0 == key }
                 pairs.append((key, value))
             }
         }
@@ -143,12 +187,28 @@ public struct JailSpec: Sendable, Equatable {
             guard !Path.reservedPrefixes.contains(where: { Path.isWithin(bind.destination, $0) }) else {
                 throw .invalid(flag, "destination '\(bind.destination)' would cover /proc or /dev")
             }
+            if egressSocket != nil,
+                Path.isWithin(Self.egressSocketPath, bind.destination)
+                    || Path.isWithin(bind.destination, Self.egressSocketDirectory)
+            {
+                throw .invalid(flag, "destination '\(bind.destination)' would cover the egress socket")
+            }
         }
         if case .hostDirectory(let dir) = workspace, !Path.isCleanAbsolute(dir) {
             throw .invalid("workspace", "expected an absolute host path without '..', got '\(dir)'")
         }
         if let tool = toolDirectory, !Path.isCleanAbsolute(tool) {
             throw .invalid("tool", "expected an absolute host path without '..', got '\(tool)'")
+        }
+        if let socket = egressSocket {
+            guard Path.isCleanAbsolute(socket), socket != "/" else {
+                throw .invalid(
+                    "egress", "expected an absolute host path of a Unix socket without '..', got '\(socket)'")
+            }
+            guard network == .loopback else {
+                throw .invalid(
+                    "egress", "needs the loopback network (the proxy listens on 127.0.0.1), got '\(network.rawValue)'")
+            }
         }
     }
 }

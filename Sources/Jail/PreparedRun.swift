@@ -110,8 +110,14 @@ struct PreparedRun {
         if jail.initFD >= 0 {
             blobFD = try LaunchBlob.memfd(
                 program: spec.program, arguments: argv, environment: environment, searchPath: searchPath,
-                seccomp: spec.seccompProgram ?? [], trace: jail.trace)
+                seccomp: spec.seccompProgram ?? [], trace: jail.trace,
+                egressPort: spec.egressSocket == nil ? 0 : UInt16(JailSpec.egressProxyPort))
         } else {
+            // The relay to the egress socket is the init's: without it, egress cannot be honoured.
+            if spec.egressSocket != nil {
+                throw JailError(
+                    code: .sandboxFailure, message: "egress: needs omega-jail-init, which was not found")
+            }
             c.spec.path = UnsafePointer(c.cString(spec.program))
             c.spec.argv = UnsafePointer(c.cStringArray(argv))
             c.spec.envp = UnsafePointer(c.cStringArray(environment))

@@ -118,6 +118,11 @@ struct RootFilesystem: Sendable {
             entries.append(
                 bind.writable ? .bindRW(bind.source, bind.destination) : .bindRO(bind.source, bind.destination))
         }
+        // The egress proxy's socket, read-only: connect(2) to a socket is not a write to the file
+        // system, so the init can still reach the proxy, while nobody can unlink, rename or chmod it.
+        // Its parent directories are created on the read-only root (only with egress: without it
+        // there is no /run at all).
+        if let socket = spec.egressSocket { entries.append(.bindRO(socket, JailSpec.egressSocketPath)) }
         return entries
     }
 }

@@ -119,6 +119,12 @@ public struct JailInvocation: Sendable {
             CLIOutput.out(result.json() + "\n")
             return 0
         }
+        return exitCode(reporting: result)
+    }
+
+    /// The program's own exit code (128+signal, 124 timeout, 125 setup error), after a line on stderr
+    /// naming the verdict when it is not ok.
+    public static func exitCode(reporting result: JailResult) -> Int32 {
         if result.status != .ok {
             var line = "omega-exec jail: \(result.status.rawValue)"
             if let code = result.exitCode, result.status == .runtimeError { line += " (exit \(code))" }

@@ -33,6 +33,12 @@ public enum PolicyDecision: Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
+    /// Whether the call may not run, approved or not.
+    public var isDenied: Bool {
+        if case .deny = self { return true }
+        return false
+    }
+
     /// The wire error code when the call may not run: `POLICY_DENIED` or `APPROVAL_REQUIRED`.
     public var errorCode: String? {
         switch self {

@@ -1,3 +1,4 @@
+import Egress
 /// Decides whether a tool call may run, from the workspace, project and user policies.
 ///
 /// The rules (see `docs/POLICY.md`):
@@ -131,6 +132,26 @@ public struct PolicyEngine: Sendable, Hashable {
         }
         guard let decided else { return ScopeRuling(scope: scope, effect: .deny, decidedBy: nil) }
         return ScopeRuling(scope: scope, effect: decided.effect, decidedBy: decided, overridden: overridden)
+    }
+
+    /// The hosts the policy opens to `toolID` (DESIGN §11, decision 63): the `hosts` of every allow
+    /// grant, at any level, that applies to one of `scopes` and to the tool, for a scope the policy
+    /// allows it (a deny that decides the scope closes the hosts too). In file order, each once.
+    ///
+    /// - Parameters:
+    ///   - toolID: The tool's id.
+    ///   - scopes: The scopes its manifest declares.
+    /// - Returns: The hosts; empty when no grant names any.
+    public func grantedHosts(toolID: String, scopes: [String]) -> [EgressRule] {
+        var hosts: [EgressRule] = []
+        for scope in scopes where ruling(for: scope, toolID: toolID).effect == .allow {
+            for (_, file) in levels {
+                for grant in file.grants where grant.effect == .allow && grant.applies(to: scope, toolID: toolID) {
+                    for rule in grant.hosts ?? [] where !hosts.contains(rule) { hosts.append(rule) }
+                }
+            }
+        }
+        return hosts
     }
 
     /// Decides `request` without consulting any approval.

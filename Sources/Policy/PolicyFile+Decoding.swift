@@ -1,3 +1,4 @@
+import Egress
 import JSON
 extension PolicyFile {
     /// Largest policy document accepted, in bytes.
@@ -200,7 +201,7 @@ private struct PolicyDecoder {
 
     func grant(_ value: JSONValue, at pointer: JSONPointer) throws(PolicyError) -> PolicyFile.Grant {
         let members = try object(value, at: pointer, what: "a grant object with \"scope\" and \"effect\"")
-        try rejectUnknown(members, at: pointer, known: ["scope", "effect", "tools", "reason"])
+        try rejectUnknown(members, at: pointer, known: ["scope", "effect", "tools", "reason", "hosts"])
         guard let scopeValue = members["scope"] else {
             throw error(at: pointer, "missing field \"scope\"; expected a scope name such as \"read_web\"")
         }
@@ -233,6 +234,29 @@ private struct PolicyDecoder {
         let reason = try members["reason"].map { v throws(PolicyError) in
             try string(v, at: pointer.appending("reason"), what: "a string")
         }
-        return PolicyFile.Grant(scope: scope, effect: effect, tools: tools, reason: reason)
+        var hosts: [EgressRule]?
+        if let hostsValue = members["hosts"] {
+            let path = pointer.appending("hosts")
+            let what = "a non-empty array of at most 64 hosts such as \"docs.example.org\", \"*.example.org:8443\" or \"*\""
+            guard effect == .allow else {
+                throw error(at: path, "expected no hosts on a deny grant: hosts only open egress (leave them out)")
+            }
+            let items = try array(hostsValue, at: path, what: what)
+            guard (1...64).contains(items.count) else {
+                throw error(at: path, "expected \(what), found \(items.count) items")
+            }
+            var rules: [EgressRule] = []
+            for (index, item) in items.enumerated() {
+                let itemPath = path.appending(index)
+                let text = try string(item, at: itemPath, what: "a host string such as \"docs.example.org\"")
+                do {
+                    rules.append(try EgressRule(parsing: text))
+                } catch {
+                    throw self.error(at: itemPath, "\(error.message), found \(found(item))")
+                }
+            }
+            hosts = rules
+        }
+        return PolicyFile.Grant(scope: scope, effect: effect, tools: tools, reason: reason, hosts: hosts)
     }
 }

@@ -1,3 +1,5 @@
+import Egress
+
 /// Whether a grant allows or denies its scope.
 public enum PolicyEffect: String, Sendable, Hashable, CustomStringConvertible {
     /// The scope is granted.
@@ -40,6 +42,9 @@ public struct PolicyFile: Sendable, Hashable {
         public var tools: [PolicyToolGlob]?
         /// Why the grant exists (shown in explanations).
         public var reason: String?
+        /// The hosts this allow grant opens to the tools it covers (`hosts`, DESIGN §11): what a tool
+        /// whose manifest declares `*` may reach, on the ports its `*` rules name. Nil says nothing.
+        public var hosts: [EgressRule]?
 
         /// A grant.
         ///
@@ -48,11 +53,16 @@ public struct PolicyFile: Sendable, Hashable {
         ///   - effect: Allow or deny.
         ///   - tools: The tool globs it is limited to; nil for every tool.
         ///   - reason: Why, for explanations.
-        public init(scope: String, effect: PolicyEffect, tools: [PolicyToolGlob]? = nil, reason: String? = nil) {
+        ///   - hosts: Hosts an allow grant opens, nil for none.
+        public init(
+            scope: String, effect: PolicyEffect, tools: [PolicyToolGlob]? = nil, reason: String? = nil,
+            hosts: [EgressRule]? = nil
+        ) {
             self.scope = scope
             self.effect = effect
             self.tools = tools
             self.reason = reason
+            self.hosts = hosts
         }
 
         /// Whether this grant speaks about `scope` for `toolID`.

@@ -57,6 +57,9 @@ public enum RunEventPayload: Sendable, Equatable {
     case runInterrupted(reason: String)
     /// `run.cancel_requested`: the status the run had when it was asked to stop.
     case cancelRequested(status: String)
+    /// `egress.connection`: the proxy's record of one connection (`method`, `host`, `port`, `address`,
+    /// `verdict`, `reason`, `addressRefusal`, `bytesUp`, `bytesDown`, `durationMs`), as the proxy wrote it.
+    case egressConnection(record: [String: JSONValue])
 
     /// The event type this payload is.
     public var type: RunEventType {
@@ -77,6 +80,7 @@ public enum RunEventPayload: Sendable, Equatable {
         case .runCancelled: return .runCancelled
         case .runInterrupted: return .runInterrupted
         case .cancelRequested: return .cancelRequested
+        case .egressConnection: return .egressConnection
         }
     }
 
@@ -140,6 +144,8 @@ public enum RunEventPayload: Sendable, Equatable {
             return ["reason": .string(reason)]
         case .cancelRequested(let status):
             return ["status": .string(status)]
+        case .egressConnection(let record):
+            return .object(record)
         }
     }
 
@@ -209,6 +215,9 @@ public enum RunEventPayload: Sendable, Equatable {
             self = .runInterrupted(reason: string("reason") ?? "")
         case .cancelRequested:
             self = .cancelRequested(status: string("status") ?? "")
+        case .egressConnection:
+            guard let record = data.objectValue else { return nil }
+            self = .egressConnection(record: record)
         }
     }
 

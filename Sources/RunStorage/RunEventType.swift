@@ -32,4 +32,7 @@ public enum RunEventType: String, Sendable, CaseIterable {
     case approvalGranted = "approval.granted"
     /// Somebody asked for the run to stop (from another process, through the store).
     case cancelRequested = "run.cancel_requested"
+    /// One connection the tool opened (or tried to) through the egress proxy: host, port, address,
+    /// verdict, reason, bytes each way (DESIGN §11).
+    case egressConnection = "egress.connection"
 }

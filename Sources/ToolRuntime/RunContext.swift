@@ -1,4 +1,5 @@
 import Credentials
+import EgressProxy
 import JSON
 import Policy
 
@@ -36,6 +37,8 @@ final class RunContext: @unchecked Sendable {
     var breakerKey: String {
         "\(tool.manifest.id)@\(tool.manifest.version)#\(tool.packageDigest.prefix(16))"
     }
+    /// The run's socket on the egress proxy while its tool runs (DESIGN §11).
+    var egressSession: EgressSession?
     /// Whether the tool's circuit had no failures when the tool started (a success then changes nothing).
     var healthWasClean = false
 

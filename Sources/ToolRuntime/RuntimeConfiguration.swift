@@ -1,3 +1,4 @@
+import EgressProxy
 import Foundation
 
 /// How an ``ToolRunner`` behaves. Every field has a production default; ``fromEnvironment(home:)``
@@ -27,6 +28,9 @@ public struct RuntimeConfiguration: Sendable {
     public var artifactCapacityBytes: UInt64 = 64 << 20
     /// Most files a run may leave in `/work/out` (default 1,000).
     public var maxArtifacts = 1000
+    /// What one run may do through the egress proxy (DESIGN §11): connections at once and in total,
+    /// bytes both ways, timeouts. `OMEGA_EGRESS_MAX_BYTES` and `OMEGA_EGRESS_MAX_CONNECTIONS` override.
+    public var egressLimits = EgressLimits()
 
     /// A configuration over `home` with every default.
     public init(home: OmegaHome = OmegaHome()) {
@@ -35,7 +39,8 @@ public struct RuntimeConfiguration: Sendable {
     }
 
     /// The defaults, overridden by `OMEGA_MAX_RUNS`, `OMEGA_MAX_RUNS_PER_TOOL`, `OMEGA_MAX_QUEUED_RUNS`,
-    /// `OMEGA_BREAKER_THRESHOLD`, `OMEGA_BREAKER_COOLDOWN_SECONDS`, `OMEGA_POLICY` (a workspace
+    /// `OMEGA_BREAKER_THRESHOLD`, `OMEGA_BREAKER_COOLDOWN_SECONDS`, `OMEGA_EGRESS_MAX_BYTES` (1 KiB–1 TiB),
+    /// `OMEGA_EGRESS_MAX_CONNECTIONS` (1–100,000), `OMEGA_POLICY` (a workspace
     /// policy file) and `OMEGA_PROJECT_POLICY` (a project policy file). Malformed values are ignored.
     public static func fromEnvironment(home: OmegaHome = OmegaHome()) -> RuntimeConfiguration {
         var configuration = RuntimeConfiguration(home: home)
@@ -50,6 +55,10 @@ public struct RuntimeConfiguration: Sendable {
         if let value = env["OMEGA_BREAKER_COOLDOWN_SECONDS"].flatMap(Double.init), value >= 0, value <= 86_400 {
             configuration.breakerCooldownSeconds = value
         }
+        if let value = env["OMEGA_EGRESS_MAX_BYTES"].flatMap(UInt64.init), (1024...(1 << 40)).contains(value) {
+            configuration.egressLimits.maxBytes = value
+        }
+        if let value = int("OMEGA_EGRESS_MAX_CONNECTIONS", 1...100_000) { configuration.egressLimits.maxConnections = value }
         if let value = env["OMEGA_POLICY"], !value.isEmpty { configuration.workspacePolicy = value }
         if let value = env["OMEGA_PROJECT_POLICY"], !value.isEmpty { configuration.projectPolicy = value }
         return configuration

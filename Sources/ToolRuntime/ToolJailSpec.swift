@@ -16,11 +16,14 @@ public enum ToolJailSpec {
     ///   - environment: Values of declared variables; undeclared names are never passed.
     ///   - input: The input document, written to the tool's stdin.
     ///   - outbox: The host folder mounted writable at `/work/out`, if any.
+    ///   - egressSocket: The run's egress proxy socket, for a tool with egress (DESIGN §11): the jail
+    ///     relays `127.0.0.1:3128` to it, and the system's CA certificates are mounted read-only so
+    ///     the tool can verify TLS through the tunnel.
     /// - Returns: The spec, or nil when the binding is not a sandbox job with a command.
     /// - Throws: `SANDBOX_FAILURE` when the seccomp profile cannot be loaded.
     public static func make(
         manifest: ToolManifest, packageDirectory: String, environment: [String: String], input: [UInt8],
-        outbox: String?
+        outbox: String?, egressSocket: String? = nil
     ) throws(OmegaError) -> JailSpec? {
         guard case .sandboxJob(let command, _) = manifest.execution, !command.isEmpty else { return nil }
         var spec = JailSpec(program: command[0], arguments: arguments(command, package: packageDirectory))
@@ -30,6 +33,13 @@ public enum ToolJailSpec {
         apply(manifest.limits, to: &spec.limits)
         spec.toolDirectory = packageDirectory
         if let outbox { spec.binds = [JailSpec.Bind(source: outbox, destination: "/work/out", writable: true)] }
+        if let egressSocket {
+            spec.network = .loopback
+            spec.egressSocket = egressSocket
+            for store in caStores where FileManager.default.fileExists(atPath: store) {
+                spec.binds.append(JailSpec.Bind(source: store, destination: store, writable: false))
+            }
+        }
         spec.stdinData = input
         do {
             spec.seccompProgram = try SeccompPolicy.program(named: "default").bytes
@@ -38,6 +48,10 @@ public enum ToolJailSpec {
         }
         return spec
     }
+
+    /// The system's CA certificates (Debian's layout; `/usr` is in every jail already), mounted for
+    /// tools with egress only.
+    static let caStores = ["/etc/ssl/certs"]
 
     /// Sets the manifest's limits on `limits`, keeping the jail's defaults for what it leaves out.
     public static func apply(_ manifest: ToolManifest.Limits, to limits: inout JailLimits) {

@@ -1,4 +1,5 @@
 import Credentials
+import EgressProxy
 import Foundation
 import Jail
 import Logging
@@ -41,6 +42,9 @@ public final class ToolRunner: Sendable {
     /// The task acting on cancellation requests from other processes (see ``watchCancellationRequests()``).
     let watcher = Mutex<Task<Void, Never>?>(nil)
     let reaper = OutboxReaper()
+    /// The one egress proxy of this process (DESIGN §11): every run with egress gets its own socket and
+    /// grant on it.
+    let egress: EgressProxy
     /// Set by ``cancelAll()``: runs that start (or finish resolving) afterwards are cancelled at once.
     let stopping = Mutex(false)
 
@@ -70,6 +74,7 @@ public final class ToolRunner: Sendable {
             }
         }
         self.jail = jail ?? Jail()
+        egress = EgressProxy(logger: logger)
         owner = ProcessIdentity.current
         resolver = ToolResolver(home: configuration.home, allowPaths: configuration.allowPaths)
         limiter = ConcurrencyLimiter(

@@ -1,12 +1,17 @@
 import ArgumentParser
+import Egress
+import EgressProxy
+import JSON
 import Jail
+import Service
+import ToolRuntime
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `omega-exec jail [options] -- PROGRAM [ARGS...]` (DESIGN §2: the flags are a contract).
-struct JailCommand: ParsableCommand {
+struct JailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jail",
         abstract: "Run a program in the jail and report the verdict.",
@@ -14,6 +19,8 @@ struct JailCommand: ParsableCommand {
             Without --json the program's output streams through and omega-exec exits with the program's \
             exit code (128+signal when signaled, 124 on timeout, 125 on a setup error) and names the \
             verdict on stderr when it is not ok. With --json it prints the result object.
+
+            --egress HOST[:PORT] lets the program reach that host (port 443 when none is given;             `*.example.org` for the names below a domain, `*` for any host name) through the egress             proxy, and nothing else: HTTP_PROXY and HTTPS_PROXY point at it, it resolves names itself,             refuses internal addresses and records every connection (on stderr, or as "egress" in the             JSON result).
             """
     )
 
@@ -35,6 +42,8 @@ struct JailCommand: ParsableCommand {
     @Option(help: "Working directory inside.") var workdir: String = "/work"
     @Option(help: "Seccomp profile: a name (default, strict) or a path.") var seccomp: String = "default"
     @Option(help: "File fed to the program's stdin (default: empty).") var stdin: String?
+    @Option(help: "A host the program may reach through the egress proxy, HOST[:PORT] (repeatable).")
+    var egress: [String] = []
     @Argument(parsing: .postTerminator, help: "The program and its arguments.") var command: [String] = []
 
     /// The flags as a plain invocation (shared with the fast path in `main.swift`).
@@ -45,15 +54,48 @@ struct JailCommand: ParsableCommand {
             env: env, workdir: workdir, seccomp: seccomp, stdin: stdin, command: command)
     }
 
-    func run() throws {
+    func run() async throws {
         let jail = JailInvocation.makeJail()
         let spec: JailSpec
-        do {
+        var rules: [EgressRule] = []
+        do throws(JailError) {
             spec = try invocation.makeSpec()
+            for text in egress {
+                do {
+                    rules.append(try EgressRule(parsing: text))
+                } catch {
+                    throw JailError.invalid("egress", "\(error.message), got '\(text)'")
+                }
+            }
+            if !rules.isEmpty && spec.network != .loopback {
+                throw JailError.invalid("egress", "expected --net loopback (the default) with --egress")
+            }
         } catch {
             CLIOutput.error("omega-exec jail: \(error.message)\nSee 'omega-exec jail --help'.")
             throw ExitCode(64)  // EX_USAGE, like swift-argument-parser's own validation errors
         }
-        throw ExitCode(JailInvocation.execute(spec, in: jail, json: json))
+        guard !rules.isEmpty else { throw ExitCode(JailInvocation.execute(spec, in: jail, json: json)) }
+        throw ExitCode(await runWithEgress(spec, rules: rules, jail: jail))
+    }
+
+    /// The run with a proxy of its own: connections on stderr as they end, or in the JSON result.
+    private func runWithEgress(_ spec: JailSpec, rules: [EgressRule], jail: Jail) async -> Int32 {
+        let json = json
+        let outcome: EgressJailRun.Outcome
+        do {
+            outcome = try await EgressJailRun.run(
+                spec, rules: rules, in: jail, output: json ? .capture : .passthrough(stdout: 1, stderr: 2)
+            ) { record in
+                if !json { CLIOutput.error("omega-exec jail: egress " + RunProgress.egressLine(record.json.objectValue ?? [:])) }
+            }
+        } catch {
+            CLIOutput.error("omega-exec jail: \(error)")
+            return 125
+        }
+        guard json else { return JailInvocation.exitCode(reporting: outcome.result) }
+        guard case .object(var fields)? = try? JSONParser().parse(outcome.result.json()) else { return 125 }
+        fields["egress"] = .array(outcome.connections.map(\.json))
+        CLIOutput.out(JSONValue.object(fields).jsonText + "\n")
+        return 0
     }
 }

@@ -7,7 +7,7 @@ import ArgumentParser
 @main
 struct OmegaExec: AsyncParsableCommand {
     /// The appliance's version (`--version`, MCP `serverInfo`).
-    static let version = "0.13.0"
+    static let version = "0.14.0"
 
     static let configuration = CommandConfiguration(
         commandName: "omega-exec",

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import RunStorage
 import Service
 import Synchronization
@@ -72,7 +73,24 @@ final class RunProgress: Sendable {
                     + "\(error["details"]?["code"]?.stringValue ?? "") \(error["error"]?.stringValue ?? "")")
         case .runInterrupted, .cancelRequested:
             line(event.type.rawValue)
+        case .egressConnection(let record):
+            line("  egress: " + Self.egressLine(record))
         }
+    }
+
+    /// `CONNECT docs.example.org:443 allowed (closed), 1.2 KiB up, 48.0 KiB down` or
+    /// `CONNECT 10.0.0.1:443 refused (ip_literal)`.
+    static func egressLine(_ record: [String: JSONValue]) -> String {
+        func text(_ key: String) -> String { record[key]?.stringValue ?? "" }
+        func bytes(_ key: String) -> String {
+            let value = record[key]?.doubleValue ?? 0
+            return value < 1024 ? "\(Int(value)) B" : String(format: "%.1f KiB", value / 1024)
+        }
+        let port = record["port"]?.doubleValue.map { String(Int($0)) } ?? "?"
+        var reason = text("reason")
+        if let refusal = record["addressRefusal"]?.stringValue { reason += ": \(text("address")) is \(refusal)" }
+        let head = "\(text("method")) \(text("host")):\(port) \(text("verdict")) (\(reason))"
+        return text("verdict") == "allowed" ? head + ", \(bytes("bytesUp")) up, \(bytes("bytesDown")) down" : head
     }
 
     private func startTicker() {

@@ -23,6 +23,19 @@ struct EgressRuleTests {
         #expect(wide.description == "*.example.org:8443" && exact.description == "api.example.com")
     }
 
+    @Test func anyHostCoversEveryNameOnItsPortAndNoAddress() throws {
+        let any = try EgressRule(parsing: "*")
+        #expect(any.isAnyHost && any.port == 443 && any.description == "*")
+        #expect(any.allows(host: "example.com", port: 443) && any.allows(host: "a.b.c.example", port: 443))
+        #expect(!any.allows(host: "example.com", port: 80))
+        for host in ["127.0.0.1", "[::1]", "2130706433", "0x7f.1", "", "a..b", "a.example.com@evil.net"] {
+            #expect(!any.allows(host: host, port: 443), "\(host)")
+        }
+        let plain = try EgressRule(parsing: "*:80")
+        #expect(plain.isAnyHost && plain.port == 80 && plain.description == "*:80")
+        #expect(!(try EgressRule(parsing: "*.example.org")).isAnyHost)
+    }
+
     @Test func addressesAndTricksAreNoRequestedHost() throws {
         let rule = try EgressRule(parsing: "*.example.com")
         for host in [
@@ -39,7 +52,7 @@ struct EgressRuleTests {
             ("", "1–260"), ("api.example.com:0", "port"), ("api.example.com:65536", "port"),
             ("api.example.com:", "port"), ("api.example.com:+1", "port"), ("api.example.com:0x50", "port"),
             ("10.0.0.1", "not an IP address"), ("[::1]:443", "not an IP address"), ("::1", "host name"),
-            ("*", "host name"), ("*.com", "two labels"), ("a.*.example.com", "host name"),
+            ("*:", "port"), ("**", "host name"), ("*.com", "two labels"), ("a.*.example.com", "host name"),
             ("*example.com", "host name"),
             ("**.example.com", "host name"), ("2130706433", "not a number"), ("api.123", "not a number"),
             ("bad_name.example.com", "host name"), ("-a.example.com", "host name"),

@@ -246,6 +246,11 @@ import Testing
         .runCancelled(step: "run_tool", error: ["code": "CANCELLED"]),
         .runInterrupted(reason: "the process running this run ended before it finished"),
         .cancelRequested(status: "running"),
+        .egressConnection(record: [
+            "method": "CONNECT", "host": "docs.example.org", "port": 443, "address": "93.184.216.34",
+            "verdict": "allowed", "reason": "closed", "addressRefusal": .null, "bytesUp": 517, "bytesDown": 4096,
+            "durationMs": 12,
+        ]),
     ]
 
     @Test func everyPayloadCaseRoundTripsThroughItsJSON() throws {

@@ -98,30 +98,100 @@ import TestSupport
         #expect(resumed.succeeded, "\(resumed.json.jsonText)")
     }
 
-    @Test func anEgressToolsApprovalNamesItsHostsAndTheJailRefusesItUntilTheProxyExists() async throws {
+    /// A fixture tool with `network.egress` whose Python program asks the jail's proxy for
+    /// `CONNECT target` and prints the status line and the `X-Omega-Egress` header it got back.
+    static func egressTool(_ root: String, id: String, egress: [JSONValue], target: String) throws -> String {
+        let script = """
+            import json, os, socket, sys
+            sys.stdin.read()
+            s = socket.create_connection(("127.0.0.1", 3128), timeout=20)
+            s.sendall(b"CONNECT \(target) HTTP/1.1\\r\\nHost: \(target)\\r\\n\\r\\n")
+            reply = b""
+            while b"\\r\\n\\r\\n" not in reply:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            head = reply.split(b"\\r\\n\\r\\n")[0].decode("latin-1").split("\\r\\n")
+            verdict = [h.split(":", 1)[1].strip() for h in head[1:] if h.lower().startswith("x-omega-egress:")]
+            print(json.dumps({"status": head[0], "egress": verdict[0] if verdict else None,
+                              "proxy": os.environ.get("HTTPS_PROXY")}))
+            """
+        let folder = Fixture.package(
+            in: root, id: id, script: script, python: true, scopes: ["read_web"],
+            risk: ["level": "low", "externalWrite": false, "readOnly": true])
+        let path = folder + "/omega.json"
+        guard case .object(var manifest) = try JSONParser().parse(String(contentsOfFile: path, encoding: .utf8)) else {
+            throw OmegaError(.internalError, "the fixture's manifest is not an object")
+        }
+        manifest["network"] = ["egress": .array(egress)]
+        try JSONValue.object(manifest).jsonText.write(toFile: path, atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    @Test func anEgressToolReachesOnlyTheProxyAndEveryAttemptIsAnEvent() async throws {
         let root = Fixture.directory("hostile")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let executor = try Self.executor(root)
-        let folder = Fixture.package(
-            in: root, id: "fixture.fetcher", script: "cat >/dev/null\necho '{}'\n", scopes: ["read_web"],
-            risk: ["level": "low", "externalWrite": true, "readOnly": false])
-        let path = folder + "/omega.json"
-        guard case .object(var manifest) = try JSONParser().parse(String(contentsOfFile: path, encoding: .utf8)) else {
-            Issue.record("the fixture's manifest is not an object")
-            return
-        }
-        manifest["network"] = ["egress": ["api.example.com", "*.example.org:8443"]]
-        try JSONValue.object(manifest).jsonText.write(toFile: path, atomically: true, encoding: .utf8)
+        // An address instead of a name: refused by the proxy, outside the jail, and recorded.
+        let tool = try Self.egressTool(
+            root, id: "fixture.fetcher", egress: ["api.example.com", "*.example.org:8443"], target: "10.0.0.1:443")
+        let outcome = await executor.start(ExecutionRequest(tool: tool, input: [:]))
+        #expect(outcome.succeeded, "\(outcome.json.jsonText)")
+        #expect(outcome.output?["status"]?.stringValue?.hasPrefix("HTTP/1.1 403") == true, "\(outcome.json.jsonText)")
+        #expect(outcome.output?["egress"] == "ip_literal")
+        #expect(outcome.output?["proxy"] == "http://127.0.0.1:3128")
+        let events = try executor.store.events(runID: outcome.runID)
+        let connections = events.filter { $0.type == .egressConnection }
+        #expect(connections.count == 1, "\(events.map(\.type.rawValue))")
+        #expect(connections.first?.data["verdict"] == "refused" && connections.first?.data["reason"] == "ip_literal")
+        #expect(connections.first?.data["host"] == "10.0.0.1" && connections.first?.data["port"] == 443)
+        // The connection's event comes before the verdict, and the socket's folder is gone.
+        let finished = events.firstIndex { $0.type == .toolFinished } ?? 0
+        #expect((events.firstIndex { $0.type == .egressConnection } ?? .max) < finished)
+        let scratch = executor.configuration.home.scratchDirectory
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []
+        #expect(!left.contains { $0.hasPrefix("egress-") }, "\(left)")
+    }
 
-        let paused = await executor.start(ExecutionRequest(tool: folder, input: [:]))
+    @Test func aHostOutsideTheGrantIsRefusedByTheProxy() async throws {
+        let root = Fixture.directory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let executor = try Self.executor(root)
+        let tool = try Self.egressTool(root, id: "fixture.fetcher", egress: ["api.example.com"], target: "evil.example.net:443")
+        let outcome = await executor.start(ExecutionRequest(tool: tool, input: [:]))
+        #expect(outcome.output?["egress"] == "not_granted", "\(outcome.json.jsonText)")
+        let wrongPort = try Self.egressTool(
+            root, id: "fixture.porter", egress: ["api.example.com"], target: "api.example.com:22")
+        let second = await executor.start(ExecutionRequest(tool: wrongPort, input: [:]))
+        #expect(second.output?["egress"] == "not_granted", "\(second.json.jsonText)")
+    }
+
+    @Test func anyHostReachesOnlyWhatThePolicyGrantsAndTheApprovalNamesIt() async throws {
+        let root = Fixture.directory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let executor = try Self.executor(root)
+        let tool = try Self.egressTool(root, id: "fixture.fetcher", egress: ["*", "*:80"], target: "docs.example.org:80")
+        // No policy opens a host to it: refused before anything runs, nobody asked to approve.
+        let refused = await executor.start(ExecutionRequest(tool: tool, input: [:]))
+        #expect(refused.error?.code == .policyDenied, "\(refused.json.jsonText)")
+        #expect(refused.error?.details["reason"] == "no_hosts_granted")
+        #expect(!(try executor.store.events(runID: refused.runID)).contains { $0.type == .toolStarted })
+
+        // A workspace policy opens docs.example.org on port 80 (and a host on a port the tool never
+        // declared, which stays closed), and makes read_web need an approval: the approval lists the
+        // hosts the run would really get.
+        let policy = root + "/workspace-policy.json"
+        try #"""
+        {"policyVersion": 1, "elevatedScopes": ["read_web"], "grants": [{"scope": "read_web", "effect": "allow",
+         "tools": ["fixture.*"], "hosts": ["docs.example.org:80", "ssh.example.org:22"]}]}
+        """#.write(toFile: policy, atomically: true, encoding: .utf8)
+        var configuration = executor.configuration
+        configuration.workspacePolicy = policy
+        let governed = try ToolRunner(configuration: configuration, store: executor.store, jail: executor.jail)
+        let paused = await governed.start(ExecutionRequest(tool: tool, input: [:]))
         #expect(paused.error?.code == .approvalRequired, "\(paused.json.jsonText)")
-        #expect(paused.error?.details["egress"] == ["api.example.com", "*.example.org:8443"])
-        let approved = await executor.resume(runID: paused.runID, approvedBy: "alice")
-        #expect(approved.error?.code == .toolUnavailable, "\(approved.json.jsonText)")
-        #expect(approved.error?.details["reason"] == "egress_unavailable")
-        #expect(approved.error?.message.contains("api.example.com") == true)
-        let events = try executor.store.events(runID: paused.runID)
-        #expect(!events.contains { $0.type == .toolStarted }, "nothing ran")
+        #expect(paused.error?.details["egress"] == ["docs.example.org:80"])
     }
 
     @Test func aResumedRunChecksThePolicyAgain() async throws {

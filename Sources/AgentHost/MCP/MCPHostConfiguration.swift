@@ -18,7 +18,7 @@ public struct MCPHostConfiguration: Sendable {
     /// The server's name and version in `initialize` and `server/discover`.
     public var serverName = "omega-exec"
     /// The version reported.
-    public var serverVersion = "0.13.0"
+    public var serverVersion = "0.14.0"
 
     /// The defaults, with the credential page at `credentialPageBaseURL`.
     public init(credentialPageBaseURL: String? = nil) {

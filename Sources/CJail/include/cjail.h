@@ -150,9 +150,18 @@ struct cj_launch_header {
     uint32_t seccomp_flags;
     uint32_t trace;
     uint32_t strings_len;  ///< bytes of strings, before padding
+    /// 0: no egress (the init only launches and reaps). Otherwise a TCP port (1-65535): before the
+    /// tool starts, the init listens on 127.0.0.1:`egress_port` and relays each connection to a
+    /// fresh connection to the Unix socket at CJ_EGRESS_SOCKET_PATH.
+    uint32_t egress_port;
+    uint32_t reserved;     ///< 0 (keeps the header a multiple of 8 bytes)
 };
 
-enum { CJ_LAUNCH_MAGIC = 0x4f4d4731 /* "OMG1" */ };
+/// The layout version of `cj_launch_header`; the init refuses any other (bumped with every change).
+enum { CJ_LAUNCH_MAGIC = 0x4f4d4732 /* "OMG2" */ };
+
+/// Where the run's egress proxy socket is bound inside the jail (JailSpec.egressSocketPath).
+#define CJ_EGRESS_SOCKET_PATH "/run/omega/egress.sock"
 
 /// Starts (once) a background thread that keeps up to `target` (1-16) fresh network namespaces with
 /// `lo` up ready, so that creating one (≈300 µs of kernel time) is off the spawn path. Each is used

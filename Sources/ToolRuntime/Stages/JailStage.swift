@@ -1,3 +1,5 @@
+import Egress
+import EgressProxy
 import Foundation
 import JSON
 import Jail
@@ -17,13 +19,9 @@ struct JailStage: PipelineStage {
             throw OmegaError(
                 .toolUnavailable, "\(manifest.id) is not a sandbox job", details: ["reason": "unsupported_binding"])
         }
-        guard network == .none else {
-            let hosts = manifest.egress.map(\.description)
-            throw OmegaError(
-                .toolUnavailable,
-                "\(manifest.id) asks for network egress (\(hosts.joined(separator: ", "))), which this appliance does not provide yet",
-                details: ["reason": "egress_unavailable", "egress": .array(hosts.map(JSONValue.string))])
-        }
+        // The hosts, re-read from the policy in force now (a resumed run may have waited for hours).
+        let egress = network == .egress ? EgressGrants.rules(for: manifest, engine: try EgressGrants.engine(runner.configuration)) : []
+        if let refusal = EgressGrants.refusal(for: manifest, rules: egress) { throw refusal }
 
         try await runner.limiter.acquire(toolID: manifest.id)
         defer { runner.limiter.release(toolID: manifest.id) }
@@ -42,10 +40,26 @@ struct JailStage: PipelineStage {
             throw OmegaError(.sandboxFailure, "cannot prepare /work/out: \(error)")
         }
         defer { runner.reaper.reap(outbox) }
-        guard
+        let session = egress.isEmpty ? nil : try await openEgress(context, rules: egress, runner: runner)
+        do {
+            try await execute(context, runner: runner, outbox: outbox, egressSocket: session?.socketPath)
+        } catch {
+            await closeEgress(session, context, runner: runner)
+            throw error
+        }
+    }
+
+    /// Runs the tool with the outbox (and the egress socket) ready; the session, if any, is closed
+    /// before the verdict is recorded, so every connection's event comes before `tool.finished`.
+    private func execute(_ context: RunContext, runner: ToolRunner, outbox: JailOutbox, egressSocket: String?)
+        async throws(OmegaError)
+    {
+        let manifest = context.tool.manifest
+        let configuration = runner.configuration
+        guard case .sandboxJob(let command, _) = manifest.execution,
             let spec = try ToolJailSpec.make(
                 manifest: manifest, packageDirectory: context.tool.directory, environment: context.env,
-                input: Array(context.input.jsonText.utf8), outbox: outbox.path)
+                input: Array(context.input.jsonText.utf8), outbox: outbox.path, egressSocket: egressSocket)
         else { throw OmegaError(.toolUnavailable, "\(manifest.id) is not a sandbox job") }
 
         guard let cancellation = runner.attachJail(to: context.runID) else {
@@ -67,6 +81,7 @@ struct JailStage: PipelineStage {
                 .sandboxFailure, "the jail could not start the tool: \(context.redactor.redact(error.description))")
         }
         runner.detachJail(from: context.runID)
+        await closeEgress(context.egressSession, context, runner: runner)
         let verdict = Verdict(result, cancelled: cancellation.isCancelled, redactor: context.redactor)
         try record(verdict, context, runner: runner, startedAt: startedAt)
 
@@ -78,6 +93,45 @@ struct JailStage: PipelineStage {
             if !verdict.cancelled && result.status != .setupError { runner.recordHealth(context, success: false) }
             throw failure
         }
+    }
+
+    /// Opens the run's socket on the process's egress proxy, in a folder of the scratch space only this
+    /// process's user and the jail's host group can enter (0710: the jail's setup must reach the socket
+    /// to mount it, and can list nothing); each connection's record becomes an `egress.connection`
+    /// event, redacted like everything else the run records (a tool can spell a secret into a host name).
+    private func openEgress(_ context: RunContext, rules: [EgressRule], runner: ToolRunner) async throws(OmegaError)
+        -> EgressSession
+    {
+        let folder = runner.configuration.home.scratchDirectory + "/egress-" + context.runID
+        do {
+            try? FileManager.default.removeItem(atPath: folder)
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try EgressSocketFolder.admit(folder, group: runner.jail.hostGID)
+        } catch {
+            throw OmegaError(.sandboxFailure, "cannot prepare the egress socket's folder: \(error)")
+        }
+        let grant = EgressGrant(rules: rules, limits: runner.configuration.egressLimits)
+        do {
+            let session = try await runner.egress.open(socketPath: folder + "/proxy.sock", grant: grant) { record in
+                guard case .object(let fields) = context.redact(record.json) else { return }
+                try? runner.record(context, .egressConnection(record: fields))
+            }
+            context.egressSession = session
+            return session
+        } catch {
+            try? FileManager.default.removeItem(atPath: folder)
+            throw OmegaError(.sandboxFailure, "cannot open the egress proxy for the run: \(error)")
+        }
+    }
+
+    /// Ends the run's egress: open connections are closed (recorded as `run_ended`), the socket and
+    /// its folder removed. Safe to call twice.
+    private func closeEgress(_ session: EgressSession?, _ context: RunContext, runner: ToolRunner) async {
+        guard let session else { return }
+        _ = await session.close()
+        context.egressSession = nil
+        try? FileManager.default.removeItem(atPath: (session.socketPath as NSString).deletingLastPathComponent)
     }
 
     /// Refuses the call while the tool's circuit is open.

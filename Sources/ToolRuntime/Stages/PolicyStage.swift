@@ -13,14 +13,7 @@ struct PolicyStage: PipelineStage {
     static let step = PipelineStep.policy
 
     func run(_ context: RunContext, runner: ToolRunner) async throws(OmegaError) {
-        let engine: PolicyEngine
-        do {
-            engine = try PolicyLoader().load(
-                workspace: runner.configuration.workspacePolicy, project: runner.configuration.projectPolicy,
-                user: runner.configuration.userPolicy)
-        } catch {
-            throw OmegaError(.policyDenied, "the policy cannot be read, so nothing may run: \(error)")
-        }
+        let engine = try EgressGrants.engine(runner.configuration)
         let request = Self.request(context)
         let now = PolicyTimestamp.now()
         var decision: PolicyDecision
@@ -56,6 +49,13 @@ struct PolicyStage: PipelineStage {
             // deny added since, or the approval's expiry, wins.
             decision = engine.evaluate(request, approvals: [earlier], now: now)
         }
+        // A tool whose `*` the policy opens to no host may not run (and nobody is asked to approve it).
+        let egress = EgressGrants.rules(for: manifest, engine: engine)
+        if let refusal = EgressGrants.refusal(for: manifest, rules: egress), !decision.isDenied {
+            try runner.record(
+                context, .policyChecked(decision: "deny", reason: "no_hosts_granted", scopes: nil, approvedBy: nil))
+            throw refusal
+        }
         switch decision {
         case .allow(let explanation):
             try runner.record(
@@ -76,10 +76,8 @@ struct PolicyStage: PipelineStage {
                 "risk": .string(manifest.risk.level.rawValue), "externalWrite": .bool(manifest.risk.externalWrite),
                 "reason": .string(reason),
             ]
-            // The hosts it may reach (DESIGN §11): what a person approves along with the input.
-            if !manifest.egress.isEmpty {
-                details["egress"] = .array(manifest.egress.map { .string($0.description) })
-            }
+            // The hosts it may reach now (DESIGN §11): what a person approves along with the input.
+            if !manifest.egress.isEmpty { details["egress"] = .array(egress.map { .string($0.description) }) }
             try runner.record(
                 context, .policyChecked(decision: "needs_approval", reason: reason, scopes: nil, approvedBy: nil))
             try runner.record(context, .approvalRequested(details: details))

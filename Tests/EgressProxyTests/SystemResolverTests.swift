@@ -1,0 +1,19 @@
+import Egress
+import EgressProxy
+import Testing
+
+/// The host resolver, off the event loops.
+struct SystemResolverTests {
+    @Test func localhostResolvesToLoopbackWithoutDuplicates() async throws {
+        let addresses = try await SystemResolver().resolve(host: "localhost")
+        #expect(!addresses.isEmpty)
+        #expect(addresses.allSatisfy { AddressPolicy.refusal(for: $0) == .loopback })
+        #expect(Set(addresses).count == addresses.count)
+    }
+
+    @Test func anInvalidNameFailsToResolve() async {
+        await #expect(throws: SystemResolverError.self) {
+            try await SystemResolver().resolve(host: "no-such-host.invalid")
+        }
+    }
+}
