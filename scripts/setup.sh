@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(pkg-config gcc libc6-dev libseccomp-dev libcap-dev libarchive-dev libsqlite3-dev zlib1g-dev xz-utils gzip python3 python3-venv
-          util-linux passwd procps)
+          util-linux passwd procps iproute2)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -32,4 +32,5 @@ swift test --skip-build 2>&1 | tee test.log
 scripts/mcp-interop.sh
 scripts/api-integration.sh  # The REST API (conversations, runs, SSE, keys, limits, shutdown) over real HTTP: Tests/api-integration.
 scripts/api-contract.sh  # The HTTP API against its contract (docs/openapi.json), driven by PyPI schemathesis.
+scripts/egress-internet.sh  # Egress by host against a small internet of network namespaces: Tests/egress-internet.
 scripts/console-e2e.sh  # The web console in a real browser: Playwright (PyPI) driving Debian's chromium, flows A–D.

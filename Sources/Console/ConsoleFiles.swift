@@ -2703,6 +2703,13 @@ export function runsView(ctx, initialStatus) {
 
 function eventSummary(e) {
   const d = isPlainObject(e.data) ? e.data : {};
+  if (e.type === 'egress.connection') {
+    // DESIGN §11: one connection through the egress proxy.
+    const where = `${d.method || '?'} ${d.host || '?'}:${d.port ?? '?'}`;
+    const why = d.addressRefusal ? `${d.reason}: ${d.address} is ${d.addressRefusal}` : d.reason;
+    const bytes = d.verdict === 'allowed' ? ` · ${d.bytesUp ?? 0} B up, ${d.bytesDown ?? 0} B down` : '';
+    return shorten(`${where} ${d.verdict} (${why})${bytes}`, 200);
+  }
   const bits = [];
   for (const k of ['step', 'decision', 'reason', 'status', 'exitCode', 'wallMs', 'code', 'by', 'approvedBy', 'attempt']) {
     if (d[k] !== undefined && d[k] !== null && typeof d[k] !== 'object') bits.push(`${k}: ${d[k]}`);

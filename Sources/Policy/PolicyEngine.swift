@@ -134,18 +134,21 @@ public struct PolicyEngine: Sendable, Hashable {
         return ScopeRuling(scope: scope, effect: decided.effect, decidedBy: decided, overridden: overridden)
     }
 
-    /// The hosts the policy opens to `toolID` (DESIGN §11, decision 63): the `hosts` of every allow
-    /// grant, at any level, that applies to one of `scopes` and to the tool, for a scope the policy
-    /// allows it (a deny that decides the scope closes the hosts too). In file order, each once.
+    /// The hosts the policy opens to `toolID` (DESIGN §11, decision 63): for each of `scopes` the policy
+    /// allows the tool, the `hosts` of the allow grants at the level that decided the scope — the
+    /// narrowest level speaking about it, as for the scope itself — so a workspace that names hosts
+    /// narrows what a wider level opened, and a deciding deny opens none. In file order, each once.
     ///
     /// - Parameters:
     ///   - toolID: The tool's id.
     ///   - scopes: The scopes its manifest declares.
-    /// - Returns: The hosts; empty when no grant names any.
+    /// - Returns: The hosts; empty when no deciding grant names any.
     public func grantedHosts(toolID: String, scopes: [String]) -> [EgressRule] {
         var hosts: [EgressRule] = []
-        for scope in scopes where ruling(for: scope, toolID: toolID).effect == .allow {
-            for (_, file) in levels {
+        for scope in scopes {
+            let ruling = ruling(for: scope, toolID: toolID)
+            guard ruling.effect == .allow, let decider = ruling.decidedBy?.source else { continue }
+            for (source, file) in levels where source == decider {
                 for grant in file.grants where grant.effect == .allow && grant.applies(to: scope, toolID: toolID) {
                     for rule in grant.hosts ?? [] where !hosts.contains(rule) { hosts.append(rule) }
                 }

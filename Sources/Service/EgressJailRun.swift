@@ -14,7 +14,8 @@ public enum EgressJailRun {
         public var connections: [EgressConnectionRecord]
     }
 
-    /// Runs `spec` with a proxy socket in a new folder only this user can enter, removed afterwards.
+    /// Runs `spec` with a proxy socket in a new folder only this user (and the jail) can enter, removed
+    /// afterwards, and the system's CA certificates mounted read-only (as for a tool with egress).
     ///
     /// - Parameters:
     ///   - spec: The jail spec (its network must be `loopback`); its `egressSocket` is set here.
@@ -35,7 +36,7 @@ public enum EgressJailRun {
         }
         let folder = String(cString: made)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try EgressSocketFolder.admit(folder, group: jail.hostGID)
+        try EgressSocketFolder.admit(folder, for: jail)
         let records = Records()
         let proxy = EgressProxy()
         let session = try await proxy.open(
@@ -46,6 +47,10 @@ public enum EgressJailRun {
         }
         var spec = spec
         spec.egressSocket = session.socketPath
+        for store in ToolJailSpec.caStores
+        where FileManager.default.fileExists(atPath: store) && !spec.binds.contains(where: { $0.destination == store }) {
+            spec.binds.append(JailSpec.Bind(source: store, destination: store, writable: false))
+        }
         let result: JailResult
         do {
             // The jail blocks this thread; the proxy lives on its own event loops.

@@ -39,6 +39,8 @@ final class RunContext: @unchecked Sendable {
     }
     /// The run's socket on the egress proxy while its tool runs (DESIGN §11).
     var egressSession: EgressSession?
+    /// Writes the session's connection records as events, in order.
+    var egressRecorder: EgressRecorder?
     /// Whether the tool's circuit had no failures when the tool started (a success then changes nothing).
     var healthWasClean = false
 

@@ -51,7 +51,7 @@ public enum ToolJailSpec {
 
     /// The system's CA certificates (Debian's layout; `/usr` is in every jail already), mounted for
     /// tools with egress only.
-    static let caStores = ["/etc/ssl/certs"]
+    public static let caStores = ["/etc/ssl/certs"]
 
     /// Sets the manifest's limits on `limits`, keeping the jail's defaults for what it leaves out.
     public static func apply(_ manifest: ToolManifest.Limits, to limits: inout JailLimits) {

@@ -24,6 +24,12 @@ extension ToolRunner {
                 if status == nil || status!.isFinal || status == .paused {
                     JailOutbox.removeStale(at: path)
                 }
+            } else if name.hasPrefix("egress-") {
+                // The socket folder of a run whose process died mid-run (a live run's is in use).
+                let status = (try? store.run(id: String(name.dropFirst(7))))?.status
+                if status == nil || status!.isFinal || status == .paused {
+                    try? FileManager.default.removeItem(atPath: path)
+                }
             } else if name.hasPrefix("pkg-"),
                 let pid = name.split(separator: "-").dropFirst().first.flatMap({ Int32($0) }),
                 ProcessIdentity.identity(of: pid) == nil

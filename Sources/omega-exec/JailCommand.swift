@@ -20,7 +20,11 @@ struct JailCommand: AsyncParsableCommand {
             exit code (128+signal when signaled, 124 on timeout, 125 on a setup error) and names the \
             verdict on stderr when it is not ok. With --json it prints the result object.
 
-            --egress HOST[:PORT] lets the program reach that host (port 443 when none is given;             `*.example.org` for the names below a domain, `*` for any host name) through the egress             proxy, and nothing else: HTTP_PROXY and HTTPS_PROXY point at it, it resolves names itself,             refuses internal addresses and records every connection (on stderr, or as "egress" in the             JSON result).
+            --egress HOST[:PORT] lets the program reach that host (port 443 when none is given; \
+            `*.example.org` for the names below a domain, `*` for any host name) through the egress \
+            proxy, and nothing else: HTTP_PROXY and HTTPS_PROXY point at it, it resolves names itself, \
+            refuses internal addresses and records every connection (on stderr, or as "egress" in the \
+            JSON result). The system's CA certificates are mounted read-only for TLS.
             """
     )
 

@@ -64,7 +64,7 @@ import ToolPackage
 
         let stats = try JSONParser().parse(try run(["registry", "stats"], home: home).stdout)
         #expect(stats["byOrigin"]?["index"] == .integer(1))
-        #expect(stats["byOrigin"]?["starter"] == .integer(8))
+        #expect(stats["byOrigin"]?["starter"] == .integer(10))
 
         let huge = try run(["search", String(repeating: "word ", count: 2048)], home: home)
         #expect(huge.status == 65)

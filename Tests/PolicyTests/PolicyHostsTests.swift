@@ -33,6 +33,20 @@ import Testing
         #expect(engine.grantedHosts(toolID: "text.fetch", scopes: ["read_web"]).map(\.description) == ["docs.example.org"])
     }
 
+    @Test func theNarrowestLevelSpeakingAboutTheScopeDecidesTheHosts() throws {
+        // The user opened every host to read_web; the workspace, narrower, names one for web.*.
+        let user = try Self.file(#"{"scope":"read_web","effect":"allow","hosts":["*"]}"#, path: "/home/u/policy.json")
+        let workspace = try Self.file(
+            #"{"scope":"read_web","effect":"allow","tools":["web.*"],"hosts":["docs.python.org"]}"#)
+        let engine = PolicyEngine(workspace: workspace, user: user)
+        #expect(engine.grantedHosts(toolID: "web.fetch_extract", scopes: ["read_web"]).map(\.description) == ["docs.python.org"])
+        // A tool the workspace does not speak about keeps the user's hosts.
+        #expect(engine.grantedHosts(toolID: "notes.fetch", scopes: ["read_web"]).map(\.description) == ["*"])
+        // A narrower allow without hosts closes the wider level's hosts for the tools it covers.
+        let silent = try Self.file(#"{"scope":"read_web","effect":"allow","tools":["web.*"]}"#)
+        #expect(PolicyEngine(workspace: silent, user: user).grantedHosts(toolID: "web.x", scopes: ["read_web"]).isEmpty)
+    }
+
     @Test(arguments: [
         (#""hosts":["10.0.0.1"]"#, "grants[0].hosts[0]", "not an IP address"),
         (#""hosts":["a.example.org","*.com"]"#, "grants[0].hosts[1]", "two labels"),

@@ -55,7 +55,7 @@ import ToolPackage
             else { continue }
             starters.append(RegistryEntry(manifest: try ToolManifest.decode(text: text), origin: .starter))
         }
-        #expect(starters.count == 8)
+        #expect(starters.count == 10)
         _ = try store.replaceLocal(origin: .starter, with: starters)
         let registry = try ToolRegistry(store: store, indexPath: nil, parameters: parameters)
 

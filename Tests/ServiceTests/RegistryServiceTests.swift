@@ -152,14 +152,14 @@ import ToolRuntime
         let root = Fixture.directory("registry-env")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let service = try Self.service(root)
-        let request = ToolSearchRequest(query: "signed webhook", limit: 1)
+        let request = ToolSearchRequest(query: "webhook_prepare", limit: 1)
         let before = try #require(try service.search(request).first)
         #expect(before.entry.id == "notify.webhook_prepare")
         #expect(before.requiredEnvVars.map(\.name) == ["WEBHOOK_SECRET"] && before.requiredEnvVars[0].missing)
         #expect(before.json["missingEnvVars"] == ["WEBHOOK_SECRET"])
         // A starter tool runs from its shipped folder, but not while its key is missing.
         #expect(!before.runnable)
-        #expect(try service.search(ToolSearchRequest(query: "signed webhook", runnable: true)).isEmpty)
+        #expect(try service.search(ToolSearchRequest(query: "webhook_prepare", runnable: true)).isEmpty)
         try CredentialService(home: service.home).set("WEBHOOK_SECRET", value: "s3cret-value-1234", scope: .global)
         let after = try #require(try service.search(request).first)
         #expect(after.requiredEnvVars.allSatisfy { !$0.missing })
@@ -168,9 +168,9 @@ import ToolRuntime
         // Not installed, yet runnable now: a starter tool with its key in the vault.
         #expect(!after.installed && after.runnable)
         #expect(
-            try service.search(ToolSearchRequest(query: "signed webhook", runnable: true)).first?.entry.id
+            try service.search(ToolSearchRequest(query: "webhook_prepare", runnable: true)).first?.entry.id
                 == "notify.webhook_prepare")
-        #expect(try service.search(ToolSearchRequest(query: "signed webhook", installed: true)).isEmpty)
+        #expect(try service.search(ToolSearchRequest(query: "webhook_prepare", installed: true)).isEmpty)
     }
 
     @Test func badQueriesAndFiltersAreRefusedNamingTheField() throws {

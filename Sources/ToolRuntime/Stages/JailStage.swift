@@ -96,9 +96,8 @@ struct JailStage: PipelineStage {
     }
 
     /// Opens the run's socket on the process's egress proxy, in a folder of the scratch space only this
-    /// process's user and the jail's host group can enter (0710: the jail's setup must reach the socket
-    /// to mount it, and can list nothing); each connection's record becomes an `egress.connection`
-    /// event, redacted like everything else the run records (a tool can spell a secret into a host name).
+    /// process's user and the jail's host group can enter (``EgressSocketFolder``); each connection's
+    /// record becomes an `egress.connection` event through the run's ``EgressRecorder``.
     private func openEgress(_ context: RunContext, rules: [EgressRule], runner: ToolRunner) async throws(OmegaError)
         -> EgressSession
     {
@@ -107,19 +106,21 @@ struct JailStage: PipelineStage {
             try? FileManager.default.removeItem(atPath: folder)
             try FileManager.default.createDirectory(
                 atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try EgressSocketFolder.admit(folder, group: runner.jail.hostGID)
+            try EgressSocketFolder.admit(folder, for: runner.jail)
         } catch {
             throw OmegaError(.sandboxFailure, "cannot prepare the egress socket's folder: \(error)")
         }
         let grant = EgressGrant(rules: rules, limits: runner.configuration.egressLimits)
+        let recorder = EgressRecorder(context, runner: runner)
         do {
             let session = try await runner.egress.open(socketPath: folder + "/proxy.sock", grant: grant) { record in
-                guard case .object(let fields) = context.redact(record.json) else { return }
-                try? runner.record(context, .egressConnection(record: fields))
+                recorder.add(record)
             }
             context.egressSession = session
+            context.egressRecorder = recorder
             return session
         } catch {
+            await recorder.finish()
             try? FileManager.default.removeItem(atPath: folder)
             throw OmegaError(.sandboxFailure, "cannot open the egress proxy for the run: \(error)")
         }
@@ -130,7 +131,9 @@ struct JailStage: PipelineStage {
     private func closeEgress(_ session: EgressSession?, _ context: RunContext, runner: ToolRunner) async {
         guard let session else { return }
         _ = await session.close()
+        await context.egressRecorder?.finish()
         context.egressSession = nil
+        context.egressRecorder = nil
         try? FileManager.default.removeItem(atPath: (session.socketPath as NSString).deletingLastPathComponent)
     }
 
