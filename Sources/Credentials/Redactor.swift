@@ -2,8 +2,8 @@ import JSON
 
 /// Removes secrets from text before it reaches a log, an event, an error or stored output.
 ///
-/// Two layers: the exact values of the run's secret variables (and their base64 and URL-encoded
-/// forms, which tools commonly emit) become `[REDACTED:NAME]`, and well-known credential formats
+/// Two layers: the exact values of the run's secret variables (and their base64, URL-encoded and
+/// lowercased forms, which tools commonly emit) become `[REDACTED:NAME]`, and well-known credential formats
 /// (OpenAI and Stripe keys, GitHub and Slack tokens, AWS access keys, Google API keys, JWTs, bearer
 /// tokens, PEM private keys) become `[REDACTED:<kind>]`, whoever they belong to.
 public struct Redactor: Sendable {
@@ -27,6 +27,10 @@ public struct Redactor: Sendable {
             }
             let percent = Self.percentEncoded(value)
             if percent != value { replacements.append((percent, label)) }
+            // Host names are recorded lowercased (the egress proxy's records): a tool that spells a
+            // secret into one must not get it past the redactor by its case.
+            let lower = value.lowercased()
+            if lower != value { replacements.append((lower, label)) }
         }
         // Longest first, so a secret that contains another is replaced whole.
         self.replacements = replacements.sorted { $0.0.utf8.count > $1.0.utf8.count }

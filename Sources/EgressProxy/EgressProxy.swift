@@ -27,17 +27,23 @@ public final class EgressProxy: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
 
+    /// The proxies' own event loops, made once per process on first use and never shut down.
+    public static let ownLoops: any EventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
     /// A proxy.
     ///
     /// - Parameters:
     ///   - resolver: How names are resolved (the host's `getaddrinfo` by default).
     ///   - refusal: Which resolved addresses are refused, and why (the public-unicast policy by default).
-    ///   - group: The event loops serving the sockets and the connections to servers.
-    ///   - logger: Where sessions and connection outcomes are logged (hosts, ports and verdicts only).
+    ///   - group: The event loops serving the sockets and the connections to servers: by default two of
+    ///     the proxy's own, so a server sharing the process (`serve`'s HTTP loops) can never stall a
+    ///     tunnel, nor a tunnel the server.
+    ///   - logger: Where sessions and connection outcomes are logged (ports, verdicts and reasons only; never
+    ///     a host, which the tool spells).
     public init(
         resolver: any EgressResolver = SystemResolver(),
         refusal: @escaping @Sendable (IPAddress) -> AddressPolicy.Refusal? = AddressPolicy.refusal(for:),
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        group: any EventLoopGroup = EgressProxy.ownLoops,
         logger: Logger = Logger(label: "omega.egress")
     ) {
         self.resolver = resolver
@@ -48,8 +54,8 @@ public final class EgressProxy: Sendable {
 
     /// Listens on a new Unix socket at `socketPath` for one run with `grant`.
     ///
-    /// The socket file gets mode 0666; the caller makes its folder 0700 (the folder is the access
-    /// control) and must call ``EgressSession/close()`` when the run ends. A path longer than a socket
+    /// The socket file gets mode 0666; the caller makes its folder 0700, or 0710 with the jail's group
+    /// so the jail can bind the socket (the folder is the access control) and must call ``EgressSession/close()`` when the run ends. A path longer than a socket
     /// address holds is bound through `/proc/self/fd/<folder>/<name>`.
     ///
     /// - Parameters:
@@ -67,6 +73,7 @@ public final class EgressProxy: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 64)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelOption(ChannelOptions.recvAllocator, value: ProxyConnection.receiveBuffers)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try ProxyConnection.start(channel: channel, core: core) }
             }

@@ -40,6 +40,27 @@ enum ForwardedHead {
         return HTTPRequestHead(version: head.version, method: head.method, uri: pathAndQuery, headers: headers)
     }
 
+    /// Why `head` must not be forwarded at all, or nil when it may be:
+    /// - it asks for an upgrade (`Upgrade`, or `Connection` naming `upgrade`): NIO's decoder stops parsing
+    ///   after such a request, and the proxy forwards one request, never a protocol switch;
+    /// - a body on `TRACE`, which NIO's encoder frames without a body (it drops `Content-Length` and
+    ///   `Transfer-Encoding` but not the bytes: they would reach the server as a second request);
+    /// - `Transfer-Encoding` on HTTP/1.0, which NIO's encoder does not chunk (same smuggling).
+    static func refusal(of head: HTTPRequestHead) -> String? {
+        let connectionTokens = head.headers[canonicalForm: "connection"].map { trimmed($0.lowercased()) }
+        if head.headers.contains(name: "upgrade") || connectionTokens.contains("upgrade") {
+            return "upgrades are not forwarded"
+        }
+        let framed = head.headers.contains(name: "content-length") || head.headers.contains(name: "transfer-encoding")
+        if head.method == .TRACE && framed {
+            return "a TRACE request may not have a body"
+        }
+        if head.version.major != 1 || head.version.minor < 1, head.headers.contains(name: "transfer-encoding") {
+            return "Transfer-Encoding needs HTTP/1.1"
+        }
+        return nil
+    }
+
     /// About how many bytes `head` took on the wire (request line, header lines, blank line).
     static func estimatedSize(of head: HTTPRequestHead) -> Int {
         var size = head.method.rawValue.utf8.count + head.uri.utf8.count + 12

@@ -2,7 +2,7 @@ import NIOCore
 
 /// The first handler of a tool's connection: counts the bytes of an unfinished request head against
 /// `maxRequestHeadBytes` (a head still incomplete past it is answered `431`), and drops what the tool
-/// sends after a refusal instead of parsing it.
+/// sends after a refusal, or after the end of a forwarded request, instead of parsing it.
 final class HeadGate: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -10,6 +10,11 @@ final class HeadGate: ChannelInboundHandler {
     private let connection: ProxyConnection
 
     init(connection: ProxyConnection) { self.connection = connection }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connection.clientActive()
+        context.fireChannelActive()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch connection.phase {
@@ -21,7 +26,11 @@ final class HeadGate: ChannelInboundHandler {
             }
         case .refused, .finished:
             return
-        case .resolving, .connecting, .tunnel, .forwarding:
+        case .resolving, .connecting, .forwarding:
+            // Bytes after a forwarded request's end (read with it) are dropped, never parsed or kept.
+            guard !connection.requestEnded else { return }
+            context.fireChannelRead(data)
+        case .tunnel:
             context.fireChannelRead(data)
         }
     }

@@ -34,6 +34,12 @@ final class ProxyConnection {
     /// How long a refused connection is drained before it is closed: long enough for the tool to read
     /// the response instead of a reset.
     static let lingerSeconds = 2.0
+    /// How long a connection refused for a connection cap is drained: a tool connecting in a loop must not
+    /// hold the proxy's fds for long.
+    static let capLingerSeconds = 0.25
+    /// Reads of up to 256 KiB on both sides of a tunnel (NIO's default stops at 64 KiB): a bulk transfer
+    /// then costs a quarter of the reads and writes, and a small exchange still starts at 16 KiB.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 << 10, maximum: maxReadBytes)
 
     let core: SessionCore
     let client: Channel
@@ -42,7 +48,7 @@ final class ProxyConnection {
     private(set) var phase = Phase.head
 
     private var id = -1
-    private var countedOpen = false
+    private var counted = SessionCore.Counted.none
     private var headDeadline: NIODeadline
     /// Raw bytes received while the head was incomplete.
     var headBytes = 0
@@ -62,7 +68,8 @@ final class ProxyConnection {
     private var target: RequestTarget?
     private var forwardHead: HTTPRequestHead?
     private var pendingParts: [HTTPClientRequestPart] = []
-    private var requestEnded = false
+    /// Whether the forwarded request's end was read: nothing more is read from the tool after it.
+    private(set) var requestEnded = false
     private var upstream: Channel?
     private var clientReadPending = false
     private var upstreamReadPending = false
@@ -91,18 +98,25 @@ final class ProxyConnection {
         let admission = core.admit {
             loop.execute { bound.value.end(.runEnded, drain: false) }
         }
-        let capped: Bool
         switch admission {
         case .closing:
             channel.close(promise: nil)
             return
         case .admitted(let id):
             connection.id = id
-            connection.countedOpen = true
-            capped = false
-        case .capped(let id):
+            connection.counted = .open
+        case .capped(let id, let answer):
+            // A capped connection gets no decoder: its bytes are dropped by the gate, unparsed.
             connection.id = id
-            capped = true
+            connection.counted = answer ? .cappedAnswer : .none
+            channel.closeFuture.assumeIsolated().whenComplete { _ in connection.clientClosed() }
+            try channel.pipeline.syncOperations.addHandler(HeadGate(connection: connection))
+            if answer {
+                connection.refuse(.connectionCap, body: "omega egress: too many connections for this run")
+            } else {
+                connection.end(.connectionCap, drain: false)
+            }
+            return
         }
         channel.closeFuture.assumeIsolated().whenComplete { _ in connection.clientClosed() }
         let limit = max(core.limits.maxRequestHeadBytes, 256)
@@ -112,13 +126,22 @@ final class ProxyConnection {
         limits.maxHeaderFieldCount = 512
         let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits)
         try channel.pipeline.syncOperations.addHandler(HeadGate(connection: connection))
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
+        try channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(decoder, maximumBufferSize: limit + Self.maxReadBytes))
         try channel.pipeline.syncOperations.addHandler(RequestHandler(connection: connection))
-        if capped {
-            connection.refuse(.connectionCap, body: "omega egress: too many connections for this run")
-        } else {
-            connection.arm(connection.headDeadline)
-        }
+        connection.arm(connection.headDeadline)
+    }
+
+    /// The most bytes one read of the tool's side takes (the receive allocator's maximum). The decoder
+    /// never holds more than a head and one read's worth: an upgrade or `CONNECT` stops its parsing, and
+    /// what the tool sends after the head is otherwise either parsed away or never read.
+    static let maxReadBytes = 256 << 10
+
+    /// The connection is registered and active: once the run has accepted its total, the listener closes,
+    /// so further connects fail in the kernel instead of each costing the proxy an fd and a refusal. (Not
+    /// earlier: closing the listener while it hands this connection over would close this one too.)
+    func clientActive() {
+        if core.acceptedAll { client.parent?.close(promise: nil) }
     }
 
     // MARK: The request head
@@ -153,6 +176,9 @@ final class ProxyConnection {
             return refuse(.byteCap, body: "omega egress: this run has used its network byte allowance")
         }
         if case .forward(let pathAndQuery) = target.kind {
+            if let problem = ForwardedHead.refusal(of: head) {
+                return refuse(.badRequest, body: "omega egress: bad request (\(problem))")
+            }
             guard
                 let rewritten = ForwardedHead.make(
                     from: head, host: name, port: target.port, pathAndQuery: pathAndQuery)
@@ -220,9 +246,18 @@ final class ProxyConnection {
     private func resolve(_ name: String) {
         phase = .resolving
         let promise = loop.makePromise(of: [IPAddress].self)
-        let resolver = core.resolver
-        promise.completeWithTask { try await resolver.resolve(host: name) }
+        let core = self.core
+        // The slot is held until the resolver returns, not until this connection stops waiting: a lookup
+        // that never answers keeps its slot, so one session never ties up more than its share of threads.
+        let loop = self.loop
+        let ticket = core.whenLookupSlotFree {
+            core.resolver.resolve(host: name, on: loop).whenComplete { result in
+                core.lookupEnded()
+                promise.completeWith(result)
+            }
+        }
         let timeout = loop.scheduleTask(in: Self.amount(seconds: core.limits.connectTimeoutSeconds)) {
+            core.abandonLookup(ticket)
             promise.fail(ResolveTimeout())
         }
         promise.futureResult.assumeIsolated().whenComplete { result in
@@ -270,6 +305,7 @@ final class ProxyConnection {
             .connectTimeout(Self.amount(seconds: core.limits.connectTimeoutSeconds))
             .channelOption(ChannelOptions.autoRead, value: false)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .channelOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             .connect(to: socketAddress)
             .assumeIsolated()
             .whenComplete { result in
@@ -377,7 +413,9 @@ final class ProxyConnection {
         switch phase {
         case .head, .refused: may = true
         case .resolving, .connecting, .finished: may = false
-        case .tunnel, .forwarding: may = upstream?.isWritable ?? false
+        case .tunnel: may = upstream?.isWritable ?? false
+        // Nothing after the forwarded request is read: a second request or stray bytes stay in the kernel.
+        case .forwarding: may = !requestEnded && upstream?.isWritable ?? false
         }
         if !may { clientReadPending = true }
         return may
@@ -461,7 +499,8 @@ final class ProxyConnection {
     // MARK: Ending
 
     /// Refuses the request: writes the response for `reason` with `body`, shuts the tool's side for
-    /// writing, and drains what it still sends for a moment before closing.
+    /// writing, and drains what it still sends for a moment (much shorter for a connection cap) before
+    /// closing.
     func refuse(_ reason: EgressReason, body: String) {
         guard phase != .refused, phase != .finished, !ending else { return }
         phase = .refused
@@ -476,7 +515,8 @@ final class ProxyConnection {
             case .failure: client.close(promise: nil)
             }
         }
-        arm(.now() + Self.amount(seconds: min(Self.lingerSeconds, core.limits.idleTimeoutSeconds)))
+        let linger = reason == .connectionCap ? Self.capLingerSeconds : Self.lingerSeconds
+        arm(.now() + Self.amount(seconds: min(linger, core.limits.idleTimeoutSeconds)))
     }
 
     /// Ends the connection for `reason` (the first reason given is the one recorded): closes both
@@ -519,7 +559,7 @@ final class ProxyConnection {
             method: method, host: host, port: port, address: address, verdict: allowed ? "allowed" : "refused",
             reason: reason.rawValue, addressRefusal: reason == .addressRefused ? addressRefusal : nil,
             bytesUp: bytesUp, bytesDown: bytesDown, durationMs: elapsed.nanoseconds / 1_000_000)
-        core.finish(id: id, wasOpen: countedOpen, record: record)
+        core.finish(id: id, counted: counted, record: record)
     }
 
     // MARK: Timers

@@ -12,7 +12,7 @@ final class SessionCore: Sendable {
     let resolver: any EgressResolver
     /// Which resolved addresses are refused.
     let refusal: @Sendable (IPAddress) -> AddressPolicy.Refusal?
-    /// Where connection outcomes are logged (host, port, verdict and reason only).
+    /// Where connection outcomes are logged (port, verdict and reason only: never the host).
     let logger: Logger
     /// Called once per finished connection, up to `maxRecords` times.
     let onRecord: @Sendable (EgressConnectionRecord) -> Void
@@ -21,11 +21,29 @@ final class SessionCore: Sendable {
     enum Admission {
         /// Yes, as connection `id`.
         case admitted(id: Int)
-        /// No, over a connection cap; it gets a `429` and a record as connection `id`.
-        case capped(id: Int)
+        /// No, over a connection cap; it gets a record as connection `id`, and a `429` when `answer` is true
+        /// (at most ``maxCappedInFlight`` capped connections are answered at once; the others are closed
+        /// without a word).
+        case capped(id: Int, answer: Bool)
         /// No, the session is closing; the connection is closed without a word or a record.
         case closing
     }
+
+    /// How a finished connection was counted by ``admit(end:)``.
+    enum Counted {
+        /// Against the connections open at once.
+        case open
+        /// Among the capped connections being answered `429`.
+        case cappedAnswer
+        /// Neither.
+        case none
+    }
+
+    /// The most capped connections of one session being answered `429` at once; more are closed at once.
+    static let maxCappedInFlight = 16
+    /// The most name lookups of one session running at once; a connection needing another waits for a
+    /// slot (within its connect timeout), so a name that never answers ties up at most this many threads.
+    static let maxLookupsInFlight = 2
 
     private struct State {
         var closing = false
@@ -39,6 +57,10 @@ final class SessionCore: Sendable {
         var recorded = 0
         var unrecorded = 0
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
+        var cappedInFlight = 0
+        var lookups = 0
+        var nextTicket = 0
+        var lookupWaiters: [(ticket: Int, start: @Sendable () -> Void)] = []
     }
 
     private let state = Mutex(State())
@@ -68,11 +90,50 @@ final class SessionCore: Sendable {
             state.nextID += 1
             state.live[id] = end
             if state.accepted > limits.maxConnections || state.open >= limits.maxConcurrentConnections {
-                return .capped(id: id)
+                guard state.cappedInFlight < Self.maxCappedInFlight else { return .capped(id: id, answer: false) }
+                state.cappedInFlight += 1
+                return .capped(id: id, answer: true)
             }
             state.open += 1
             return .admitted(id: id)
         }
+    }
+
+    /// Whether the run has accepted as many connections as it may in total: its listener can stop.
+    var acceptedAll: Bool { state.withLock { $0.accepted >= limits.maxConnections } }
+
+    /// Calls `start` (on the calling thread, or later on whichever thread ends a lookup) once a lookup slot
+    /// is this caller's; `start` must end with ``lookupEnded()``. Returns a ticket for ``abandonLookup(_:)``.
+    func whenLookupSlotFree(_ start: @escaping @Sendable () -> Void) -> Int {
+        let (ticket, now) = state.withLock { state -> (Int, Bool) in
+            let ticket = state.nextTicket
+            state.nextTicket += 1
+            if state.lookups < Self.maxLookupsInFlight {
+                state.lookups += 1
+                return (ticket, true)
+            }
+            state.lookupWaiters.append((ticket, start))
+            return (ticket, false)
+        }
+        if now { start() }
+        return ticket
+    }
+
+    /// Gives up waiting for a lookup slot (no-op when the lookup already started).
+    func abandonLookup(_ ticket: Int) {
+        state.withLock { state in state.lookupWaiters.removeAll { $0.ticket == ticket } }
+    }
+
+    /// A lookup ended (answered, failed, or its pool shut down): its slot goes to the next waiter.
+    func lookupEnded() {
+        let next = state.withLock { state -> (@Sendable () -> Void)? in
+            guard !state.lookupWaiters.isEmpty else {
+                state.lookups -= 1
+                return nil
+            }
+            return state.lookupWaiters.removeFirst().start
+        }
+        next?()
     }
 
     /// Takes up to `count` bytes from the run's byte allowance; returns how many were granted (fewer
@@ -89,13 +150,17 @@ final class SessionCore: Sendable {
     /// Whether the run's byte allowance is spent.
     var bytesExhausted: Bool { state.withLock { $0.bytes >= limits.maxBytes } }
 
-    /// Counts a finished connection, reports its record (while under `maxRecords`), and wakes
+    /// Counts a finished connection (as it was `counted`), reports its record (while under `maxRecords`), and wakes
     /// ``drained()`` when it was the last one of a closing session.
-    func finish(id: Int, wasOpen: Bool, record: EgressConnectionRecord) {
+    func finish(id: Int, counted: Counted, record: EgressConnectionRecord) {
         let report = state.withLock { state in
             state.finished += 1
             if record.verdict != "allowed" { state.refused += 1 }
-            if wasOpen { state.open -= 1 }
+            switch counted {
+            case .open: state.open -= 1
+            case .cappedAnswer: state.cappedInFlight -= 1
+            case .none: break
+            }
             guard state.recorded < limits.maxRecords else {
                 state.unrecorded += 1
                 return false
@@ -103,12 +168,11 @@ final class SessionCore: Sendable {
             state.recorded += 1
             return true
         }
+        // No host: the tool spells it, and may spell a secret with it (records are redacted by the
+        // caller, logs are not).
         logger.debug(
             "egress connection",
-            metadata: [
-                "host": "\(record.host)", "port": "\(record.port)", "verdict": "\(record.verdict)",
-                "reason": "\(record.reason)",
-            ])
+            metadata: ["port": "\(record.port)", "verdict": "\(record.verdict)", "reason": "\(record.reason)"])
         if report { onRecord(record) }
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.live[id] = nil

@@ -58,7 +58,7 @@ struct SocketFolder: Sendable {
         path.utf8.count <= Self.directPathLimit ? path : "/proc/self/fd/\(descriptor)/\(name)"
     }
 
-    /// Sets the socket file's mode to 0666 (anyone may connect; the folder, 0700, is the gate).
+    /// Sets the socket file's mode to 0666 (anyone who can reach it may connect; the folder is the gate).
     ///
     /// - Throws: ``EgressProxyError/bind(path:reason:)`` with the `fchmodat` error.
     func makeConnectable() throws(EgressProxyError) {

@@ -1,4 +1,5 @@
 import Egress
+import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
@@ -9,8 +10,14 @@ import Musl
 import Darwin
 #endif
 
-/// The host's resolver: `getaddrinfo` (any family, stream sockets) run on a thread of
-/// `NIOThreadPool.singleton`, so a slow lookup never blocks an event loop or the cooperative pool.
+/// The host's resolver: `getaddrinfo` (any family, stream sockets) run on a thread of the proxy's own
+/// ``lookupPool``, so a slow lookup never blocks an event loop, the cooperative pool, or
+/// `NIOThreadPool.singleton` (which the HTTP server shares).
+///
+/// The name is looked up fully qualified (`name.`), so the resolver's search list and `ndots` can never
+/// turn a granted name into another one (`api.example.com.corp.internal`). The one exception is
+/// `localhost`, which host files spell without the dot: it is looked up as given when `localhost.`
+/// finds nothing (its addresses are loopback, which the address policy refuses anyway).
 ///
 /// Each answer is turned back into text with `inet_ntop` and parsed with ``Egress/IPAddress`` (so only
 /// canonical forms come out); duplicates are dropped and the resolver's order is kept.
@@ -18,15 +25,48 @@ public struct SystemResolver: EgressResolver {
     /// A resolver over `getaddrinfo`.
     public init() {}
 
+    /// Threads for egress lookups only (four, for every session of the process; each session runs at most
+    /// two lookups at once). Started on first use, never shut down.
+    static let lookupPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
+    /// The names given to `getaddrinfo` for `host`, in order, until one answers.
+    static func queries(for host: String) -> [String] {
+        let bare = host.hasSuffix(".") ? String(host.dropLast()) : host
+        return bare == "localhost" ? [bare + ".", bare] : [bare + "."]
+    }
+
     /// The addresses `host` resolves to.
     ///
     /// - Throws: ``SystemResolverError`` with the `getaddrinfo` status when the lookup fails or
     ///   answers nothing usable; `NIOThreadPoolError.ThreadPoolInactive` when the pool is shut down.
     public func resolve(host: String) async throws -> [IPAddress] {
-        try await NIOThreadPool.singleton.runIfActive { try Self.lookUp(host) }
+        try await Self.lookupPool.runIfActive { try Self.lookUpAny(host) }
     }
 
-    /// The blocking lookup.
+    /// The addresses `host` resolves to, looked up on ``lookupPool`` and completed on `loop` (never on the
+    /// Swift concurrency pool).
+    public func resolve(host: String, on loop: any EventLoop) -> EventLoopFuture<[IPAddress]> {
+        Self.lookupPool.runIfActive(eventLoop: loop) { try Self.lookUpAny(host) }
+    }
+
+    /// The blocking lookup of `host`'s queries: the first that answers, else the last failure.
+    static func lookUpAny(_ host: String) throws(SystemResolverError) -> [IPAddress] {
+        var failure = SystemResolverError(status: EAI_NONAME)
+        for query in queries(for: host) {
+            do throws(SystemResolverError) {
+                return try lookUp(query)
+            } catch {
+                failure = error
+            }
+        }
+        throw failure
+    }
+
+    /// The blocking lookup of exactly `host`.
     static func lookUp(_ host: String) throws(SystemResolverError) -> [IPAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC

@@ -203,6 +203,13 @@ import Testing
         #expect(redactor.containsSecret(text))
     }
 
+    @Test func aSecretSpelledLowercaseIntoAHostNameIsRedacted() {
+        // The egress proxy records host names lowercased; a tool may put its key in one.
+        let redactor = Redactor(secrets: ["API_KEY": "AbCd1234XyZ"])
+        #expect(redactor.redact("abcd1234xyz.evil.example") == "[REDACTED:API_KEY].evil.example")
+        #expect(redactor.redact(json: ["host": "abcd1234xyz.evil.example"]) == ["host": "[REDACTED:API_KEY].evil.example"])
+    }
+
     @Test(arguments: [
         ("key sk-proj-abcdefghijklmnopqrstuvwxyz012345 end", "openai-key"),
         ("token ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ end", "github-token"),

@@ -70,11 +70,11 @@ struct BadRequestTests {
     }
 
     @Test func aHeadNeverFinishedIsClosedAfterTheIdleTimeout() async throws {
-        let started = ContinuousClock.now
         let (response, record) = try await refused(Array("GET http://web.test/ HTTP/1.1\r\nHost: w".utf8)) {
             $0.idleTimeoutSeconds = 0.3
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // The proxy's own clock (the test's can lag behind a busy concurrency pool in a parallel run).
+        #expect((record?.durationMs ?? .max) < 5000, "\(String(describing: record))")
         #expect(statusCode(response) == 408)
         #expect(record?.reason == "idle_timeout")
         #expect(record?.verdict == "refused")

@@ -1,5 +1,6 @@
 import Egress
 import EgressProxy
+import Synchronization
 import Testing
 
 /// Per-run caps: connections at once and in total, bytes, idle time, records.
@@ -54,7 +55,7 @@ struct CapTests {
         _ = await other.close()
     }
 
-    @Test func connectionsOverTheRunTotalAre429() async throws {
+    @Test func theListenerClosesOnceTheRunTotalIsAccepted() async throws {
         let folder = SocketDirectory()
         let sink = RecordSink()
         let proxy = EgressProxy(resolver: TableResolver([:]))
@@ -62,16 +63,96 @@ struct CapTests {
             socketPath: folder.socket(), grant: try grant(["a.test"]) { $0.maxConnections = 3 }, onRecord: sink.callback
         )
         var statuses: [Int?] = []
-        for _ in 0..<5 {
+        for _ in 0..<3 {
             statuses.append(
                 statusCode(try await ToolConnection.exchange(session.socketPath, "CONNECT b.test:443 HTTP/1.1\r\n\r\n"))
             )
         }
-        #expect(statuses == [403, 403, 403, 429, 429])
+        #expect(statuses == [403, 403, 403])
+        // Over the total, connecting fails in the kernel: no fd, no handler, no linger on the proxy's side.
+        for _ in 0..<3 {
+            await #expect(throws: (any Error).self) { try await ToolConnection.open(session.socketPath) }
+        }
         let usage = await session.close()
-        #expect(usage == EgressUsage(connections: 5, refused: 5, bytes: 0, unrecorded: 0))
-        #expect(
-            sink.all.map(\.reason) == ["not_granted", "not_granted", "not_granted", "connection_cap", "connection_cap"])
+        #expect(usage == EgressUsage(connections: 3, refused: 3, bytes: 0, unrecorded: 0))
+        #expect(sink.all.map(\.reason) == ["not_granted", "not_granted", "not_granted"])
+    }
+
+    @Test func aConnectionOverTheConcurrentCapIsClosedWithoutALongLinger() async throws {
+        let folder = SocketDirectory()
+        let sink = RecordSink()
+        let proxy = EgressProxy(resolver: TableResolver([:]))
+        let session = try await proxy.open(
+            socketPath: folder.socket(), grant: try grant(["a.test"]) { $0.maxConcurrentConnections = 1 },
+            onRecord: sink.callback)
+        let holder = try await ToolConnection.open(session.socketPath)
+        let started = ContinuousClock.now
+        // A tool that never closes its side: only the proxy's own close ends the connection.
+        let capped = try await ToolConnection.open(session.socketPath, halfClosure: true)
+        let answer = try await capped.read { String(decoding: $0, as: UTF8.self).hasSuffix("\n\n") || $0.count > 200 }
+        #expect(statusCode(String(decoding: answer, as: UTF8.self)) == 429)
+        let record = try #require(try await sink.wait(for: 1).first)
+        #expect(record.reason == "connection_cap")
+        #expect(ContinuousClock.now - started < .seconds(1), "a capped connection is not held for the 2 s linger")
+        await capped.close()
+        await holder.close()
+        _ = await session.close()
+    }
+
+    @Test func cappedConnectionsAnsweredAtOnceAreBoundedAndTheRestClosedSilently() async throws {
+        let folder = SocketDirectory()
+        let sink = RecordSink()
+        let proxy = EgressProxy(resolver: TableResolver([:]))
+        let session = try await proxy.open(
+            socketPath: folder.socket(), grant: try grant(["a.test"]) { $0.maxConcurrentConnections = 1 },
+            onRecord: sink.callback)
+        let holder = try await ToolConnection.open(session.socketPath)
+        let count = 40
+        let tools = try await withThrowingTaskGroup(of: ToolConnection.self) { group in
+            for _ in 0..<count {
+                group.addTask { try await ToolConnection.open(session.socketPath, halfClosure: true) }
+            }
+            return try await group.reduce(into: [ToolConnection]()) { $0.append($1) }
+        }
+        let records = try await sink.wait(for: count)
+        #expect(records.count == count)
+        #expect(records.allSatisfy { $0.reason == "connection_cap" })
+        var answered = 0
+        for tool in tools {
+            let bytes = try await tool.read(seconds: 2) { $0.count > 0 }
+            if statusCode(String(decoding: bytes, as: UTF8.self)) == 429 { answered += 1 }
+            await tool.close()
+        }
+        #expect(answered >= 1)
+        #expect(answered < count, "some capped connections are closed without a 429 while 16 are being answered")
+        await holder.close()
+        let usage = await session.close()
+        #expect(usage.connections == count + 1)
+    }
+
+    @Test func aSessionRunsAtMostTwoLookupsAtOnce() async throws {
+        let folder = SocketDirectory()
+        let resolver = GateResolver()
+        let sink = RecordSink()
+        let proxy = EgressProxy(resolver: resolver)
+        let session = try await proxy.open(
+            socketPath: folder.socket(), grant: try grant(["hang.test:443"]) { $0.connectTimeoutSeconds = 0.3 },
+            onRecord: sink.callback)
+        // Lookups that never answer: each connection gives up after its connect timeout, but the first two
+        // lookups keep their slots, and the third connection never gets one.
+        for _ in 0..<3 {
+            let answer = try await ToolConnection.exchange(session.socketPath, "CONNECT hang.test:443 HTTP/1.1\r\n\r\n")
+            #expect(statusCode(answer) == 502)
+            #expect(header("X-Omega-Egress", in: answer) == "resolve_failed")
+        }
+        #expect(resolver.calls == 2)
+        // Once the lookups return, their slots are free again.
+        resolver.release()
+        let later = try await ToolConnection.exchange(session.socketPath, "CONNECT hang.test:443 HTTP/1.1\r\n\r\n")
+        #expect(statusCode(later) == 502)
+        #expect(resolver.calls == 3)
+        _ = await session.close()
+        #expect(sink.all.map(\.reason) == Array(repeating: "resolve_failed", count: 4))
     }
 
     @Test func theByteCapCutsATunnelMidTransferAndRefusesLaterConnections() async throws {
@@ -139,5 +220,36 @@ struct CapTests {
         let usage = await session.close()
         #expect(sink.all.count == 2)
         #expect(usage == EgressUsage(connections: 5, refused: 5, bytes: 0, unrecorded: 3))
+    }
+}
+
+/// A resolver whose lookups hang until ``release()``, then fail (and later ones fail at once).
+final class GateResolver: EgressResolver {
+    private let state = Mutex<(calls: Int, released: Bool, waiting: [CheckedContinuation<Void, Never>])>((0, false, []))
+
+    struct NotFound: Error {}
+
+    var calls: Int { state.withLock { $0.calls } }
+
+    func resolve(host: String) async throws -> [IPAddress] {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                state.calls += 1
+                if state.released { return true }
+                state.waiting.append(waiter)
+                return false
+            }
+            if now { waiter.resume() }
+        }
+        throw NotFound()
+    }
+
+    func release() {
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.released = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for waiter in waiting { waiter.resume() }
     }
 }

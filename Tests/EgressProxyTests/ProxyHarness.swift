@@ -22,7 +22,18 @@ final class TableResolver: EgressResolver {
 
     struct NotFound: Error {}
 
-    func resolve(host: String) async throws -> [IPAddress] {
+    func resolve(host: String) async throws -> [IPAddress] { try answer(host) }
+
+    /// Answered on the spot, without the Swift concurrency pool (which a parallel test run can keep busy).
+    func resolve(host: String, on loop: any EventLoop) -> EventLoopFuture<[IPAddress]> {
+        do {
+            return loop.makeSucceededFuture(try answer(host))
+        } catch {
+            return loop.makeFailedFuture(error)
+        }
+    }
+
+    private func answer(_ host: String) throws -> [IPAddress] {
         lookups.withLock { $0 += 1 }
         let answer = answers.withLock { table -> [IPAddress]? in
             guard var list = table[host], !list.isEmpty else { return nil }
@@ -136,10 +147,12 @@ final class ToolConnection: Sendable {
         self.received = received
     }
 
-    /// Connects to `path` (a path too long for a socket address is reached through its folder's fd).
-    static func open(_ path: String) async throws -> ToolConnection {
+    /// Connects to `path` (a path too long for a socket address is reached through its folder's fd); with
+    /// `halfClosure`, the proxy shutting its side does not close this one (as a tool that never closes).
+    static func open(_ path: String, halfClosure: Bool = false) async throws -> ToolConnection {
         let received = Received()
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: halfClosure)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(Collector(received))

@@ -1,6 +1,7 @@
 import Egress
-import EgressProxy
 import Testing
+
+@testable import EgressProxy
 
 /// The host resolver, off the event loops.
 struct SystemResolverTests {
@@ -9,6 +10,12 @@ struct SystemResolverTests {
         #expect(!addresses.isEmpty)
         #expect(addresses.allSatisfy { AddressPolicy.refusal(for: $0) == .loopback })
         #expect(Set(addresses).count == addresses.count)
+    }
+
+    @Test func namesAreLookedUpFullyQualifiedSoNoSearchListApplies() {
+        #expect(SystemResolver.queries(for: "api.example.com") == ["api.example.com."])
+        #expect(SystemResolver.queries(for: "intranet") == ["intranet."])
+        #expect(SystemResolver.queries(for: "localhost") == ["localhost.", "localhost"])
     }
 
     @Test func anInvalidNameFailsToResolve() async {

@@ -26,11 +26,12 @@ def test_a_flood_of_connections_is_capped_and_the_run_ends_normally(appliance, m
 
     answers = [(a["status"], a["reason"]) for a in repeat["answers"]]
     allowed = answers.count((200, None))
-    capped = answers.count((429, "connection_cap"))
-    assert allowed + capped == len(answers), f"only 200s and 429 connection_cap: {set(answers)}"
-    # Refused connections count toward the run's total too: 20 held + the allowed ones = 256.
+    # Refused connections count toward the run's total too: 20 held + the allowed ones = 256. Once the
+    # total is reached the run's socket stops listening, so every later connection is closed by the
+    # jail's relay without an answer (the proxy spends nothing on them).
     assert allowed == MAX_CONNECTIONS - held, answers
-    assert answers[-1] == (429, "connection_cap") and answers[: allowed] == [(200, None)] * allowed
+    assert answers[: allowed] == [(200, None)] * allowed, answers
+    assert all(status is None for status, _ in answers[allowed:]), f"closed without an answer: {set(answers[allowed:])}"
 
     records = verdict["egress"]
     assert 0 < len(records) <= MAX_CONNECTIONS, f"{len(records)} records"
