@@ -5,7 +5,7 @@
 #
 # Builds egress-bench and omega-jail-init (release), then runs them as root inside a network and mount
 # namespace of their own: `lo` up with 11.0.0.10/32 on it (a public-looking address the proxy's policy
-# allows, reached over loopback), `bench.test` → 11.0.0.10 in a bind-mounted /etc/hosts (so the proxy's
+# allows, reached over loopback), `bench.test` → 11.0.0.10 in a bind-mounted /etc/hosts (with its fully qualified alias `bench.test.`: the proxy looks names up fully qualified) (so the proxy's
 # own resolver, getaddrinfo, answers it), and Benchmarks/egress-bench/upstream.py listening on
 # 11.0.0.10:8080. Prints the latency of small GETs direct, through the proxy as absolute-form HTTP and
 # through a CONNECT tunnel (p50/p99 and the added time at p50; target <= 1 ms), one large download direct
@@ -32,7 +32,7 @@ swift build -c release --scratch-path "$SCRATCH" --product omega-jail-init >&2
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 WORK=$(mktemp -d /tmp/egress-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-printf '127.0.0.1 localhost\n11.0.0.10 bench.test\n' >"$WORK/hosts"
+printf '127.0.0.1 localhost\n11.0.0.10 bench.test bench.test.\n' >"$WORK/hosts"
 unshare --net --mount --propagation private bash -c '
     set -euo pipefail
     mount --bind "$1/hosts" /etc/hosts

@@ -12,6 +12,8 @@
 //    (target: >= 80%).
 // 3. The jail's spawn time for /bin/true with and without egress (a session opened and closed per run,
 //    as the pipeline does), S runs each, interleaved.
+// 4. (with S > 0) The whole path of a tool: a python3 client in the jail downloading M MiB through its
+//    init's relay and the proxy, against the same client outside the jail, direct; best of three.
 import EgressProxy
 import Egress
 import Foundation
@@ -160,7 +162,7 @@ let session = try await proxy.open(socketPath: folder + "/proxy.sock", grant: gr
     defer { close(fd) }
     send(fd, "CONNECT \(target) HTTP/1.1\r\nHost: \(target)\r\n\r\n")
     let head = readHead(fd)
-    precondition(head.hasPrefix("HTTP/1.1 200"), "CONNECT refused: \(head)")
+    if !head.hasPrefix("HTTP/1.1 200") { fatalError("CONNECT refused: \(head)") }
     send(fd, "GET \(path) HTTP/1.1\r\nHost: \(target)\r\nConnection: close\r\n\r\n")
     return drain(fd)
 }
@@ -221,6 +223,57 @@ if options.spawns > 0 {
     jail.shutdown()
 }
 
+// 4. The whole path a tool uses: a Python client inside the jail (through its init's relay on
+//    127.0.0.1:3128 and the proxy) against the same client outside the jail, direct.
+let client = """
+    import socket, sys, time
+    via_proxy = sys.argv[1] == "proxy"
+    start = time.monotonic()
+    s = socket.create_connection(("127.0.0.1", 3128) if via_proxy else ("\(options.address)", \(options.port)))
+    if via_proxy:
+        s.sendall(b"CONNECT \(target) HTTP/1.1\\r\\nHost: \(target)\\r\\n\\r\\n")
+        head = b""
+        while b"\\r\\n\\r\\n" not in head:
+            head += s.recv(1)
+    s.sendall(b"GET \(bigPath) HTTP/1.1\\r\\nHost: \(target)\\r\\nConnection: close\\r\\n\\r\\n")
+    total = 0
+    buf = bytearray(1 << 20)
+    while True:
+        n = s.recv_into(buf)
+        if not n:
+            break
+        total += n
+    print(total / (time.monotonic() - start) / 1e6)
+    """
+var pythonRates: [String: Double] = ["direct": 0, "jailed": 0]
+if options.spawns > 0 {
+    let jail = Jail()
+    var spec = JailSpec(program: "python3", arguments: ["-c", client, "proxy"])
+    spec.seccompProgram = try SeccompPolicy.program(named: "default").bytes
+    spec.limits.memoryBytes = 512 << 20
+    for _ in 0..<3 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", client, "direct"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        let direct = Double(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        pythonRates["direct"] = max(pythonRates["direct"]!, direct)
+        let runSession = try await proxy.open(socketPath: folder + "/run.sock", grant: grant) { _ in }
+        var jailed = spec
+        jailed.egressSocket = runSession.socketPath
+        let result = try jail.run(jailed)
+        _ = await runSession.close()
+        let rate = Double(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        if rate == 0 { fatalError("jailed download failed: \(result.json())") }
+        pythonRates["jailed"] = max(pythonRates["jailed"]!, rate)
+    }
+    jail.shutdown()
+}
+
 func ms(_ value: Double) -> String { String(format: "%8.3f", value) }
 print("egress proxy vs direct (\(options.requests) requests each, interleaved; \(target) -> \(options.address))")
 print("path                         p50_ms    p99_ms   added_p50_ms")
@@ -235,7 +288,10 @@ if options.spawns > 0 {
     let plain50 = percentile(spawn["plain"]!, 0.5), egress50 = percentile(spawn["egress"]!, 0.5)
     print(String(format: "jail spawn /bin/true (%d each): plain p50 %.3f ms p99 %.3f; with egress (session open+close) p50 %.3f ms p99 %.3f (%.2fx)", options.spawns, plain50, percentile(spawn["plain"]!, 0.99), egress50, percentile(spawn["egress"]!, 0.99), egress50 / plain50))
 }
+if options.spawns > 0 {
+    print(String(format: "python3 download %d MiB: direct outside the jail %.0f MB/s, inside the jail through its relay and the proxy %.0f MB/s (%.0f%%)", options.downloadMB, pythonRates["direct"]!, pythonRates["jailed"]!, pythonRates["jailed"]! / pythonRates["direct"]! * 100))
+}
 if options.json {
     let added = p50["forwarded"]! - p50["direct"]!, addedConnect = p50["tunnelled"]! - p50["direct"]!
-    print(String(format: #"{"directP50Ms":%.3f,"forwardedAddedP50Ms":%.3f,"connectAddedP50Ms":%.3f,"directMBps":%.0f,"tunnelMBps":%.0f,"throughputRatio":%.3f,"spawnPlainP50Ms":%.3f,"spawnEgressP50Ms":%.3f}"#, p50["direct"]!, added, addedConnect, rates["direct"]!, rates["tunnelled"]!, ratio, spawn["plain"].map { $0.isEmpty ? 0 : percentile($0, 0.5) } ?? 0, spawn["egress"].map { $0.isEmpty ? 0 : percentile($0, 0.5) } ?? 0))
+    print(String(format: #"{"directP50Ms":%.3f,"forwardedAddedP50Ms":%.3f,"connectAddedP50Ms":%.3f,"directMBps":%.0f,"tunnelMBps":%.0f,"throughputRatio":%.3f,"spawnPlainP50Ms":%.3f,"spawnEgressP50Ms":%.3f,"pythonDirectMBps":%.0f,"pythonJailedMBps":%.0f}"#, p50["direct"]!, added, addedConnect, rates["direct"]!, rates["tunnelled"]!, ratio, spawn["plain"].map { $0.isEmpty ? 0 : percentile($0, 0.5) } ?? 0, spawn["egress"].map { $0.isEmpty ? 0 : percentile($0, 0.5) } ?? 0, pythonRates["direct"]!, pythonRates["jailed"]!))
 }

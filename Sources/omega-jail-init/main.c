@@ -184,7 +184,7 @@ __attribute__((noreturn)) static void exec_tool(const struct launch *l) {
 
 enum {
     RELAY_MAX_PAIRS = 64,       ///< relayed connections at once; more are accepted and closed at once
-    RELAY_BUFFER = 64 << 10,    ///< bytes buffered per direction of a pair
+    RELAY_BUFFER = 256 << 10,   ///< bytes buffered per direction of a pair
     RELAY_BACKLOG = 64,
 };
 
