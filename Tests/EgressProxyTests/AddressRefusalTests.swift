@@ -93,14 +93,14 @@ struct AddressRefusalTests {
         let proxy = EgressProxy(resolver: TableResolver(["down.test": [loopback]]), refusal: allowTestLoopback)
         let session = try await proxy.open(
             socketPath: folder.socket(), grant: try grant(["down.test:\(port)"]), onRecord: sink.callback)
-        let started = ContinuousClock.now
         let response = try await ToolConnection.exchange(
             session.socketPath, "CONNECT down.test:\(port) HTTP/1.1\r\n\r\n")
-        #expect(ContinuousClock.now - started < .seconds(3))
         #expect(statusCode(response) == 502)
         #expect(header("X-Omega-Egress", in: response) == "connect_failed")
         _ = await session.close()
         #expect(sink.all.first?.reason == "connect_failed")
         #expect(sink.all.first?.address == "127.0.0.1")
+        // Quickly by the proxy's own clock (the test's can lag behind a busy pool in a parallel run).
+        #expect((sink.all.first?.durationMs ?? .max) < 3000)
     }
 }

@@ -12,8 +12,7 @@ struct BadRequestTests {
         let proxy = EgressProxy(resolver: TableResolver(["web.test": [loopback]]), refusal: allowTestLoopback)
         let session = try await proxy.open(
             socketPath: folder.socket(), grant: try grant(["web.test", "web.test:80"], limits), onRecord: sink.callback)
-        let tool = try await ToolConnection.open(session.socketPath)
-        try? await tool.send(request)
+        let tool = try await ToolConnection.open(session.socketPath, initial: request)
         let response = String(decoding: try await tool.readToEnd(), as: UTF8.self)
         await tool.close()
         _ = await session.close()

@@ -119,9 +119,23 @@ final class Received: Sendable {
 
 private final class Collector: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
     let received: Received
+    /// Bytes written as soon as the connection is up, on its event loop: a parallel test run can keep the
+    /// Swift concurrency pool busy for seconds, which must not delay the request the test is about.
+    let initial: [UInt8]
 
-    init(_ received: Received) { self.received = received }
+    init(_ received: Received, initial: [UInt8] = []) {
+        self.received = received
+        self.initial = initial
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if !initial.isEmpty {
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: initial)), promise: nil)
+        }
+        context.fireChannelActive()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         received.append(unwrapInboundIn(data))
@@ -149,13 +163,13 @@ final class ToolConnection: Sendable {
 
     /// Connects to `path` (a path too long for a socket address is reached through its folder's fd); with
     /// `halfClosure`, the proxy shutting its side does not close this one (as a tool that never closes).
-    static func open(_ path: String, halfClosure: Bool = false) async throws -> ToolConnection {
+    static func open(_ path: String, halfClosure: Bool = false, initial: [UInt8] = []) async throws -> ToolConnection {
         let received = Received()
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: halfClosure)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Collector(received))
+                    try channel.pipeline.syncOperations.addHandler(Collector(received, initial: initial))
                 }
             }
         if path.utf8.count <= 103 {
@@ -211,8 +225,7 @@ final class ToolConnection: Sendable {
     /// Sends `request` and reads until the proxy closes: the whole exchange of a refused or forwarded
     /// request.
     static func exchange(_ path: String, _ request: String, seconds: Double = 10) async throws -> String {
-        let connection = try await ToolConnection.open(path)
-        try? await connection.send(request)
+        let connection = try await ToolConnection.open(path, initial: Array(request.utf8))
         let bytes = try await connection.readToEnd(seconds: seconds)
         await connection.close()
         return String(decoding: bytes, as: UTF8.self)
