@@ -1,3 +1,4 @@
+import Egress
 // egress-bench: the egress proxy against direct requests, in one run (these machines are noisy:
 // compare the ratios). Run by Benchmarks/egress-bench.sh inside a network namespace of its own, where
 // `bench.test` resolves (through /etc/hosts, bind-mounted) to a public-looking address on `lo` and an
@@ -15,7 +16,6 @@
 // 4. (with S > 0) The whole path of a tool: a python3 client in the jail downloading M MiB through its
 //    init's relay and the proxy, against the same client outside the jail, direct; best of three.
 import EgressProxy
-import Egress
 import Foundation
 import Glibc
 import Jail
@@ -72,7 +72,9 @@ func tcp(_ address: String, _ port: Int) -> Int32 {
     var one: Int32 = 1
     setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     let rc = withUnsafePointer(to: &sin) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     precondition(rc == 0, "connect \(address):\(port): errno \(errno)")
     return fd
@@ -90,7 +92,9 @@ func unix(_ path: String) -> Int32 {
         raw[bytes.count] = 0
     }
     let rc = withUnsafePointer(to: &sun) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
     }
     precondition(rc == 0, "connect \(path): errno \(errno)")
     return fd
@@ -259,8 +263,10 @@ if options.spawns > 0 {
         process.standardOutput = pipe
         try process.run()
         process.waitUntilExit()
-        let direct = Double(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let direct =
+            Double(
+                String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         pythonRates["direct"] = max(pythonRates["direct"]!, direct)
         let runSession = try await proxy.open(socketPath: folder + "/run.sock", grant: grant) { _ in }
         var jailed = spec
@@ -278,20 +284,43 @@ func ms(_ value: Double) -> String { String(format: "%8.3f", value) }
 print("egress proxy vs direct (\(options.requests) requests each, interleaved; \(target) -> \(options.address))")
 print("path                         p50_ms    p99_ms   added_p50_ms")
 for name in ["direct", "forwarded", "tunnelled"] {
-    let label = ["direct": "direct TCP", "forwarded": "proxy, absolute-form GET", "tunnelled": "proxy, CONNECT + GET"][name]!
+    let label = ["direct": "direct TCP", "forwarded": "proxy, absolute-form GET", "tunnelled": "proxy, CONNECT + GET"][
+        name]!
     let added = name == "direct" ? "" : ms(p50[name]! - p50["direct"]!)
-    print(label.padding(toLength: 26, withPad: " ", startingAt: 0) + ms(p50[name]!) + "  " + ms(p99[name]!) + "   " + added)
+    print(
+        label.padding(toLength: 26, withPad: " ", startingAt: 0) + ms(p50[name]!) + "  " + ms(p99[name]!) + "   "
+            + added)
 }
 let ratio = rates["tunnelled"]! / rates["direct"]!
-print(String(format: "download %d MiB: direct %.0f MB/s, CONNECT tunnel %.0f MB/s (%.0f%% of direct)", options.downloadMB, rates["direct"]!, rates["tunnelled"]!, ratio * 100))
+print(
+    String(
+        format: "download %d MiB: direct %.0f MB/s, CONNECT tunnel %.0f MB/s (%.0f%% of direct)", options.downloadMB,
+        rates["direct"]!, rates["tunnelled"]!, ratio * 100))
 if options.spawns > 0 {
     let plain50 = percentile(spawn["plain"]!, 0.5), egress50 = percentile(spawn["egress"]!, 0.5)
-    print(String(format: "jail spawn /bin/true (%d each): plain p50 %.3f ms p99 %.3f; with egress (session open+close) p50 %.3f ms p99 %.3f (%.2fx)", options.spawns, plain50, percentile(spawn["plain"]!, 0.99), egress50, percentile(spawn["egress"]!, 0.99), egress50 / plain50))
+    print(
+        String(
+            format:
+                "jail spawn /bin/true (%d each): plain p50 %.3f ms p99 %.3f; with egress (session open+close) p50 %.3f ms p99 %.3f (%.2fx)",
+            options.spawns, plain50, percentile(spawn["plain"]!, 0.99), egress50, percentile(spawn["egress"]!, 0.99),
+            egress50 / plain50))
 }
 if options.spawns > 0 {
-    print(String(format: "python3 download %d MiB: direct outside the jail %.0f MB/s, inside the jail through its relay and the proxy %.0f MB/s (%.0f%%)", options.downloadMB, pythonRates["direct"]!, pythonRates["jailed"]!, pythonRates["jailed"]! / pythonRates["direct"]! * 100))
+    print(
+        String(
+            format:
+                "python3 download %d MiB: direct outside the jail %.0f MB/s, inside the jail through its relay and the proxy %.0f MB/s (%.0f%%)",
+            options.downloadMB, pythonRates["direct"]!, pythonRates["jailed"]!,
+            pythonRates["jailed"]! / pythonRates["direct"]! * 100))
 }
 if options.json {
     let added = p50["forwarded"]! - p50["direct"]!, addedConnect = p50["tunnelled"]! - p50["direct"]!
-    print(String(format: #"{"directP50Ms":%.3f,"forwardedAddedP50Ms":%.3f,"connectAddedP50Ms":%.3f,"directMBps":%.0f,"tunnelMBps":%.0f,"throughputRatio":%.3f,"spawnPlainP50Ms":%.3f,"spawnEgressP50Ms":%.3f,"pythonDirectMBps":%.0f,"pythonJailedMBps":%.0f}"#, p50["direct"]!, added, addedConnect, rates["direct"]!, rates["tunnelled"]!, ratio, spawn["plain"].map { $0.isEmpty ? 0 : percentile($0, 0.5) } ?? 0, spawn["egress"].map { $0.isEmpty ? 0 : percentile($0, 0.5) } ?? 0, pythonRates["direct"]!, pythonRates["jailed"]!))
+    print(
+        String(
+            format:
+                #"{"directP50Ms":%.3f,"forwardedAddedP50Ms":%.3f,"connectAddedP50Ms":%.3f,"directMBps":%.0f,"tunnelMBps":%.0f,"throughputRatio":%.3f,"spawnPlainP50Ms":%.3f,"spawnEgressP50Ms":%.3f,"pythonDirectMBps":%.0f,"pythonJailedMBps":%.0f}"#,
+            p50["direct"]!, added, addedConnect, rates["direct"]!, rates["tunnelled"]!, ratio,
+            spawn["plain"].map { $0.isEmpty ? 0 : percentile($0, 0.5) } ?? 0,
+            spawn["egress"].map { $0.isEmpty ? 0 : percentile($0, 0.5) } ?? 0, pythonRates["direct"]!,
+            pythonRates["jailed"]!))
 }

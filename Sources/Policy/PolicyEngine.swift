@@ -1,4 +1,5 @@
 import Egress
+
 /// Decides whether a tool call may run, from the workspace, project and user policies.
 ///
 /// The rules (see `docs/POLICY.md`):

@@ -1,5 +1,6 @@
 import Egress
 import JSON
+
 extension PolicyFile {
     /// Largest policy document accepted, in bytes.
     public static let maximumBytes = 1 << 20
@@ -92,7 +93,8 @@ extension PolicyFile {
                 guard let pin = PolicyPin(parsing: text) else {
                     throw decoder.error(
                         at: path.appending(index),
-                        "expected \"id\" or \"id@version\" (a tool id like web.fetch, a version like 1.2.0), found \"\(text)\"")
+                        "expected \"id\" or \"id@version\" (a tool id like web.fetch, a version like 1.2.0), found \"\(text)\""
+                    )
                 }
                 pins.append(pin)
             }
@@ -237,7 +239,8 @@ private struct PolicyDecoder {
         var hosts: [EgressRule]?
         if let hostsValue = members["hosts"] {
             let path = pointer.appending("hosts")
-            let what = "a non-empty array of at most 64 hosts such as \"docs.example.org\", \"*.example.org:8443\" or \"*\""
+            let what =
+                "a non-empty array of at most 64 hosts such as \"docs.example.org\", \"*.example.org:8443\" or \"*\""
             guard effect == .allow else {
                 throw error(at: path, "expected no hosts on a deny grant: hosts only open egress (leave them out)")
             }

@@ -10,7 +10,9 @@ import ToolRuntime
 public enum EgressJailRun {
     /// The jail's verdict and the record of every connection the program opened (or tried to).
     public struct Outcome: Sendable {
+        /// The jail's verdict for the program.
         public var result: JailResult
+        /// One record per connection the program opened or tried, in the order they ended.
         public var connections: [EgressConnectionRecord]
     }
 
@@ -48,7 +50,8 @@ public enum EgressJailRun {
         var spec = spec
         spec.egressSocket = session.socketPath
         for store in ToolJailSpec.caStores
-        where FileManager.default.fileExists(atPath: store) && !spec.binds.contains(where: { $0.destination == store }) {
+        where FileManager.default.fileExists(atPath: store) && !spec.binds.contains(where: { $0.destination == store })
+        {
             spec.binds.append(JailSpec.Bind(source: store, destination: store, writable: false))
         }
         let result: JailResult

@@ -90,7 +90,9 @@ struct JailCommand: AsyncParsableCommand {
             outcome = try await EgressJailRun.run(
                 spec, rules: rules, in: jail, output: json ? .capture : .passthrough(stdout: 1, stderr: 2)
             ) { record in
-                if !json { CLIOutput.error("omega-exec jail: egress " + RunProgress.egressLine(record.json.objectValue ?? [:])) }
+                if !json {
+                    CLIOutput.error("omega-exec jail: egress " + RunProgress.egressLine(record.json.objectValue ?? [:]))
+                }
             }
         } catch {
             CLIOutput.error("omega-exec jail: \(error)")

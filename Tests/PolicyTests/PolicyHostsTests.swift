@@ -18,7 +18,10 @@ import Testing
         let engine = PolicyEngine(workspace: workspace)
         let hosts = engine.grantedHosts(toolID: "web.fetch_extract", scopes: ["read_web"]).map(\.description)
         #expect(hosts == ["docs.example.org:80", "*.example.net", "*"])
-        #expect(engine.grantedHosts(toolID: "web.other", scopes: ["read_web"]).map(\.description) == ["docs.example.org:80", "*"])
+        #expect(
+            engine.grantedHosts(toolID: "web.other", scopes: ["read_web"]).map(\.description) == [
+                "docs.example.org:80", "*",
+            ])
         // Another scope, or a tool no grant covers, gets nothing.
         #expect(engine.grantedHosts(toolID: "web.fetch_extract", scopes: ["send_webhook"]).isEmpty)
         #expect(engine.grantedHosts(toolID: "notify.send", scopes: ["read_web"]).isEmpty)
@@ -30,7 +33,8 @@ import Testing
         let workspace = try Self.file(#"{"scope":"read_web","effect":"deny","tools":["web.*"]}"#)
         let engine = PolicyEngine(workspace: workspace, user: user)
         #expect(engine.grantedHosts(toolID: "web.fetch_extract", scopes: ["read_web"]).isEmpty)
-        #expect(engine.grantedHosts(toolID: "text.fetch", scopes: ["read_web"]).map(\.description) == ["docs.example.org"])
+        #expect(
+            engine.grantedHosts(toolID: "text.fetch", scopes: ["read_web"]).map(\.description) == ["docs.example.org"])
     }
 
     @Test func theNarrowestLevelSpeakingAboutTheScopeDecidesTheHosts() throws {
@@ -39,7 +43,10 @@ import Testing
         let workspace = try Self.file(
             #"{"scope":"read_web","effect":"allow","tools":["web.*"],"hosts":["docs.python.org"]}"#)
         let engine = PolicyEngine(workspace: workspace, user: user)
-        #expect(engine.grantedHosts(toolID: "web.fetch_extract", scopes: ["read_web"]).map(\.description) == ["docs.python.org"])
+        #expect(
+            engine.grantedHosts(toolID: "web.fetch_extract", scopes: ["read_web"]).map(\.description) == [
+                "docs.python.org"
+            ])
         // A tool the workspace does not speak about keeps the user's hosts.
         #expect(engine.grantedHosts(toolID: "notes.fetch", scopes: ["read_web"]).map(\.description) == ["*"])
         // A narrower allow without hosts closes the wider level's hosts for the tools it covers.

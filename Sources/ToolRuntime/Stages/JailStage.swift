@@ -20,7 +20,9 @@ struct JailStage: PipelineStage {
                 .toolUnavailable, "\(manifest.id) is not a sandbox job", details: ["reason": "unsupported_binding"])
         }
         // The hosts, re-read from the policy in force now (a resumed run may have waited for hours).
-        let egress = network == .egress ? EgressGrants.rules(for: manifest, engine: try EgressGrants.engine(runner.configuration)) : []
+        let egress =
+            network == .egress
+            ? EgressGrants.rules(for: manifest, engine: try EgressGrants.engine(runner.configuration)) : []
         if let refusal = EgressGrants.refusal(for: manifest, rules: egress) { throw refusal }
 
         try await runner.limiter.acquire(toolID: manifest.id)
