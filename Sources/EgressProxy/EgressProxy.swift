@@ -24,7 +24,10 @@ import NIOPosix
 public final class EgressProxy: Sendable {
     private let resolver: any EgressResolver
     private let refusal: @Sendable (IPAddress) -> AddressPolicy.Refusal?
-    private let group: any EventLoopGroup
+    private let chosenGroup: (any EventLoopGroup)?
+    /// The loops sessions open on: the caller's, else ``ownLoops``, made only when the first session
+    /// opens (a process that never runs a tool with egress starts no thread for it).
+    private var group: any EventLoopGroup { chosenGroup ?? Self.ownLoops }
     private let logger: Logger
 
     /// The proxies' own event loops, made once per process on first use and never shut down.
@@ -43,12 +46,12 @@ public final class EgressProxy: Sendable {
     public init(
         resolver: any EgressResolver = SystemResolver(),
         refusal: @escaping @Sendable (IPAddress) -> AddressPolicy.Refusal? = AddressPolicy.refusal(for:),
-        group: any EventLoopGroup = EgressProxy.ownLoops,
+        group: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "omega.egress")
     ) {
         self.resolver = resolver
         self.refusal = refusal
-        self.group = group
+        self.chosenGroup = group
         self.logger = logger
     }
 

@@ -46,7 +46,7 @@ struct JailStage: PipelineStage {
         do {
             try await execute(context, runner: runner, outbox: outbox, egressSocket: session?.socketPath)
         } catch {
-            await closeEgress(session, context, runner: runner)
+            await closeEgress(context)
             throw error
         }
     }
@@ -83,7 +83,7 @@ struct JailStage: PipelineStage {
                 .sandboxFailure, "the jail could not start the tool: \(context.redactor.redact(error.description))")
         }
         runner.detachJail(from: context.runID)
-        await closeEgress(context.egressSession, context, runner: runner)
+        await closeEgress(context)
         let verdict = Verdict(result, cancelled: cancellation.isCancelled, redactor: context.redactor)
         try record(verdict, context, runner: runner, startedAt: startedAt)
 
@@ -130,8 +130,8 @@ struct JailStage: PipelineStage {
 
     /// Ends the run's egress: open connections are closed (recorded as `run_ended`), the socket and
     /// its folder removed. Safe to call twice.
-    private func closeEgress(_ session: EgressSession?, _ context: RunContext, runner: ToolRunner) async {
-        guard let session else { return }
+    private func closeEgress(_ context: RunContext) async {
+        guard let session = context.egressSession else { return }
         _ = await session.close()
         await context.egressRecorder?.finish()
         context.egressSession = nil
